@@ -1,0 +1,37 @@
+// The `sluice` subcommands. Each returns the process exit code and throws sluice::Error.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/progress_reporter.hpp"
+
+namespace sluice::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> endpoint_url;
+  int max_connections = 64;
+};
+
+struct LsOptions {
+  std::string uri;
+  bool recursive = false;
+};
+int run_ls(const GlobalOptions& g, const LsOptions& o);
+
+struct CpOptions {
+  std::string source;
+  std::string destination;
+  bool recursive = false;
+  OutputStyle style = OutputStyle::kHuman;
+  uint64_t part_size = 8ull << 20;
+  uint64_t multipart_threshold = 8ull << 20;
+  bool verify_md5 = true;
+};
+int run_cp(const GlobalOptions& g, const CpOptions& o);
+
+// Set by SIGINT/SIGTERM; long commands poll it and stop cleanly.
+bool interrupted();
+void install_signal_handlers();
+
+}  // namespace sluice::cli

@@ -1,0 +1,86 @@
+// `sluice`: the command line. Flags are parsed here; errors become exit codes here.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdlib>
+
+#include "cli/commands.hpp"
+#include "cli/exit_code.hpp"
+#include "core/log.hpp"
+
+namespace {
+
+uint64_t parse_size(const std::string& text) {
+  // "8M", "8MiB", "16777216", "1G"
+  size_t pos = 0;
+  double v = std::stod(text, &pos);
+  std::string unit = text.substr(pos);
+  uint64_t mult = 1;
+  if (!unit.empty()) {
+    char u = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
+    mult = u == 'K' ? 1ull << 10 : u == 'M' ? 1ull << 20 : u == 'G' ? 1ull << 30 : 0;
+    if (mult == 0 || (unit.size() > 1 && unit != std::string(1, unit[0]) + "iB" && unit != std::string(1, unit[0]) + "B")) {
+      throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'", "use a number with K, M or G");
+    }
+  }
+  if (v <= 0) throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'", "must be positive");
+  return static_cast<uint64_t>(v * static_cast<double>(mult));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  CLI::App app{"sluice: feeds training jobs from object storage"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sluice 0.1.0");
+  cli::GlobalOptions g;
+  std::string endpoint;
+  std::string log_level = std::getenv("SLUICE_LOG") ? std::getenv("SLUICE_LOG") : "warn";
+  app.add_option("--endpoint-url", endpoint, "S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS S3)");
+  app.add_option("--max-connections", g.max_connections, "requests in flight at once")->check(CLI::Range(1, 1024));
+  app.add_option("--log-level", log_level, "error, warn, info, debug or trace (env SLUICE_LOG)");
+
+  cli::LsOptions ls;
+  auto* ls_cmd = app.add_subcommand("ls", "list objects and common prefixes under an s3:// or local location");
+  ls_cmd->add_option("uri", ls.uri, "s3://bucket/prefix, file:///dir or a directory")->required();
+  ls_cmd->add_flag("-r,--recursive", ls.recursive, "list every object under the prefix");
+
+  cli::CpOptions cp;
+  bool quiet = false, json = false, no_verify = false;
+  std::string part_size = "8MiB", threshold = "8MiB";
+  auto* cp_cmd = app.add_subcommand("cp", "copy objects between s3://, file:// and local paths");
+  cp_cmd->add_option("source", cp.source, "s3://bucket/key, file:///path or a path")->required();
+  cp_cmd->add_option("destination", cp.destination, "s3://bucket/key, file:///path or a path")->required();
+  cp_cmd->add_flag("-r,--recursive", cp.recursive, "copy every object under the prefix or directory");
+  cp_cmd->add_flag("-q,--quiet", quiet, "print nothing but errors");
+  cp_cmd->add_flag("--json", json, "print a JSON summary on stdout");
+  cp_cmd->add_option("--part-size", part_size, "size of the ranged parts of large objects (default 8MiB)");
+  cp_cmd->add_option("--multipart-threshold", threshold, "uploads above this size go multipart (default 8MiB)");
+  cp_cmd->add_flag("--no-verify-md5", no_verify, "skip the MD5 check of objects whose ETag is an MD5");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    log::init(log_level);
+    cli::install_signal_handlers();
+    if (!endpoint.empty()) g.endpoint_url = endpoint;
+    if (*ls_cmd) return cli::run_ls(g, ls);
+    if (*cp_cmd) {
+      cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;
+      cp.part_size = parse_size(part_size);
+      cp.multipart_threshold = parse_size(threshold);
+      cp.verify_md5 = !no_verify;
+      return cli::run_cp(g, cp);
+    }
+  } catch (const Error& e) {
+    return cli::report(e);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sluice: internal error: {}\n", e.what());
+    return 70;
+  }
+  return 0;
+}

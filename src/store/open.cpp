@@ -1,0 +1,26 @@
+#include "store/open.hpp"
+
+#include "store/file_store.hpp"
+#include "store/s3_store.hpp"
+
+namespace sluice::store {
+
+std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options) {
+  if (!location.is_s3()) return std::make_unique<FileStore>("/");
+  S3Config config;
+  config.bucket = location.bucket;
+  config.endpoint = auth::resolve_endpoint(options.endpoint_url, options.env);
+  config.region = auth::resolve_region(options.env);
+  config.credentials = auth::resolve_credentials(options.env);
+  config.retry = http::RetryPolicy::from_env();
+  http::ClientOptions copts;
+  copts.max_connections = options.max_connections;
+  return std::make_unique<S3Store>(std::move(config), std::make_shared<http::Client>(copts));
+}
+
+std::string key_of(const Location& location) {
+  if (location.is_s3()) return location.key;
+  return location.path == "/" ? "" : location.path.substr(1);
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,332 @@
+#include "store/s3_store.hpp"
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <charconv>
+#include <mutex>
+
+#include "auth/sigv4.hpp"
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "core/log.hpp"
+#include "store/s3_xml.hpp"
+
+namespace sluice::store {
+namespace {
+
+const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::string error_code_of(const http::Outcome& o) { return s3xml::parse_error(o.response.body).code; }
+
+uint64_t header_u64(const http::Response& r, std::string_view name, uint64_t fallback) {
+  auto v = r.header(name);
+  if (!v) return fallback;
+  uint64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  return ec == std::errc() ? out : fallback;
+}
+
+}  // namespace
+
+S3Store::S3Store(S3Config config, std::shared_ptr<http::Client> client)
+    : config_(std::move(config)), client_(std::move(client)) {
+  if (config_.endpoint) {
+    while (!config_.endpoint->empty() && config_.endpoint->back() == '/') config_.endpoint->pop_back();
+  }
+}
+
+// scheme://host[:port] of the request and the path prefix before the key.
+std::string S3Store::host_and_base(std::string* host) const {
+  if (config_.endpoint) {
+    const std::string& ep = *config_.endpoint;
+    auto scheme_end = ep.find("://");
+    auto host_begin = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    auto path_begin = ep.find('/', host_begin);
+    *host = ep.substr(host_begin, path_begin == std::string::npos ? std::string::npos : path_begin - host_begin);
+    return ep;  // path-style: endpoint/bucket/key
+  }
+  const bool dotted = config_.bucket.find('.') != std::string::npos;
+  std::string regional = "s3." + config_.region + ".amazonaws.com";
+  *host = dotted ? regional : config_.bucket + "." + regional;
+  return "https://" + *host;
+}
+
+std::string S3Store::object_url_path(const std::string& key) const {
+  const bool path_style = config_.endpoint || config_.bucket.find('.') != std::string::npos;
+  std::string path = path_style ? "/" + auth::uri_encode(config_.bucket, true) + "/" : "/";
+  if (path_style && key.empty()) path.pop_back();
+  return path + auth::uri_encode(key, false);
+}
+
+http::Request S3Store::build(const std::string& method, const std::string& key,
+                             const std::vector<std::pair<std::string, std::string>>& query,
+                             std::vector<http::Header> headers, http::Body body,
+                             const std::string& payload_hash) const {
+  std::string host;
+  std::string base = host_and_base(&host);
+  auth::Request sreq;
+  sreq.method = method;
+  sreq.wire_path = object_url_path(key);
+  sreq.query = query;
+  sreq.headers = headers;
+  sreq.headers.emplace_back("Host", host);
+  sreq.headers.emplace_back("x-amz-content-sha256", payload_hash);
+  sreq.payload_sha256_hex = payload_hash;
+  auth::SigningParams params;
+  params.credentials = config_.credentials;
+  params.region = config_.region;
+  params.service = "s3";
+  params.time = std::chrono::system_clock::now();
+  params.path_rule = auth::PathRule::kS3;
+
+  http::Request r;
+  r.method = method;
+  std::string qs = auth::canonical_query(query);
+  r.url = base + sreq.wire_path + (qs.empty() ? "" : "?" + qs);
+  r.headers = std::move(headers);
+  r.headers.emplace_back("x-amz-content-sha256", payload_hash);
+  for (auto& h : auth::sign_headers(sreq, params)) r.headers.push_back(std::move(h));
+  r.body = std::move(body);
+  r.timeout = config_.request_timeout;
+  return r;
+}
+
+std::string S3Store::presign_get(const std::string& key, std::chrono::seconds expires) const {
+  std::string host;
+  std::string base = host_and_base(&host);
+  auth::Request sreq;
+  sreq.method = "GET";
+  sreq.wire_path = object_url_path(key);
+  sreq.headers.emplace_back("Host", host);
+  sreq.payload_sha256_hex = "UNSIGNED-PAYLOAD";
+  auth::SigningParams params;
+  params.credentials = config_.credentials;
+  params.region = config_.region;
+  params.service = "s3";
+  params.time = std::chrono::system_clock::now();
+  auto q = auth::presign_query(sreq, params, expires);
+  return base + sreq.wire_path + "?" + auth::canonical_query(q);
+}
+
+Error S3Store::error_for(const std::string& what, const std::string& key, const http::Outcome& o,
+                         int attempts) const {
+  std::string target = "s3://" + config_.bucket + (key.empty() ? "" : "/" + key);
+  std::string msg = what + " " + target;
+  std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
+  if (o.curl_code != CURLE_OK) {
+    std::string where = config_.endpoint ? *config_.endpoint : "the S3 endpoint";
+    return Error(ErrorKind::kRetryable, msg, "cannot reach " + where + ": " + o.curl_message + tries);
+  }
+  auto doc = s3xml::parse_error(o.response.body);
+  std::string status = "HTTP " + std::to_string(o.response.status);
+  std::string detail = doc.code.empty() ? status : doc.code + " (" + status + ")";
+  if (!doc.message.empty()) detail += ": " + doc.message;
+  detail += tries;
+  const std::string& c = doc.code;
+  if (c == "NoSuchBucket") return Error(ErrorKind::kNotFound, msg, "bucket '" + config_.bucket + "' does not exist");
+  if (c == "NoSuchKey" || c == "NoSuchUpload" || o.response.status == 404) return Error(ErrorKind::kNotFound, msg, detail);
+  if (c == "InvalidAccessKeyId") {
+    return Error(ErrorKind::kAccessDenied, msg,
+                 "the store does not know access key id '" + config_.credentials.access_key_id + "' (" +
+                     config_.credentials.source + ")");
+  }
+  if (c == "SignatureDoesNotMatch") {
+    return Error(ErrorKind::kAccessDenied, msg,
+                 "the secret access key for '" + config_.credentials.access_key_id + "' is wrong (" +
+                     config_.credentials.source + "), or the request was changed in transit");
+  }
+  if (c == "PreconditionFailed" || o.response.status == 412) {
+    return Error(ErrorKind::kDataLoss, msg, "the object changed while it was being read (ETag no longer matches)");
+  }
+  if (o.response.status == 403) return Error(ErrorKind::kAccessDenied, msg, detail);
+  if (o.response.status >= 500 || c == "SlowDown") return Error(ErrorKind::kRetryable, msg, detail);
+  if (c == "InvalidRange" || o.response.status == 416) return Error(ErrorKind::kInvalidInput, msg, detail);
+  return Error(ErrorKind::kInternal, msg, detail);
+}
+
+http::Outcome S3Store::call(const std::string& what, const std::string& key, std::function<http::Request()> make) {
+  auto [o, attempts] =
+      http::execute_sync(*client_, config_.retry, [&make](int) { return make(); }, error_code_of);
+  if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+    throw error_for(what, key, o, attempts);
+  }
+  return o;
+}
+
+ListPage S3Store::list(const ListRequest& request) {
+  std::vector<std::pair<std::string, std::string>> q = {{"list-type", "2"}, {"encoding-type", "url"}};
+  q.emplace_back("max-keys", std::to_string(request.max_keys));
+  if (!request.prefix.empty()) q.emplace_back("prefix", request.prefix);
+  if (!request.delimiter.empty()) q.emplace_back("delimiter", request.delimiter);
+  if (!request.continuation_token.empty()) q.emplace_back("continuation-token", request.continuation_token);
+  auto o = call("listing", request.prefix, [&] { return build("GET", "", q, {}, {}, kEmptySha256); });
+  try {
+    return s3xml::parse_list_v2(o.response.body, true);
+  } catch (const Error& e) {
+    throw e.with_context("listing s3://" + config_.bucket + "/" + request.prefix);
+  }
+}
+
+ObjectInfo S3Store::head(const std::string& key) {
+  auto o = call("reading the metadata of", key, [&] { return build("HEAD", key, {}, {}, {}, kEmptySha256); });
+  ObjectInfo info;
+  info.key = key;
+  info.size = header_u64(o.response, "content-length", 0);
+  info.etag = s3xml::strip_quotes(o.response.header("etag").value_or(""));
+  if (auto lm = o.response.header("last-modified")) {
+    info.mtime_epoch_ns = static_cast<int64_t>(curl_getdate(lm->c_str(), nullptr)) * 1'000'000'000;
+  }
+  return info;
+}
+
+namespace {
+
+// One logical GET across attempts: counts delivered bytes so a retry resumes after them.
+struct GetState {
+  GetRequest request;
+  DataSink sink;
+  Completion done;
+  uint64_t delivered = 0;
+  std::optional<uint64_t> expected;  // total bytes this GET must deliver, once known
+  std::string etag;                  // pinned with If-Match after the first response
+};
+
+}  // namespace
+
+void S3Store::get(const GetRequest& request, DataSink sink, Completion done) {
+  auto st = std::make_shared<GetState>();
+  st->request = request;
+  st->sink = std::move(sink);
+  st->done = std::move(done);
+  st->etag = request.if_match;
+  if (request.range) st->expected = request.range->length();
+
+  http::RetryingCall call;
+  call.make = [this, st](int) {
+    std::vector<http::Header> headers;
+    const uint64_t first = (st->request.range ? st->request.range->first : 0) + st->delivered;
+    if (st->request.range) {
+      headers.emplace_back("Range", "bytes=" + std::to_string(first) + "-" + std::to_string(st->request.range->last));
+    } else if (st->delivered > 0 && st->expected) {
+      headers.emplace_back("Range", "bytes=" + std::to_string(first) + "-" + std::to_string(*st->expected - 1));
+    }
+    if (!st->etag.empty()) headers.emplace_back("If-Match", "\"" + st->etag + "\"");
+    http::Request r = build("GET", st->request.key, {}, std::move(headers), {}, kEmptySha256);
+    r.timeout = std::chrono::milliseconds(0);
+    r.low_speed_window = config_.stall_timeout;
+    http::Sink s = [st](const char* d, size_t n) {
+      if (st->expected && st->delivered + n > *st->expected) return false;  // more than asked for
+      st->delivered += n;
+      return st->sink(d, n);
+    };
+    return std::make_pair(std::move(r), std::move(s));
+  };
+  call.error_code = error_code_of;
+  call.done = [this, st](http::Outcome o, int attempts) {
+    if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+      if (o.aborted_by_sink && st->expected && st->delivered <= *st->expected) {
+        st->done(std::make_exception_ptr(Error(ErrorKind::kCancelled, "reading s3://" + config_.bucket + "/" + st->request.key, "stopped by the reader")));
+        return;
+      }
+      st->done(std::make_exception_ptr(error_for("reading", st->request.key, o, attempts)));
+      return;
+    }
+    if (st->expected && st->delivered != *st->expected) {
+      st->done(std::make_exception_ptr(Error(
+          ErrorKind::kDataLoss, "reading s3://" + config_.bucket + "/" + st->request.key,
+          "received " + std::to_string(st->delivered) + " bytes, expected " + std::to_string(*st->expected))));
+      return;
+    }
+    st->done(nullptr);
+  };
+  // Learn the total size and ETag from the first response so that a retry resumes with a bounded
+  // range pinned to the same version.
+  call.observe = [st](const http::Outcome& o) {
+    if (o.response.status != 200 && o.response.status != 206) return;
+    if (!st->expected && o.response.status == 200) {
+      if (o.response.header("content-length")) st->expected = header_u64(o.response, "content-length", 0);
+    }
+    if (st->etag.empty()) st->etag = s3xml::strip_quotes(o.response.header("etag").value_or(""));
+  };
+  http::execute(*client_, config_.retry, std::move(call));
+}
+
+std::string S3Store::put(const std::string& key, http::Body body, const PutOptions& options) {
+  std::vector<http::Header> headers;
+  if (!options.content_md5_base64.empty()) headers.emplace_back("Content-MD5", options.content_md5_base64);
+  auto o = call("writing", key, [&] {
+    auto r = build("PUT", key, {}, headers, body, "UNSIGNED-PAYLOAD");
+    r.timeout = std::chrono::milliseconds(0);
+    r.low_speed_window = config_.stall_timeout;
+    return r;
+  });
+  return s3xml::strip_quotes(o.response.header("etag").value_or(""));
+}
+
+std::string S3Store::create_multipart(const std::string& key) {
+  auto o = call("starting a multipart upload to", key,
+                [&] { return build("POST", key, {{"uploads", ""}}, {}, {}, kEmptySha256); });
+  return s3xml::parse_upload_id(o.response.body);
+}
+
+void S3Store::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+                          std::function<void(std::exception_ptr, std::string)> done) {
+  http::RetryingCall call;
+  call.make = [this, key, upload_id, part_number, body](int) {
+    auto r = build("PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, body,
+                   "UNSIGNED-PAYLOAD");
+    r.timeout = std::chrono::milliseconds(0);
+    r.low_speed_window = config_.stall_timeout;
+    return std::make_pair(std::move(r), http::Sink{});
+  };
+  call.error_code = error_code_of;
+  call.done = [this, key, part_number, done](http::Outcome o, int attempts) {
+    if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+      done(std::make_exception_ptr(error_for("uploading part " + std::to_string(part_number) + " of", key, o, attempts)), "");
+      return;
+    }
+    done(nullptr, s3xml::strip_quotes(o.response.header("etag").value_or("")));
+  };
+  http::execute(*client_, config_.retry, std::move(call));
+}
+
+std::string S3Store::complete_multipart(const std::string& key, const std::string& upload_id,
+                                        const std::vector<std::string>& part_etags) {
+  std::string body = s3xml::complete_multipart_body(part_etags);
+  std::string hash = sha256_hex(body);
+  auto o = call("completing the multipart upload of", key, [&] {
+    return build("POST", key, {{"uploadId", upload_id}}, {{"Content-Type", "application/xml"}},
+                 http::Body::from_string(body), hash);
+  });
+  // S3 may answer 200 and put an error in the body.
+  auto err = s3xml::parse_error(o.response.body);
+  if (!err.code.empty()) {
+    throw Error(err.code == "InternalError" ? ErrorKind::kRetryable : ErrorKind::kInternal,
+                "completing the multipart upload of s3://" + config_.bucket + "/" + key, err.code);
+  }
+  return head(key).etag;  // RGW answers with an empty <ETag>
+}
+
+void S3Store::abort_multipart(const std::string& key, const std::string& upload_id) {
+  call("aborting the multipart upload of", key,
+       [&] { return build("DELETE", key, {{"uploadId", upload_id}}, {}, {}, kEmptySha256); });
+}
+
+void S3Store::remove(const std::string& key) {
+  call("deleting", key, [&] { return build("DELETE", key, {}, {}, {}, kEmptySha256); });
+}
+
+void S3Store::create_bucket() {
+  try {
+    call("creating bucket", "", [&] { return build("PUT", "", {}, {}, {}, kEmptySha256); });
+  } catch (const Error& e) {
+    if (e.cause().find("BucketAlreadyOwnedByYou") == std::string::npos) throw;
+  }
+}
+
+void S3Store::delete_bucket() {
+  call("deleting bucket", "", [&] { return build("DELETE", "", {}, {}, {}, kEmptySha256); });
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,140 @@
+#include "store/s3_xml.hpp"
+
+#include <pugixml.hpp>
+
+#include <charconv>
+#include <ctime>
+
+#include "core/error.hpp"
+
+namespace sluice::store::s3xml {
+namespace {
+
+pugi::xml_document load(std::string_view body, const char* what) {
+  pugi::xml_document doc;
+  auto result = doc.load_buffer(body.data(), body.size());
+  if (!result) {
+    throw Error(ErrorKind::kInternal, std::string("malformed ") + what + " from the store",
+                std::string(result.description()) + " at byte " + std::to_string(result.offset));
+  }
+  return doc;
+}
+
+uint64_t parse_u64(std::string_view s, const char* field) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) {
+    throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store",
+                std::string(field) + " is not a number: '" + std::string(s.substr(0, 40)) + "'");
+  }
+  return v;
+}
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');  // encoding-type=url uses form encoding for spaces
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+int64_t parse_iso8601_ns(std::string_view s) {
+  std::tm tm{};
+  int frac_ns = 0;
+  int y, mo, d, h, mi, sec;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) return 0;
+  auto dot = str.find('.');
+  if (dot != std::string::npos) {
+    int scale = 100'000'000;
+    for (size_t i = dot + 1; i < str.size() && std::isdigit(static_cast<unsigned char>(str[i])); ++i) {
+      frac_ns += (str[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + frac_ns;
+}
+
+std::string strip_quotes(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.starts_with("&quot;")) etag.remove_prefix(6);
+  if (etag.ends_with("&quot;")) etag.remove_suffix(6);
+  return std::string(etag);
+}
+
+ErrorDoc parse_error(std::string_view body) {
+  ErrorDoc e;
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) return e;
+  auto node = doc.child("Error");
+  e.code = node.child_value("Code");
+  e.message = node.child_value("Message");
+  return e;
+}
+
+ListPage parse_list_v2(std::string_view body, bool url_encoded) {
+  auto doc = load(body, "ListObjectsV2 response");
+  auto root = doc.child("ListBucketResult");
+  if (!root) throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store", "no <ListBucketResult>");
+  auto text = [url_encoded](const char* v) { return url_encoded ? percent_decode(v) : std::string(v); };
+  ListPage page;
+  for (auto c : root.children("Contents")) {
+    ObjectInfo o;
+    if (!c.child("Key")) throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store", "<Contents> without <Key>");
+    o.key = text(c.child_value("Key"));
+    o.size = parse_u64(c.child_value("Size"), "Size");
+    o.etag = strip_quotes(c.child_value("ETag"));
+    o.mtime_epoch_ns = parse_iso8601_ns(c.child_value("LastModified"));
+    page.objects.push_back(std::move(o));
+  }
+  for (auto p : root.children("CommonPrefixes")) page.common_prefixes.push_back(text(p.child_value("Prefix")));
+  if (std::string_view(root.child_value("IsTruncated")) == "true") {
+    page.next_continuation_token = root.child_value("NextContinuationToken");
+    if (page.next_continuation_token.empty()) {
+      throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store",
+                  "IsTruncated is true but there is no NextContinuationToken");
+    }
+  }
+  return page;
+}
+
+std::string parse_upload_id(std::string_view body) {
+  auto doc = load(body, "CreateMultipartUpload response");
+  std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  if (id.empty()) throw Error(ErrorKind::kInternal, "malformed CreateMultipartUpload response from the store", "no <UploadId>");
+  return id;
+}
+
+std::string complete_multipart_body(const std::vector<std::string>& part_etags) {
+  std::string body = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < part_etags.size(); ++i) {
+    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>\"" + part_etags[i] + "\"</ETag></Part>";
+  }
+  body += "</CompleteMultipartUpload>";
+  return body;
+}
+
+}  // namespace sluice::store::s3xml
