@@ -116,7 +116,7 @@ std::string normalize_path(std::string_view path) {
 
 std::string canonical_uri(const std::string& wire_path, const SigningParams& p) {
   std::string path = wire_path.empty() ? std::string("/") : wire_path;
-  
+  if (p.path_rule == PathRule::kS3) return path;
   if (p.normalize_path) path = normalize_path(path);
   return uri_encode(path, /*encode_slash=*/false);
 }

@@ -19,6 +19,8 @@ struct LsOptions {
 };
 int run_ls(const GlobalOptions& g, const LsOptions& o);
 
+int run_mb(const GlobalOptions& g, const std::string& uri);
+
 struct CpOptions {
   std::string source;
   std::string destination;

@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   ls_cmd->add_option("uri", ls.uri, "s3://bucket/prefix, file:///dir or a directory")->required();
   ls_cmd->add_flag("-r,--recursive", ls.recursive, "list every object under the prefix");
 
+  std::string mb_uri;
+  auto* mb_cmd = app.add_subcommand("mb", "make a bucket (an existing bucket of yours is fine)");
+  mb_cmd->add_option("uri", mb_uri, "s3://bucket")->required();
+
   cli::CpOptions cp;
   bool quiet = false, json = false, no_verify = false;
   std::string part_size = "8MiB", threshold = "8MiB";
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
     cli::install_signal_handlers();
     if (!endpoint.empty()) g.endpoint_url = endpoint;
     if (*ls_cmd) return cli::run_ls(g, ls);
+    if (*mb_cmd) return cli::run_mb(g, mb_uri);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;
       cp.part_size = parse_size(part_size);

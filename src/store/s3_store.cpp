@@ -125,7 +125,8 @@ Error S3Store::error_for(const std::string& what, const std::string& key, const 
   detail += tries;
   const std::string& c = doc.code;
   if (c == "NoSuchBucket") return Error(ErrorKind::kNotFound, msg, "bucket '" + config_.bucket + "' does not exist");
-  if (c == "NoSuchKey" || c == "NoSuchUpload" || o.response.status == 404) return Error(ErrorKind::kNotFound, msg, detail);
+  if (c == "NoSuchKey") return Error(ErrorKind::kNotFound, msg, "no such object");
+  if (c == "NoSuchUpload" || o.response.status == 404) return Error(ErrorKind::kNotFound, msg, detail);
   if (c == "InvalidAccessKeyId") {
     return Error(ErrorKind::kAccessDenied, msg,
                  "the store does not know access key id '" + config_.credentials.access_key_id + "' (" +
@@ -139,7 +140,11 @@ Error S3Store::error_for(const std::string& what, const std::string& key, const 
   if (c == "PreconditionFailed" || o.response.status == 412) {
     return Error(ErrorKind::kDataLoss, msg, "the object changed while it was being read (ETag no longer matches)");
   }
-  if (o.response.status == 403) return Error(ErrorKind::kAccessDenied, msg, detail);
+  if (o.response.status == 403) {
+    return Error(ErrorKind::kAccessDenied, msg,
+                 detail + ": the store refused access key id '" + config_.credentials.access_key_id + "' (" +
+                     config_.credentials.source + "); the secret may be wrong or the key may lack permission");
+  }
   if (o.response.status >= 500 || c == "SlowDown") return Error(ErrorKind::kRetryable, msg, detail);
   if (c == "InvalidRange" || o.response.status == 416) return Error(ErrorKind::kInvalidInput, msg, detail);
   return Error(ErrorKind::kInternal, msg, detail);
@@ -169,7 +174,20 @@ ListPage S3Store::list(const ListRequest& request) {
 }
 
 ObjectInfo S3Store::head(const std::string& key) {
-  auto o = call("reading the metadata of", key, [&] { return build("HEAD", key, {}, {}, {}, kEmptySha256); });
+  http::Outcome o;
+  try {
+    o = call("reading the metadata of", key, [&] { return build("HEAD", key, {}, {}, {}, kEmptySha256); });
+  } catch (const Error& e) {
+    // A HEAD answer has no body to say which is missing: ask about the bucket.
+    if (e.kind() != ErrorKind::kNotFound) throw;
+    auto b = http::execute_sync(*client_, config_.retry, [&](int) { return build("HEAD", "", {}, {}, {}, kEmptySha256); },
+                                error_code_of).first;
+    if (b.curl_code == CURLE_OK && b.response.status == 404) {
+      throw Error(ErrorKind::kNotFound, "reading s3://" + config_.bucket + "/" + key,
+                  "bucket '" + config_.bucket + "' does not exist");
+    }
+    throw Error(ErrorKind::kNotFound, "reading s3://" + config_.bucket + "/" + key, "no such object");
+  }
   ObjectInfo info;
   info.key = key;
   info.size = header_u64(o.response, "content-length", 0);

@@ -1,0 +1,26 @@
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "cli/exit_code.hpp"
+#include "core/error.hpp"
+#include "store/open.hpp"
+#include "store/s3_store.hpp"
+
+namespace sluice::cli {
+
+// Like `aws s3 mb`: creates the bucket; a bucket you already own is not an error.
+int run_mb(const GlobalOptions& g, const std::string& uri) {
+  Location loc = parse_location(uri);
+  if (!loc.is_s3() || !loc.key.empty()) {
+    throw Error(ErrorKind::kInvalidInput, "making bucket '" + uri + "'", "expected s3://BUCKET");
+  }
+  store::StoreOptions so;
+  so.endpoint_url = g.endpoint_url;
+  so.max_connections = 2;
+  auto store = store::open_store(loc, so);
+  dynamic_cast<store::S3Store&>(*store).create_bucket();
+  fmt::print("make_bucket: {}\n", loc.bucket);
+  return kExitOk;
+}
+
+}  // namespace sluice::cli
