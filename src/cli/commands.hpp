@@ -20,6 +20,7 @@ struct LsOptions {
 int run_ls(const GlobalOptions& g, const LsOptions& o);
 
 int run_mb(const GlobalOptions& g, const std::string& uri);
+int run_presign(const GlobalOptions& g, const std::string& uri, int64_t expires_in);
 
 struct CpOptions {
   std::string source;

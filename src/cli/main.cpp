@@ -50,6 +50,12 @@ int main(int argc, char** argv) {
   auto* mb_cmd = app.add_subcommand("mb", "make a bucket (an existing bucket of yours is fine)");
   mb_cmd->add_option("uri", mb_uri, "s3://bucket")->required();
 
+  std::string presign_uri;
+  int64_t expires_in = 3600;
+  auto* presign_cmd = app.add_subcommand("presign", "print a presigned GET URL for an object");
+  presign_cmd->add_option("uri", presign_uri, "s3://bucket/key")->required();
+  presign_cmd->add_option("--expires-in", expires_in, "seconds the URL stays valid (default 3600, at most 604800)");
+
   cli::CpOptions cp;
   bool quiet = false, json = false, no_verify = false;
   std::string part_size = "8MiB", threshold = "8MiB";
@@ -74,6 +80,7 @@ int main(int argc, char** argv) {
     if (!endpoint.empty()) g.endpoint_url = endpoint;
     if (*ls_cmd) return cli::run_ls(g, ls);
     if (*mb_cmd) return cli::run_mb(g, mb_uri);
+    if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;
       cp.part_size = parse_size(part_size);

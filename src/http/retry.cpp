@@ -62,8 +62,6 @@ struct CallState : std::enable_shared_from_this<CallState> {
   Client* client;
   RetryPolicy policy;
   RetryingCall call;
-  std::mt19937_64 rng{std::random_device{}()};
-
   void attempt(int n) {
     auto [request, sink] = call.make(n);
     auto self = shared_from_this();
@@ -74,7 +72,8 @@ struct CallState : std::enable_shared_from_this<CallState> {
                              : std::string();
       Verdict v = classify(o, code);
       if (v == Verdict::kRetry && n < self->policy.max_attempts) {
-        self->client->run_after(self->policy.backoff(n + 1, self->rng), [self, n] { self->attempt(n + 1); });
+        static thread_local std::mt19937_64 rng{std::random_device{}()};
+        self->client->run_after(self->policy.backoff(n + 1, rng), [self, n] { self->attempt(n + 1); });
         return;
       }
       self->call.done(std::move(o), n);

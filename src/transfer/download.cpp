@@ -59,8 +59,11 @@ std::string md5_of_file(int fd, const std::string& path) {
 
 std::string partial_path(const std::string& path) {
   fs::path p(path);
-  std::string name = ".";
-  name.append(p.filename().string()).append(".sluice-partial");
+  // ".sluice-" names are never listed by the file:// backend, so partial files are not uploaded
+  // or copied by a later `cp -r` of the directory.
+  std::string name = ".sluice-partial-";
+  std::string base = p.filename().string();
+  name.append(base.size() + name.size() <= 255 ? base : sha256_hex(base));
   return (p.parent_path() / name).string();
 }
 

@@ -1,5 +1,5 @@
 // Downloading objects to files: File mode's downloader, and `sluice cp` from a store.
-// Every file is written under a temporary name beside its final one (".NAME.sluice-partial"),
+// Every file is written under a temporary name beside its final one (".sluice-partial-NAME"),
 // checked (size; MD5 when the ETag is a plain MD5) and renamed into place; its mtime is set to
 // the object's LastModified. A rerun skips a file whose size and mtime already match.
 #pragma once
