@@ -20,6 +20,8 @@ struct LsOptions {
 int run_ls(const GlobalOptions& g, const LsOptions& o);
 
 int run_mb(const GlobalOptions& g, const std::string& uri);
+int run_rm(const GlobalOptions& g, const std::string& uri, bool recursive);
+int run_rb(const GlobalOptions& g, const std::string& uri, bool force);
 int run_presign(const GlobalOptions& g, const std::string& uri, int64_t expires_in);
 
 struct CpOptions {

@@ -50,6 +50,15 @@ int main(int argc, char** argv) {
   auto* mb_cmd = app.add_subcommand("mb", "make a bucket (an existing bucket of yours is fine)");
   mb_cmd->add_option("uri", mb_uri, "s3://bucket")->required();
 
+  std::string rm_uri, rb_uri;
+  bool rm_recursive = false, rb_force = false;
+  auto* rm_cmd = app.add_subcommand("rm", "delete an object, or with -r every object under a prefix");
+  rm_cmd->add_option("uri", rm_uri, "s3://bucket/key")->required();
+  rm_cmd->add_flag("-r,--recursive", rm_recursive, "delete every object under the prefix");
+  auto* rb_cmd = app.add_subcommand("rb", "remove a bucket (--force deletes its objects first)");
+  rb_cmd->add_option("uri", rb_uri, "s3://bucket")->required();
+  rb_cmd->add_flag("--force", rb_force, "delete every object first");
+
   std::string presign_uri;
   int64_t expires_in = 3600;
   auto* presign_cmd = app.add_subcommand("presign", "print a presigned GET URL for an object");
@@ -80,6 +89,8 @@ int main(int argc, char** argv) {
     if (!endpoint.empty()) g.endpoint_url = endpoint;
     if (*ls_cmd) return cli::run_ls(g, ls);
     if (*mb_cmd) return cli::run_mb(g, mb_uri);
+    if (*rm_cmd) return cli::run_rm(g, rm_uri, rm_recursive);
+    if (*rb_cmd) return cli::run_rb(g, rb_uri, rb_force);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;

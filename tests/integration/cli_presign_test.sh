@@ -9,11 +9,7 @@ sluice=${SLUICE_BINARY:?}
 tmp=$(mktemp -d)
 bucket=presign-$$-$RANDOM
 cleanup() {
-  "$sluice" --log-level error cp -q "$tmp/none" "s3://$bucket/x" >/dev/null 2>&1 || true
-  curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X DELETE "$AWS_ENDPOINT_URL/$bucket/dir/obj%20one" || true
-  curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X DELETE "$AWS_ENDPOINT_URL/$bucket" || true
+  "$sluice" rb --force "s3://$bucket" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
