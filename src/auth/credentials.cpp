@@ -78,7 +78,7 @@ IniFile parse_ini(std::string path, std::string_view text) {
     if (t.empty() || t.front() == '#' || t.front() == ';') continue;
 
     size_t indent = indent_of(line);
-    if (current_value != nullptr && indent > current_indent && false) {
+    if (current_value != nullptr && indent > current_indent) {
       current_value->push_back('\n');
       current_value->append(t);
       continue;

@@ -24,7 +24,8 @@ EnvLookup process_env();
 // ~/.aws/credentials, "[name]" sections), then in AWS_CONFIG_FILE (else ~/.aws/config,
 // "[profile name]" sections, "[default]"). Throws sluice::Error (kAccessDenied) naming what was
 // tried when nothing is found, and (kNotFound) when AWS_PROFILE names a profile that is in
-// neither file. A half-set pair (key id without secret) is an error, not a fall-through.
+// neither file. A half-set pair (key id without secret) is an error, not a fall-through
+// (kInvalidInput, as is a file that does not parse). Empty variables count as unset.
 Credentials resolve_credentials(const EnvLookup& env);
 
 // AWS_REGION, then AWS_DEFAULT_REGION, then "region" of the profile in the config file, then
@@ -33,7 +34,7 @@ std::string resolve_region(const EnvLookup& env);
 
 // --endpoint-url (flag), then AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then "endpoint_url" of
 // the profile in the config file; nullopt means AWS S3 (virtual-hosted style). Throws
-// kInvalidInput for a value that is not an http:// or https:// URL.
+// kInvalidInput for a value that is not an http:// or https:// URL. Trailing '/' is dropped.
 std::optional<std::string> resolve_endpoint(const std::optional<std::string>& flag, const EnvLookup& env);
 
 }  // namespace sluice::auth
