@@ -14,7 +14,9 @@
 #   --workdir DIR       parent of the temporary directory holding the generated data, the store and
 #                       every tool's destination (default $TMPDIR or /tmp); one disk for all tools
 #   --datasets LIST     comma-separated subset of: small, large (default small,large)
-#   --tools LIST        comma-separated subset of: sluice, sluice-16, aws, rclone, curl (default all)
+#   --tools LIST        comma-separated subset of: sluice, sluice-16, aws, rclone, curl (default:
+#                       these five); sluice-no-md5 (--no-verify-md5, 64 connections) may be added
+#                       to see what sluice's MD5 check costs
 #   --run-timeout S     bound on one download (default 180 s); a tool that runs past it is marked
 #                       "timeout" and skipped for the rest of that dataset
 #   --small-count N     number of 10 KiB objects (default 10000)
@@ -33,7 +35,7 @@ readonly ROOT
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 # ---------------------------------------------------------------------------------------------------
 # Arguments
@@ -86,7 +88,8 @@ for d in "${DATASETS[@]}"; do [[ $d == small || $d == large ]] || die "unknown d
 ((${#DATASETS[@]})) || die "--datasets is empty"
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
 for t in "${TOOLS[@]}"; do
-  case $t in sluice|sluice-16|aws|rclone|curl) ;; *) die "unknown tool '$t' (sluice, sluice-16, aws, rclone, curl)" ;; esac
+  case $t in sluice|sluice-16|sluice-no-md5|aws|rclone|curl) ;;
+    *) die "unknown tool '$t' (sluice, sluice-16, sluice-no-md5, aws, rclone, curl)" ;; esac
 done
 ((${#TOOLS[@]})) || die "--tools is empty"
 has_tool() { local t; for t in "${TOOLS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
@@ -267,9 +270,11 @@ list_prefix() {  # $1 dataset
 upload() {  # $1 dataset
   local ds=$1 t0 t1
   t0=$(date +%s.%N)
-  if ! timeout 900 "$SLUICE_BIN" --max-connections 64 cp -r --quiet "$WORK/src/$ds" "s3://$BUCKET/$ds/" \
-       >"$WORK/logs/upload-$ds.log" 2>&1; then
-    log "warning: 'sluice cp -r' upload of $ds failed (exit $?); uploading with aws instead:"
+  local rc=0
+  timeout 900 "$SLUICE_BIN" --max-connections 64 cp -r --quiet "$WORK/src/$ds" "s3://$BUCKET/$ds/" \
+    >"$WORK/logs/upload-$ds.log" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    log "warning: 'sluice cp -r' upload of $ds failed (exit $rc); uploading with aws instead:"
     tail -n 5 "$WORK/logs/upload-$ds.log" | sed 's/^/    /' >&2
     UPLOAD_NOTES+=("sluice upload of $ds failed; aws s3 cp used")
     aws_cli s3 cp --recursive --only-show-errors "$WORK/src/$ds" "s3://$BUCKET/$ds/" >&2 ||
@@ -318,6 +323,7 @@ tool_cmd() {  # $1 tool, $2 dataset, $3 destination; sets CMD (run with the dest
   case $tool in
     sluice) CMD=("$SLUICE_BIN" cp -r --quiet "s3://$BUCKET/$ds/" "$dest") ;;
     sluice-16) CMD=("$SLUICE_BIN" --max-connections "$PEER_CONCURRENCY" cp -r --quiet "s3://$BUCKET/$ds/" "$dest") ;;
+    sluice-no-md5) CMD=("$SLUICE_BIN" cp -r --quiet --no-verify-md5 "s3://$BUCKET/$ds/" "$dest") ;;
     aws) CMD=(env "AWS_CONFIG_FILE=$AWS_CFG" "$AWS_BIN" --endpoint-url "$EP"
               s3 cp --recursive --only-show-errors "s3://$BUCKET/$ds/" "$dest") ;;
     rclone) CMD=(env -u AWS_CA_BUNDLE "RCLONE_CONFIG=$WORK/rclone.conf"
@@ -327,7 +333,7 @@ tool_cmd() {  # $1 tool, $2 dataset, $3 destination; sets CMD (run with the dest
                  "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
                  rclone copy --transfers "$PEER_CONCURRENCY" --checkers "$PEER_CONCURRENCY" -q
                  "bench:$BUCKET/$ds" "$dest") ;;
-    curl) CMD=(curl --parallel --parallel-max "$PEER_CONCURRENCY" --fail -sS --create-dirs
+    curl) CMD=(curl --parallel --parallel-max "$PEER_CONCURRENCY" --fail -sS --no-progress-meter --create-dirs
                --aws-sigv4 "aws:amz:$AWS_REGION:s3" -K "$CURL_AUTH"
                -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -K "$WORK/curl-$ds.urls") ;;
   esac
@@ -345,8 +351,9 @@ verify() {  # $1 dataset, $2 destination
     read -r n bytes < <(awk -F'\t' '{ n++; b += ($2 == "?" ? 0 : $2) } END { printf "%d %.0f\n", n, b }' "$got")
     read -r en eb < <(awk -F'\t' '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/expect-$ds.tsv")
     local first
-    first=$(diff "$WORK/expect-$ds.tsv" "$got" | grep -m1 '^[<>]' | tr '\t' ' ') || true
-    VERIFY_NOTE="wrong result: $n files / $bytes bytes, expected $en / $eb (first difference: $first)"
+    # the first lines that differ: "<" expected, ">" what the download holds
+    first=$(diff "$WORK/expect-$ds.tsv" "$got" | grep '^[<>]' | head -n 2 | tr '\t\n' ' ') || true
+    VERIFY_NOTE="wrong result: $n files / $bytes bytes, expected $en / $eb (first differences: ${first% })"
     return 1
   fi
   if ! (cd "$dest" && sha256sum -c --quiet --strict "$WORK/sample-$ds.sha256") >"$WORK/sha.log" 2>&1; then
@@ -359,52 +366,65 @@ verify() {  # $1 dataset, $2 destination
 # ---------------------------------------------------------------------------------------------------
 # Runs
 
-RESULTS=$WORK/results.tsv   # dataset tool round seconds status note
+RESULTS=$WORK/results.tsv   # dataset tool round seconds cpu-seconds status note
 : >"$RESULTS"
 DEST=$WORK/dest
 declare -A SKIP
 
+# User + system CPU seconds of this shell's reaped children, from the output of `times`.
+cpu_seconds() {
+  awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.3f", t }' "$1"
+}
+
 run_one() {  # $1 dataset, $2 tool, $3 round
-  local ds=$1 tool=$2 round=$3 t0 t1 rc secs status note='' logf=$WORK/logs/run.log
+  local ds=$1 tool=$2 round=$3 t0 t1 rc secs cpu status note='' logf=$WORK/logs/run.log
   if [[ -n ${SKIP[$ds/$tool]:-} ]]; then
-    printf '%s\t%s\t%s\t\tskipped\t%s\n' "$ds" "$tool" "$round" "timed out in an earlier round" >>"$RESULTS"
+    printf '%s\t%s\t%s\t\t\tskipped\t%s\n' "$ds" "$tool" "$round" "timed out in an earlier round" >>"$RESULTS"
     return 0
   fi
   rm -rf -- "$DEST"
   mkdir -p "$DEST"
   sync   # the previous run's dirty pages are not written back while this one is timed
   tool_cmd "$tool" "$ds" "$DEST"
+  times >"$WORK/times0"   # a builtin in this shell (no fork): its children's CPU time so far
   t0=$(date +%s.%N)
   (cd "$DEST" && exec timeout -k 10 "$RUN_TIMEOUT" "${CMD[@]}") </dev/null >"$logf" 2>&1 &
   CHILD=$!
   rc=0
   wait "$CHILD" || rc=$?
   t1=$(date +%s.%N)
+  times >"$WORK/times1"
   CHILD=''
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  cpu=$(cpu_seconds "$WORK/times1")
+  cpu=$(awk -v a="$(cpu_seconds "$WORK/times0")" -v b="$cpu" 'BEGIN { printf "%.2f", b - a }')
   if ((rc == 124 || rc == 137)); then
     status=timeout note="ran past --run-timeout ${RUN_TIMEOUT} s; skipped for the remaining rounds"
     SKIP[$ds/$tool]=1
   elif ((rc != 0)); then
-    status=failed note="exit $rc: $(grep -v '^\s*$' "$logf" | tail -n 3 | tr '\t\n' '  ' | cut -c1-400)"
+    status=failed note="exit $rc: $(grep -v '^\s*$' "$logf" | tail -n 3 | tr '\t\r\n' '   ' | cut -c1-400)"
   elif ! verify "$ds" "$DEST"; then
     status=failed note=$VERIFY_NOTE
   else
     status=ok
     # a successful run that still printed something (warnings) is worth knowing about
-    [[ -s $logf ]] && note="stderr: $(grep -v '^\s*$' "$logf" | tail -n 2 | tr '\t\n' '  ' | cut -c1-300)"
+    [[ -s $logf ]] && note="stderr: $(grep -v '^\s*$' "$logf" | tail -n 2 | tr '\t\r\n' '   ' | cut -c1-300)"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$tool" "$round" "$secs" "$status" "$note" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$tool" "$round" "$secs" "$cpu" "$status" "$note" >>"$RESULTS"
   if [[ $status == ok ]]; then
-    log "$(printf '[%s] round %d/%d %-9s %8.3f s  %8.0f objects/s  %7.1f MB/s' "$ds" "$round" "$ROUNDS" "$tool" "$secs" \
+    log "$(printf '[%s] round %d/%d %-13s %8.3f s  %8.0f objects/s  %7.1f MB/s  client CPU %6.2f s' "$ds" "$round" "$ROUNDS" "$tool" "$secs" \
       "$(awk -v n="${DS_COUNT[$ds]}" -v s="$secs" 'BEGIN { print n / s }')" \
-      "$(awk -v n="${DS_COUNT[$ds]}" -v z="${DS_SIZE[$ds]}" -v s="$secs" 'BEGIN { print n * z / s / 1e6 }')")"
+      "$(awk -v n="${DS_COUNT[$ds]}" -v z="${DS_SIZE[$ds]}" -v s="$secs" 'BEGIN { print n * z / s / 1e6 }')" "$cpu")"
   else
-    log "$(printf '[%s] round %d/%d %-9s %8.3f s  %s: %s' "$ds" "$round" "$ROUNDS" "$tool" "$secs" "${status^^}" "$note")"
+    log "$(printf '[%s] round %d/%d %-13s %8.3f s  %s: %s' "$ds" "$round" "$ROUNDS" "$tool" "$secs" "${status^^}" "$note")"
   fi
   rm -rf -- "$DEST"
 }
 
+read -r LOAD_START _ </proc/loadavg
+if awk -v l="$LOAD_START" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  log "warning: the 1-minute load average is $LOAD_START on $(nproc) CPUs: other work shares the machine with the store and the clients, so absolute numbers will be low and noisy"
+fi
 for ds in "${DATASETS[@]}"; do
   for ((r = 1; r <= ROUNDS; r++)); do
     # rotate the order each round so no tool always runs first (or right after another)
@@ -417,6 +437,8 @@ done
 # ---------------------------------------------------------------------------------------------------
 # Report
 
+read -r LOAD_END _ </proc/loadavg
+
 first_line() { "$@" 2>&1 | head -n 1 || true; }
 export BENCH_RESULTS=$RESULTS BENCH_OUT=$OUT BENCH_ROUNDS=$ROUNDS
 export BENCH_TOOLS=${TOOLS[*]} BENCH_DATASETS=${DATASETS[*]}
@@ -425,19 +447,19 @@ BENCH_VERSIONS=$(printf 'sluice\t%s\naws\t%s\nrclone\t%s\ncurl\t%s\n' \
   "$(first_line "$SLUICE_BIN" --version) ($SLUICE_BIN, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [[ -n $(git -C "$ROOT" status --porcelain -- src include CMakeLists.txt 2>/dev/null) ]] && echo ', src modified'))" \
   "$(first_line "$AWS_BIN" --version)" "$(first_line rclone version)" "$(first_line curl --version)")
 export BENCH_VERSIONS
-export BENCH_ENV="endpoint $EP ($( ((STORE_STARTED)) && echo 'scripts/local-s3, Ceph RGW memstore' || echo 'from AWS_ENDPOINT_URL')); $(nproc) CPUs, $(uname -sr); destination on $(df -P "$WORK" | awk 'NR == 2 { print $1 }'); peers at $PEER_CONCURRENCY concurrent requests"
-export BENCH_NOTES
+BENCH_ENV="endpoint $EP ($( ((STORE_STARTED)) && echo 'scripts/local-s3, Ceph RGW memstore' || echo 'from AWS_ENDPOINT_URL')); $(nproc) CPUs, $(uname -sr); destination on $(df -P "$WORK" | awk 'NR == 2 { print $1 }'); peers at $PEER_CONCURRENCY concurrent requests; load average (1 min) $LOAD_START before the runs, $LOAD_END after"
+export BENCH_ENV BENCH_NOTES
 BENCH_NOTES=$(printf '%s\n' "${UPLOAD_NOTES[@]+"${UPLOAD_NOTES[@]}"}")
 
 "$PY" - <<'EOF'
 import json, os, statistics, time
 
 results = []
-with open(os.environ["BENCH_RESULTS"]) as f:
+with open(os.environ["BENCH_RESULTS"], newline="\n") as f:
     for line in f:
-        ds, tool, rnd, secs, status, note = line.rstrip("\n").split("\t", 5)
-        results.append(dict(dataset=ds, tool=tool, round=int(rnd),
-                            seconds=float(secs) if secs else None, status=status, note=note))
+        ds, tool, rnd, secs, cpu, status, note = line.rstrip("\n").split("\t", 6)
+        results.append(dict(dataset=ds, tool=tool, round=int(rnd), seconds=float(secs) if secs else None,
+                            client_cpu_seconds=float(cpu) if cpu else None, status=status, note=note))
 
 tools = os.environ["BENCH_TOOLS"].split()
 datasets = os.environ["BENCH_DATASETS"].split()
@@ -462,12 +484,14 @@ for ds in datasets:
                 r["mb_per_s"] = total / r["seconds"] / 1e6
         ok = [r for r in runs if r["status"] == "ok"]
         rows[tool] = {
-            "runs": [{k: r[k] for k in ("round", "seconds", "status", "note", "objects_per_s", "mb_per_s") if k in r}
+            "runs": [{k: r[k] for k in ("round", "seconds", "client_cpu_seconds", "status", "note",
+                                         "objects_per_s", "mb_per_s") if k in r}
                      for r in runs],
             "ok_runs": len(ok), "failed_runs": len(runs) - len(ok),
             "median_seconds": statistics.median([r["seconds"] for r in ok]) if ok else None,
             "median_objects_per_s": statistics.median([r["objects_per_s"] for r in ok]) if ok else None,
             "median_mb_per_s": statistics.median([r["mb_per_s"] for r in ok]) if ok else None,
+            "median_client_cpu_seconds": statistics.median([r["client_cpu_seconds"] for r in ok]) if ok else None,
         }
     for tool, row in rows.items():
         for peer in ("rclone", "curl"):
@@ -478,7 +502,8 @@ for ds in datasets:
 
     print()
     print(f"{ds}: {count} objects x {size} bytes = {total / 1e6:.1f} MB, medians of {out['rounds']} rounds")
-    hdr = f"{'tool':<10} {'objects/s':>10} {'MB/s':>8} {'vs rclone':>10} {'vs curl':>8}  runs (seconds)"
+    hdr = (f"{'tool':<13} {'objects/s':>10} {'MB/s':>8} {'vs rclone':>10} {'vs curl':>8} {'CPU s':>7}"
+           f"  runs (seconds)")
     print(hdr)
     print("-" * len(hdr))
     for tool, row in rows.items():
@@ -486,14 +511,17 @@ for ds in datasets:
                         for r in row["runs"])
         ops = "-" if row["median_objects_per_s"] is None else f"{row['median_objects_per_s']:.0f}"
         mbs = "-" if row["median_mb_per_s"] is None else f"{row['median_mb_per_s']:.1f}"
-        print(f"{tool:<10} {ops:>10} {mbs:>8} {fmt_ratio(row['ratio_to_rclone']):>10} "
-              f"{fmt_ratio(row['ratio_to_curl']):>8}  {runs}")
+        cpu = "-" if row["median_client_cpu_seconds"] is None else f"{row['median_client_cpu_seconds']:.1f}"
+        print(f"{tool:<13} {ops:>10} {mbs:>8} {fmt_ratio(row['ratio_to_rclone']):>10} "
+              f"{fmt_ratio(row['ratio_to_curl']):>8} {cpu:>7}  {runs}")
     for tool, row in rows.items():
         for r in row["runs"]:
             if r["status"] != "ok" or r["note"]:
                 print(f"  {tool} round {r['round']}: {r['status']}: {r['note']}")
 
 print()
+print("objects/s, MB/s (10^6 bytes): medians of the successful runs; vs rclone / vs curl: ratio of median")
+print("rates; CPU s: median user+system CPU seconds of the client process tree (the store is not counted)")
 print("environment:", out["environment"])
 for k, v in versions.items():
     print(f"  {k}: {v}")

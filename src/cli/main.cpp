@@ -13,7 +13,13 @@ namespace {
 uint64_t parse_size(const std::string& text) {
   // "8M", "8MiB", "16777216", "1G"
   size_t pos = 0;
-  double v = std::stod(text, &pos);
+  double v = 0;
+  try {
+    v = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'",
+                        "expected a number with an optional K, M or G suffix, as in 8MiB");
+  }
   std::string unit = text.substr(pos);
   uint64_t mult = 1;
   if (!unit.empty()) {
@@ -78,10 +84,21 @@ int main(int argc, char** argv) {
   cp_cmd->add_option("--multipart-threshold", threshold, "uploads above this size go multipart (default 8MiB)");
   cp_cmd->add_flag("--no-verify-md5", no_verify, "skip the MD5 check of objects whose ETag is an MD5");
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string name = argv[1];
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == name;
+    if (!known) {
+      std::string names;
+      for (const auto* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+      fmt::print(stderr, "sluice: error: unknown command '{}' (commands: {}; see sluice --help)\n", name, names);
+      return cli::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitUsage;  // CLI11 codes (105, 106, 109...) -> 2, docs/cli.md
   }
   try {
     log::init(log_level);

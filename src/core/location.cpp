@@ -8,7 +8,9 @@ namespace sluice {
 namespace {
 
 Error bad(std::string_view text, const std::string& why) {
-  return Error(ErrorKind::kInvalidInput, "invalid location '" + std::string(text) + "'", why);
+  std::string shown;
+  for (char c : text) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+  return Error(ErrorKind::kInvalidInput, "invalid location '" + shown + "'", why);
 }
 
 // S3 bucket naming rules, loosely: what S3-compatible stores accept.

@@ -65,7 +65,10 @@ void PathSet::add(const std::string& path, std::string_view key) {
     if (auto it = files_.find(dir); it != files_.end()) {
       throw conflict(it->second, "'" + dir + "' would have to be a file and a directory");
     }
-    dirs_.emplace(dir, std::string(key));
+  }
+  // No conflict: record the path and its parents (after the checks, so a refused key leaves no trace).
+  for (size_t pos = path.find('/'); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+    dirs_.emplace(path.substr(0, pos), std::string(key));
   }
   files_.emplace(path, std::string(key));
 }

@@ -1,10 +1,11 @@
 // Object key -> local path, the one place that decides whether a key can be written to disk.
 // A key that would escape the destination or cannot be a file is refused, naming the key:
-//  - empty after the prefix, or an empty segment ("a//b", leading '/'),
+//  - an empty segment ("a//b", leading '/'),
 //  - a "." or ".." segment,
 //  - a NUL byte,
 //  - a segment longer than 255 bytes (NAME_MAX) or a path longer than 4095 bytes (PATH_MAX).
-// Keys ending in '/' are directory markers (consoles create them): they map to nothing.
+// Keys ending in '/' (and the prefix itself) are directory markers (consoles create them): they
+// map to nothing.
 // Two keys collide when one is a file and a directory at once ("a" and "a/b"); PathSet finds it.
 #pragma once
 

@@ -85,7 +85,11 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
     return len;
   }
   auto& body = t->outcome.response.body;
-  if (body.size() < kMaxErrorBody) body.append(data, std::min(len, kMaxErrorBody - body.size()));
+  if (t->status_ok) {
+    body.append(data, len);  // a 2xx body without a sink is the caller's data: keep all of it
+  } else if (body.size() < kMaxErrorBody) {
+    body.append(data, std::min(len, kMaxErrorBody - body.size()));
+  }
   return len;
 }
 
@@ -130,14 +134,19 @@ class Client::Loop {
   }
 
   ~Loop() {
+    stop();
+    for (CURL* e : idle_) curl_easy_cleanup(e);
+    curl_multi_cleanup(multi_);
+  }
+
+  // Aborts what is in flight and ends the thread; idempotent.
+  void stop() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
-    thread_.join();
-    for (CURL* e : idle_) curl_easy_cleanup(e);
-    curl_multi_cleanup(multi_);
+    if (thread_.joinable()) thread_.join();
   }
 
   void submit(std::unique_ptr<Transfer> t) {
@@ -179,6 +188,7 @@ class Client::Loop {
     t->easy = e;
     Request& r = t->request;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." and ".." segments: send the signed path as is
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
@@ -330,9 +340,21 @@ Client::Client(ClientOptions options) : options_(options) {
   for (int i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>(per_loop, options_.connect_timeout));
 }
 
-Client::~Client() = default;
+Client::~Client() {
+  // Callbacks that run while loops stop (aborted transfers, due retry timers) may start new
+  // requests: once closing_ is set those fail at once instead of reaching a stopped loop.
+  closing_ = true;
+  for (auto& loop : loops_) loop->stop();
+}
 
 void Client::start(Request request, Sink sink, std::function<void(Outcome)> done) {
+  if (closing_) {
+    Outcome o;
+    o.curl_code = CURLE_ABORTED_BY_CALLBACK;
+    o.curl_message = "client shut down";
+    done(std::move(o));
+    return;
+  }
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->sink = std::move(sink);
@@ -341,6 +363,10 @@ void Client::start(Request request, Sink sink, std::function<void(Outcome)> done
 }
 
 void Client::run_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  if (closing_) {
+    fn();  // whatever it starts fails at once
+    return;
+  }
   loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->run_after(delay, std::move(fn));
 }
 

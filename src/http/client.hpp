@@ -42,6 +42,7 @@ class Client {
   ClientOptions options_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<unsigned> next_{0};
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace sluice::http

@@ -40,8 +40,9 @@ Verdict classify(const Outcome& o, std::string_view error_code) {
 }
 
 std::chrono::milliseconds RetryPolicy::backoff(int next_attempt, std::mt19937_64& rng) const {
-  int shift = std::clamp(next_attempt - 2, 0, 30);
-  int64_t ceiling = std::min<int64_t>(cap.count(), base.count() << std::min(shift, 20));
+  int64_t ceiling = base.count();
+  for (int i = 2; i < next_attempt && ceiling < cap.count(); ++i) ceiling *= 2;
+  ceiling = std::min<int64_t>(ceiling, cap.count());
   std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(0, ceiling));
   return std::chrono::milliseconds(dist(rng));
 }

@@ -105,11 +105,11 @@ std::string FileStore::path_of(const std::string& key) const {
 }
 
 ListPage FileStore::list(const ListRequest& request) {
-  std::vector<ObjectInfo> all;
+  std::shared_ptr<const std::vector<ObjectInfo>> listing;
   {
     std::lock_guard lock(cache_mu_);
-    if (request.continuation_token.empty() || cached_prefix_ != request.prefix) {
-      cached_.clear();
+    if (!cached_ || request.continuation_token.empty() || cached_prefix_ != request.prefix) {
+      auto fresh = std::make_shared<std::vector<ObjectInfo>>();
       cached_prefix_ = request.prefix;
       // Walk only the deepest directory the prefix names.
       auto slash = request.prefix.rfind('/');
@@ -126,18 +126,20 @@ ListPage FileStore::list(const ListRequest& request) {
           }
           struct stat st;
           if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-          std::string key = fs::relative(it->path(), root_).generic_string();
+          std::string key = it->path().lexically_relative(root_).generic_string();
           if (!key.starts_with(request.prefix)) continue;
-          cached_.push_back(ObjectInfo{key, static_cast<uint64_t>(st.st_size), etag_of(mtime_ns(st), st.st_size), mtime_ns(st)});
+          fresh->push_back(ObjectInfo{key, static_cast<uint64_t>(st.st_size), etag_of(mtime_ns(st), st.st_size), mtime_ns(st)});
         }
         if (ec) throw errno_error(ec.value(), "listing", start);
       } else if (!fs::exists(root_, ec)) {
         throw Error(ErrorKind::kNotFound, "listing file://" + root_, "directory does not exist");
       }
-      std::sort(cached_.begin(), cached_.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+      std::sort(fresh->begin(), fresh->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+      cached_ = std::move(fresh);
     }
-    all = cached_;
+    listing = cached_;
   }
+  const std::vector<ObjectInfo>& all = *listing;
   ListPage page;
   auto it = all.begin();
   if (!request.continuation_token.empty()) {
@@ -269,8 +271,10 @@ std::string FileStore::complete_multipart(const std::string& key, const std::str
                                           const std::vector<std::string>& part_etags) {
   std::string dir = root_ + "/" + kStagingPrefix + "uploads/" + upload_id;
   std::string path = path_of(key);
-  fs::create_directories(fs::path(path).parent_path());
-  std::string tmp = path + "." + upload_id + ".partial";
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) throw errno_error(ec.value(), "creating the directory of", path);
+  std::string tmp = (fs::path(path).parent_path() / (std::string(kStagingPrefix) + upload_id + ".partial")).string();
   int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) throw errno_error(errno, "creating", tmp);
   try {
@@ -279,7 +283,11 @@ std::string FileStore::complete_multipart(const std::string& key, const std::str
       int in = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
       if (in < 0) throw errno_error(errno, "reading part of", path);
       struct stat st;
-      ::fstat(in, &st);
+      if (::fstat(in, &st) != 0) {
+        int err = errno;
+        ::close(in);
+        throw errno_error(err, "reading part of", path);
+      }
       http::Body b = http::Body::from_file(in, 0, static_cast<uint64_t>(st.st_size));
       try {
         write_body(out, b, path);
@@ -300,7 +308,7 @@ std::string FileStore::complete_multipart(const std::string& key, const std::str
     ::unlink(tmp.c_str());
     throw;
   }
-  fs::remove_all(dir);
+  fs::remove_all(dir, ec);  // staging left behind is harmless: never listed
   return head(key).etag;
 }
 

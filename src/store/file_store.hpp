@@ -49,7 +49,7 @@ class FileStore final : public ObjectStore {
   // The sorted listing of the last prefix walked, so paging does not walk again.
   std::mutex cache_mu_;
   std::string cached_prefix_;
-  std::vector<ObjectInfo> cached_;
+  std::shared_ptr<const std::vector<ObjectInfo>> cached_;
 };
 
 }  // namespace sluice::store

@@ -185,7 +185,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
         fs::create_directories(dir, ec);
         if (ec) throw errno_error(ec.value(), "creating the directory", dir);
       }
-      job->fd = ::open(job->tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      job->fd = ::open(job->tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  // RDWR: the MD5 check reads it back
       if (job->fd < 0) throw errno_error(errno, "creating", job->tmp);
     } catch (...) {
       {

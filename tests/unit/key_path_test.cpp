@@ -33,7 +33,9 @@ void expect_refused(std::string_view key, std::string_view prefix = "", std::str
   SCOPED_TRACE("key '" + std::string(key) + "' prefix '" + std::string(prefix) + "'");
   Error e = refusal(key, prefix);
   EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput) << e.what();
-  if (!cause_part.empty()) EXPECT_NE(std::string(e.what()).find(cause_part), std::string::npos) << e.what();
+  if (!cause_part.empty()) {
+    EXPECT_NE(std::string(e.what()).find(cause_part), std::string::npos) << e.what();
+  }
 }
 
 std::optional<std::string> path(std::string_view key, std::string_view prefix = "") {

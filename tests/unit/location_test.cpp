@@ -33,7 +33,9 @@ void expect_refused(std::string_view text, std::string_view why_part = "") {
   if (text.find('\0') == std::string_view::npos) {
     EXPECT_NE(what.find("'" + std::string(text) + "'"), std::string::npos) << what;
   }
-  if (!why_part.empty()) EXPECT_NE(what.find(why_part), std::string::npos) << what;
+  if (!why_part.empty()) {
+    EXPECT_NE(what.find(why_part), std::string::npos) << what;
+  }
 }
 
 std::string cwd() { return std::filesystem::current_path().string(); }
@@ -190,9 +192,22 @@ TEST(Location, SchemeLikeNamesWithoutColonSlashSlashArePaths) {
 TEST(Location, EmptyRefused) { expect_refused("", "empty"); }
 
 TEST(Location, NulRefused) {
-  expect_refused("s3://bucket/a\0b"s, "NUL");
-  expect_refused("/tmp/a\0b"s, "NUL");
-  expect_refused("file:///a\0"s, "NUL");
+  for (std::string text : {"s3://bucket/a\0b"s, "/tmp/a\0b"s, "file:///a\0"s}) {
+    SCOPED_TRACE(text.substr(0, text.find('\0')));
+    Error e = refusal(text);
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(e.cause().find("NUL"), std::string::npos) << e.cause();
+  }
+}
+
+// what() is a C string: a raw NUL in the message cuts it short, hiding the reason. The input
+// must be shown with the NUL escaped (as dataset/key_path.cpp does for keys).
+TEST(Location, NulShownEscapedInMessage) {
+  Error e = refusal("s3://bucket/a\0b"s);
+  EXPECT_EQ(e.message().find('\0'), std::string::npos) << "raw NUL in the message";
+  std::string what = e.what();  // what a user sees
+  EXPECT_NE(what.find("NUL"), std::string::npos) << "the reason is cut off: '" << what << "'";
+  EXPECT_NE(what.find("a\\0b"), std::string::npos) << what;
 }
 
 }  // namespace
