@@ -67,11 +67,11 @@ run_tests() {
 demo() {
   build
   local sluice=$BUILD/sluice
-  local work
+  # Globals: the EXIT trap runs after this function has returned.
   work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
-  local started_store=0
+  started_store=0
   cleanup() {
-    ((started_store)) && "$ROOT/scripts/local-s3" stop --dir "$work/store" --purge >/dev/null 2>&1 || true
+    if ((started_store)); then "$ROOT/scripts/local-s3" stop --dir "$work/store" --purge >/dev/null 2>&1 || true; fi
     rm -rf "$work"
   }
   trap cleanup EXIT
