@@ -1,0 +1,59 @@
+// Checkpoint sync (CheckpointConfig), per host, as SageMaker does it (sagemaker-contract.md §9):
+//  - restore(): every object under S3Uri is downloaded into the local path before training;
+//  - while training, a watcher (inotify) uploads each file when it is closed after writing or
+//    renamed into the path, as is (no tar), and deletes the object of a file deleted locally;
+//  - finish(): a final sync uploads what changed since its last upload and deletes objects of
+//    files that are gone, then stops the watcher (also after SIGTERM or a failure).
+// Files whose names start with ".sluice-" or end in ".tmp" are not uploaded until renamed; one
+// S3 location serves every host (scripts give their files distinct names, as on SageMaker).
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store/object_store.hpp"
+
+namespace sluice::job {
+
+class CheckpointSync {
+ public:
+  // `prefix` is the key prefix (directory semantics: a '/' is added) under which files live.
+  CheckpointSync(store::ObjectStore& store, std::string prefix, std::filesystem::path local_dir, std::string host);
+  ~CheckpointSync();  // stops the watcher (no final sync: call finish())
+
+  // Downloads every object under the prefix; returns how many files were restored.
+  size_t restore();
+  // Starts watching the local directory.
+  void start();
+  // Stops watching and runs the final sync. Returns the number of objects uploaded by it.
+  size_t finish();
+
+  uint64_t uploads() const { return uploads_; }
+  uint64_t deletes() const { return deletes_; }
+
+ private:
+  void watch_loop();
+  void add_watch_recursive(const std::filesystem::path& dir);
+  void upload_file(const std::filesystem::path& path);
+  void delete_file(const std::filesystem::path& path);
+  std::string key_for(const std::filesystem::path& path) const;
+  static bool ignored(const std::filesystem::path& path);
+
+  store::ObjectStore& store_;
+  std::string prefix_;
+  std::filesystem::path dir_;
+  std::string host_;
+  int inotify_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  std::thread watcher_;
+  std::mutex mu_;
+  std::map<int, std::filesystem::path> watches_;  // watch descriptor -> directory
+  std::map<std::string, std::pair<uint64_t, int64_t>> uploaded_;  // key -> (size, mtime ns) last uploaded
+  std::atomic<uint64_t> uploads_{0}, deletes_{0};
+};
+
+}  // namespace sluice::job

@@ -1,0 +1,104 @@
+#include "job/status.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "core/error.hpp"
+
+namespace sluice::job {
+
+std::string StatusRecord::iso_time(std::chrono::system_clock::time_point t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[96];
+  std::snprintf(out, sizeof out, "%s.%06lld+00:00", buf, static_cast<long long>(us % 1'000'000));
+  return out;
+}
+
+StatusRecord::StatusRecord(std::filesystem::path file, std::string job_name, std::string job_arn,
+                           nlohmann::json request)
+    : file_(std::move(file)) {
+  auto now = iso_time(std::chrono::system_clock::now());
+  doc_ = std::move(request);
+  if (!doc_.is_object()) doc_ = nlohmann::json::object();
+  doc_["TrainingJobName"] = job_name;
+  doc_["TrainingJobArn"] = job_arn;
+  doc_["TrainingJobStatus"] = "InProgress";
+  doc_["SecondaryStatus"] = "Starting";
+  doc_["CreationTime"] = now;
+  doc_["LastModifiedTime"] = now;
+  doc_["SecondaryStatusTransitions"] = nlohmann::json::array(
+      {{{"Status", "Starting"}, {"StartTime", now}, {"StatusMessage", "Preparing the instances for training"}}});
+  std::lock_guard lock(mu_);
+  write_locked();
+}
+
+void StatusRecord::transition(const std::string& secondary_status, const std::string& message) {
+  std::lock_guard lock(mu_);
+  auto now = iso_time(std::chrono::system_clock::now());
+  auto& transitions = doc_["SecondaryStatusTransitions"];
+  if (!transitions.empty() && transitions.back()["Status"] == secondary_status) {
+    transitions.back()["StatusMessage"] = message;  // several hosts report the same phase
+  } else {
+    if (!transitions.empty() && !transitions.back().contains("EndTime")) transitions.back()["EndTime"] = now;
+    transitions.push_back({{"Status", secondary_status}, {"StartTime", now}, {"StatusMessage", message}});
+  }
+  doc_["SecondaryStatus"] = secondary_status;
+  doc_["LastModifiedTime"] = now;
+  write_locked();
+}
+
+void StatusRecord::set_model_artifacts(const std::string& uri) {
+  std::lock_guard lock(mu_);
+  doc_["ModelArtifacts"] = {{"S3ModelArtifacts", uri}};
+  write_locked();
+}
+
+void StatusRecord::set_training_start() {
+  std::lock_guard lock(mu_);
+  if (!doc_.contains("TrainingStartTime")) doc_["TrainingStartTime"] = iso_time(std::chrono::system_clock::now());
+  write_locked();
+}
+
+void StatusRecord::finish(const std::string& status, const std::string& secondary_status, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto now = iso_time(std::chrono::system_clock::now());
+  auto& transitions = doc_["SecondaryStatusTransitions"];
+  if (!transitions.empty() && !transitions.back().contains("EndTime")) transitions.back()["EndTime"] = now;
+  std::string message = status == "Completed" ? "Training job completed" : reason.substr(0, 1024);
+  transitions.push_back({{"Status", secondary_status}, {"StartTime", now}, {"EndTime", now}, {"StatusMessage", message}});
+  doc_["TrainingJobStatus"] = status;
+  doc_["SecondaryStatus"] = secondary_status;
+  if (status != "Completed") doc_["FailureReason"] = reason.substr(0, 1024);
+  doc_["TrainingEndTime"] = now;
+  doc_["LastModifiedTime"] = now;
+  write_locked();
+}
+
+nlohmann::json StatusRecord::snapshot() const {
+  std::lock_guard lock(mu_);
+  return doc_;
+}
+
+void StatusRecord::write_locked() {
+  std::string text = doc_.dump(2) + "\n";
+  std::filesystem::path tmp = file_.parent_path() / (".sluice-partial-" + file_.filename().string());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw errno_error(errno, "writing", tmp.string());
+  ssize_t w = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (w != static_cast<ssize_t>(text.size())) {
+    ::unlink(tmp.c_str());
+    throw errno_error(w < 0 ? err : ENOSPC, "writing", tmp.string());
+  }
+  if (::rename(tmp.c_str(), file_.c_str()) != 0) throw errno_error(errno, "renaming into place", file_.string());
+}
+
+}  // namespace sluice::job

@@ -1,0 +1,46 @@
+// The job's status record, <work-dir>/<job>/status.json, shaped like DescribeTrainingJob:
+// TrainingJobStatus, SecondaryStatus, SecondaryStatusTransitions (with times), FailureReason,
+// ModelArtifacts.S3ModelArtifacts, and the times. Rewritten atomically on every change, so a
+// reader (a person, a control plane) always sees a whole document. Thread-safe (hosts run in
+// parallel).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::job {
+
+class StatusRecord {
+ public:
+  // `request` is the job spec's JSON (kept in the record as DescribeTrainingJob does).
+  StatusRecord(std::filesystem::path file, std::string job_name, std::string job_arn, nlohmann::json request);
+
+  // Starts a new secondary status ("Starting", "Downloading", "Training", "Uploading", ...),
+  // ending the previous one.
+  void transition(const std::string& secondary_status, const std::string& message);
+
+  void set_model_artifacts(const std::string& uri);
+  void set_training_start();
+
+  // Ends the job: "Completed", "Failed" or "Stopped" with the final secondary status
+  // ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded") and, unless completed, the reason
+  // (cut to 1024 characters like FailureReason).
+  void finish(const std::string& status, const std::string& secondary_status, const std::string& reason);
+
+  nlohmann::json snapshot() const;
+
+  static std::string iso_time(std::chrono::system_clock::time_point t);
+
+ private:
+  void write_locked();
+
+  std::filesystem::path file_;
+  mutable std::mutex mu_;
+  nlohmann::json doc_;
+};
+
+}  // namespace sluice::job
