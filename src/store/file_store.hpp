@@ -30,6 +30,8 @@ class FileStore final : public ObjectStore {
                                  const std::vector<std::string>& part_etags) override;
   void abort_multipart(const std::string& key, const std::string& upload_id) override;
   void remove(const std::string& key) override;
+  // A local file is written in one pass (temporary name, then rename): uploads never need parts.
+  bool supports_multipart() const override { return false; }
 
   // The ETag of a file: "<mtime ns hex>-<size>", changes whenever the file is rewritten. It is
   // never a plain MD5, so no caller mistakes it for one.

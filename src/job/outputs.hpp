@@ -1,0 +1,33 @@
+// Uploading what a job produced, as SageMaker does (sagemaker-contract.md §8):
+//   /opt/ml/model of every host        -> <S3OutputPath>/<TrainingJobName>/output/model.tar.gz
+//   /opt/ml/output/data of every host  -> <S3OutputPath>/<TrainingJobName>/output/output.tar.gz
+// Hosts are merged in rank order (a later host's file wins on a name clash). With
+// OutputDataConfig.CompressionType NONE the trees are uploaded uncompressed under
+// .../output/model/ and .../output/data/ instead (docs/outputs.md). The output path may be s3://
+// or file:// (local mode).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "job/job_spec.hpp"
+#include "store/open.hpp"
+
+namespace sluice::job {
+
+struct OutputResult {
+  std::string model_artifacts;  // the URI DescribeTrainingJob reports as S3ModelArtifacts
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+
+// host_opt_ml: each host's /opt/ml directory on this machine, in rank order. staging: a local
+// directory for the archives (removed by the caller).
+OutputResult upload_outputs(const JobSpec& spec, const std::vector<std::filesystem::path>& host_opt_ml,
+                            const std::filesystem::path& staging, const store::StoreOptions& store_options);
+
+// "<S3OutputPath>/<TrainingJobName>/output/" as a Location plus key prefix.
+std::string output_prefix_uri(const JobSpec& spec);
+
+}  // namespace sluice::job
