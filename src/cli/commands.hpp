@@ -35,6 +35,17 @@ struct CpOptions {
 };
 int run_cp(const GlobalOptions& g, const CpOptions& o);
 
+struct TrainCliOptions {
+  std::string job_file;
+  std::string work_dir = "sluice-jobs";
+  std::string host;
+  double stop_grace_seconds = 120;
+  std::string file_systems;
+  std::string isolation = "auto";
+  int num_gpus = 0;
+};
+int run_train(const GlobalOptions& g, const TrainCliOptions& o);
+
 // Set by SIGINT/SIGTERM; long commands poll it and stop cleanly.
 bool interrupted();
 void install_signal_handlers();

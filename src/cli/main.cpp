@@ -65,6 +65,18 @@ int main(int argc, char** argv) {
   rb_cmd->add_option("uri", rb_uri, "s3://bucket")->required();
   rb_cmd->add_flag("--force", rb_force, "delete every object first");
 
+  cli::TrainCliOptions train;
+  auto* train_cmd = app.add_subcommand("train", "run a training job described by a CreateTrainingJob request body");
+  train_cmd->add_option("job", train.job_file, "JOB.json (or - for standard input)")->required();
+  train_cmd->add_option("--work-dir", train.work_dir, "where jobs live: <work-dir>/<TrainingJobName>/ (default ./sluice-jobs)");
+  train_cmd->add_option("--host", train.host, "run only this host (algo-K), e.g. one per machine");
+  train_cmd->add_option("--stop-grace", train.stop_grace_seconds, "seconds between SIGTERM and SIGKILL when stopping (default 120)")
+      ->check(CLI::Range(0.0, 86400.0));
+  train_cmd->add_option("--file-systems", train.file_systems, "JSON map of FileSystemId to mount root (env SLUICE_FILE_SYSTEMS)");
+  train_cmd->add_option("--isolation", train.isolation, "auto, bubblewrap or none (default auto)")
+      ->check(CLI::IsMember({"auto", "bubblewrap", "none"}));
+  train_cmd->add_option("--gpus", train.num_gpus, "SM_NUM_GPUS for the job (default 0)")->check(CLI::Range(0, 1024));
+
   std::string presign_uri;
   int64_t expires_in = 3600;
   auto* presign_cmd = app.add_subcommand("presign", "print a presigned GET URL for an object");
@@ -108,6 +120,7 @@ int main(int argc, char** argv) {
     if (*mb_cmd) return cli::run_mb(g, mb_uri);
     if (*rm_cmd) return cli::run_rm(g, rm_uri, rm_recursive);
     if (*rb_cmd) return cli::run_rb(g, rb_uri, rb_force);
+    if (*train_cmd) return cli::run_train(g, train);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;

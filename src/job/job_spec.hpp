@@ -111,6 +111,9 @@ struct JobSpec {
   std::map<std::string, std::string> environment;
   bool enable_network_isolation = false;
   std::optional<SessionChainingConfig> session_chaining;
+  // Paths of fields in the request that Sluice accepts but does not act on ("Tags",
+  // "ResourceConfig.KeepAlivePeriodInSeconds"), sorted, for a notice; see docs/job-spec.md.
+  std::vector<std::string> ignored_fields;
 
   InputMode mode_of(const Channel& c) const { return c.input_mode.value_or(algorithm.training_input_mode); }
 };
@@ -126,5 +129,10 @@ struct SpecProblem {
 // `problems` (if given) receives them too. Unknown fields are problems with a suggestion of the
 // nearest known name ("did you mean 'InputDataConfig'?").
 JobSpec parse_job_spec(std::string_view json_text, std::vector<SpecProblem>* problems = nullptr);
+
+// Reads the file at `path` and parses it as parse_job_spec does; the error names the file
+// ("invalid job spec jobs/train.json"). A file that cannot be read throws errno_error's kind
+// (kNotFound, kAccessDenied, kIo).
+JobSpec load_job_spec(const std::string& path, std::vector<SpecProblem>* problems = nullptr);
 
 }  // namespace sluice::job

@@ -1,0 +1,56 @@
+#include <fmt/core.h>
+
+#include <csignal>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/exit_code.hpp"
+#include "core/error.hpp"
+#include "job/runner.hpp"
+
+namespace sluice::cli {
+
+int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
+  job::TrainOptions t;
+  t.job_file = o.job_file;
+  t.work_dir = o.work_dir;
+  if (!o.host.empty()) t.host = o.host;
+  t.stop_grace = std::chrono::milliseconds(static_cast<int64_t>(o.stop_grace_seconds * 1000));
+  t.store.endpoint_url = g.endpoint_url;
+  t.store.max_connections = g.max_connections;
+  std::string fs_map = o.file_systems;
+  if (fs_map.empty()) {
+    if (const char* v = std::getenv("SLUICE_FILE_SYSTEMS")) fs_map = v;
+  }
+  if (!fs_map.empty()) t.file_systems = job::FileSystemMap::load(fs_map);
+  if (o.isolation == "bubblewrap") t.isolation = job::Isolation::kBubblewrap;
+  else if (o.isolation == "none") t.isolation = job::Isolation::kNone;
+  t.num_gpus = o.num_gpus;
+
+  // Ctrl-C / SIGTERM stop the job the way StopTrainingJob does (SIGTERM, grace, SIGKILL).
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  std::thread watch([&] {
+    while (!done) {
+      if (interrupted() && !stop) {
+        fmt::print(stderr, "sluice: stopping the job (SIGTERM to the training command, SIGKILL after {:.0f} s)\n",
+                   o.stop_grace_seconds);
+        stop = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  int code;
+  try {
+    code = job::run_training_job(t, &stop);
+  } catch (...) {
+    done = true;
+    watch.join();
+    throw;
+  }
+  done = true;
+  watch.join();
+  return code;
+}
+
+}  // namespace sluice::cli

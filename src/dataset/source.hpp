@@ -1,0 +1,105 @@
+// A channel's S3DataSource resolved into its ordered list of objects (or augmented-manifest
+// lines), before sharding and shuffling (../shared/reference/sagemaker-contract.md §4;
+// docs/manifests.md and docs/sharding-and-shuffling.md for Sluice's choices).
+//
+//  - S3Prefix: every object whose key starts with the prefix, in UTF-8 byte order of keys (the
+//    listing order). Keys ending in '/' (directory markers, "folder objects") are skipped. No
+//    object at all is an error (kNotFound), as in SageMaker.
+//  - ManifestFile: the manifest object is read and parsed (manifest.hpp); the objects come in
+//    manifest order, duplicates kept. Sizes and ETags come from one listing of the entries'
+//    common prefix, stopped early, with HEAD for the rest (see resolve_manifest_file). Entries that
+//    do not exist are one error (kNotFound) naming them.
+//  - AugmentedManifestFile: the manifest is read and parsed into lines; "-ref" objects are not
+//    looked up here (the Pipe sink fetches them and reports a missing one).
+//
+// File mode paths (ResolveOptions::file_paths): relative to /opt/ml/input/data/<channel>/.
+//  - S3Prefix (the SDK local-mode rule, §4.1): key minus the prefix, leading '/' removed; a key
+//    equal to a prefix that does not end in '/' is saved under its base name.
+//  - ManifestFile: the entry as written (key minus the manifest prefix).
+// Every path passes dataset/key_path.hpp (no "..", "//", NUL, over-long names) and the paths
+// of a channel must not collide (PathSet); a ManifestFile listing a key twice is refused for File
+// mode (one file cannot be two objects' destination), as is an entry ending in '/'.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataset/manifest.hpp"
+#include "store/object_store.hpp"
+#include "store/open.hpp"
+
+namespace sluice::dataset {
+
+// S3DataSource.S3DataType, the kinds Sluice resolves.
+enum class SourceType { kS3Prefix, kManifestFile, kAugmentedManifestFile };
+
+struct SourceObject {
+  ObjectAddress address;
+  uint64_t size = 0;
+  std::string etag;           // as the store reports it, without quotes
+  std::string relative_path;  // File mode destination; empty when paths were not computed
+
+  bool operator==(const SourceObject&) const = default;
+};
+
+// The store that holds `where` (an s3:// bucket, or the local file system for file://). The
+// reference must stay valid for the duration of the resolve call. Called from several threads
+// at once while HEAD requests run.
+using StoreFor = std::function<store::ObjectStore&(const ObjectAddress& where)>;
+
+struct ResolveOptions {
+  bool file_paths = true;        // compute and check File mode paths
+  size_t head_parallelism = 16;  // HEAD requests in flight for manifest entries
+  size_t head_threshold = 32;    // manifests with at most this many distinct keys are only HEADed
+};
+
+std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::string_view uri,
+                                            const ResolveOptions& options = {});
+
+// Reads the manifest at `uri`, then finds every entry: with more distinct keys than
+// options.head_threshold, lists the longest common prefix of the keys page by page, matching
+// keys as the (byte-ordered) listing passes them, and stops once the listing is past the greatest
+// key, or once it has taken as many pages as there are keys still unmatched; keys still
+// unmatched (or all, if listing is refused with kAccessDenied, since a role may read objects it
+// cannot list) are HEADed, options.head_parallelism at a time.
+std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::string_view uri,
+                                                const ResolveOptions& options = {});
+
+std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for, std::string_view uri,
+                                                      const std::vector<std::string>& attribute_names);
+
+struct ResolvedSource {
+  SourceType type = SourceType::kS3Prefix;
+  std::vector<SourceObject> objects;  // kS3Prefix, kManifestFile
+  std::vector<AugmentedLine> lines;   // kAugmentedManifestFile
+  // The number of units sharding and shuffling work on: objects, or lines.
+  size_t size() const { return type == SourceType::kAugmentedManifestFile ? lines.size() : objects.size(); }
+};
+
+ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::string_view uri,
+                              const std::vector<std::string>& attribute_names = {},
+                              const ResolveOptions& options = {});
+
+// A StoreFor that opens each store once with store::open_store (one per s3:// bucket, one for
+// file://) and keeps it. Thread-safe.
+class StoreCache {
+ public:
+  explicit StoreCache(store::StoreOptions options = {}) : options_(std::move(options)) {}
+  store::ObjectStore& operator()(const ObjectAddress& where);
+  StoreFor store_for() {
+    return [this](const ObjectAddress& where) -> store::ObjectStore& { return (*this)(where); };
+  }
+
+ private:
+  store::StoreOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<store::ObjectStore>> stores_;
+};
+
+}  // namespace sluice::dataset

@@ -1,0 +1,871 @@
+#include "job/contract.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <set>
+#include <system_error>
+
+#include "core/error.hpp"
+
+namespace sluice::job {
+namespace {
+
+namespace fs = std::filesystem;
+
+// API spellings (kept here so this file does not depend on the parser's translation unit).
+std::string_view mode_name(InputMode m) {
+  switch (m) {
+    case InputMode::kFile: return "File";
+    case InputMode::kFastFile: return "FastFile";
+    case InputMode::kPipe: return "Pipe";
+  }
+  return "File";
+}
+
+std::string_view distribution_name(Distribution d) {
+  return d == Distribution::kShardedByS3Key ? "ShardedByS3Key" : "FullyReplicated";
+}
+
+std::string_view record_wrapper_name(RecordWrapper r) { return r == RecordWrapper::kRecordIO ? "RecordIO" : "None"; }
+
+std::string host_name(int index_from_1) { return "algo-" + std::to_string(index_from_1); }
+
+// current_instance_type for an instance type the request left empty: what the toolkit assumes
+// when the key is missing, and what the SDK's local mode writes.
+std::string instance_type_or_local(const std::string& t) { return t.empty() ? std::string("local") : t; }
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8
+
+// Decodes one code point at s[i], advancing i. Throws for malformed input (overlong forms,
+// surrogates, truncation, > U+10FFFF).
+char32_t next_code_point(std::string_view s, size_t& i) {
+  auto bad = [&]() -> Error {
+    return Error(ErrorKind::kInvalidInput, "a string is not valid UTF-8",
+                 "byte " + std::to_string(i) + " of \"" + std::string(s.substr(0, 64)) + "\"");
+  };
+  auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  int len;
+  char32_t cp;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    throw bad();
+  }
+  if (i + len > s.size()) throw bad();
+  for (int k = 1; k < len; ++k) {
+    auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) throw bad();
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) throw bad();
+  i += len;
+  return cp;
+}
+
+size_t code_point_count(std::string_view s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size();) {
+    next_code_point(s, i);
+    ++n;
+  }
+  return n;
+}
+
+void append_hex(std::string& out, unsigned value, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 0xF]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python's float repr (the 'r' format: shortest round-trip digits; positional notation when the
+// decimal exponent is in [-4, 16), else d.ddde+XX with at least two exponent digits).
+
+std::string python_float_repr(double d, bool json) {
+  if (std::isnan(d)) return json ? "NaN" : "nan";
+  if (std::isinf(d)) return d > 0 ? (json ? "Infinity" : "inf") : (json ? "-Infinity" : "-inf");
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  if (ec != std::errc()) throw Error(ErrorKind::kInternal, "formatting a float");
+  std::string_view sci(buf, static_cast<size_t>(end - buf));  // "-1.2345e+02"
+  bool negative = !sci.empty() && sci[0] == '-';
+  if (negative) sci.remove_prefix(1);
+  size_t e_pos = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_pos)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = std::stoi(std::string(sci.substr(e_pos + 1)));
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+
+  std::string out = negative ? "-" : "";
+  int decpt = exponent + 1;  // digits before the decimal point
+  auto n = static_cast<int>(digits.size());
+  if (exponent >= -4 && exponent < 16) {
+    if (decpt <= 0) {
+      out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
+    } else if (decpt >= n) {
+      out += digits + std::string(static_cast<size_t>(decpt - n), '0') + ".0";
+    } else {
+      out += digits.substr(0, static_cast<size_t>(decpt)) + "." + digits.substr(static_cast<size_t>(decpt));
+    }
+  } else {
+    out += digits.substr(0, 1);
+    if (n > 1) out += "." + digits.substr(1);
+    out += exponent < 0 ? "e-" : "e+";
+    std::string e = std::to_string(std::abs(exponent));
+    if (e.size() < 2) e.insert(0, "0");
+    out += e;
+  }
+  return out;
+}
+
+// json.dumps(s, ensure_ascii=True)
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = next_code_point(s, i);
+    switch (cp) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      default: break;
+    }
+    if (cp >= 0x20 && cp <= 0x7E) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x10000) {
+      out += "\\u";
+      append_hex(out, static_cast<unsigned>(cp), 4);
+    } else {
+      char32_t v = cp - 0x10000;
+      out += "\\u";
+      append_hex(out, static_cast<unsigned>(0xD800 + (v >> 10)), 4);
+      out += "\\u";
+      append_hex(out, static_cast<unsigned>(0xDC00 + (v & 0x3FF)), 4);
+    }
+  }
+  out.push_back('"');
+}
+
+void append_dumps(std::string& out, const ContractJson& v) {
+  switch (v.type()) {
+    case ContractJson::value_t::null: out += "null"; return;
+    case ContractJson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
+    case ContractJson::value_t::number_integer: out += std::to_string(v.get<int64_t>()); return;
+    case ContractJson::value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); return;
+    case ContractJson::value_t::number_float: out += python_float_repr(v.get<double>(), true); return;
+    case ContractJson::value_t::string: append_json_string(out, v.get_ref<const std::string&>()); return;
+    case ContractJson::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_dumps(out, e);
+      }
+      out.push_back(']');
+      return;
+    }
+    case ContractJson::value_t::object: {
+      // sort_keys=True: Python orders str keys by code point, which is byte order in UTF-8.
+      std::vector<std::pair<const std::string*, const ContractJson*>> items;
+      for (auto it = v.begin(); it != v.end(); ++it) items.emplace_back(&it.key(), &it.value());
+      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [k, val] : items) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, *k);
+        out.push_back(':');
+        append_dumps(out, *val);
+      }
+      out.push_back('}');
+      return;
+    }
+    default: throw Error(ErrorKind::kInternal, "a JSON value of an unexpected type");
+  }
+}
+
+// str.isprintable() for a non-ASCII code point. An approximation of the Unicode database: the
+// C1 controls, the separators (Zs, Zl, Zp), the common format characters (Cf), surrogates,
+// private use and noncharacters are not printable; everything else is.
+bool python_printable(char32_t cp) {
+  if (cp <= 0xA0) return false;                     // C1 controls and NO-BREAK SPACE
+  if (cp == 0xAD || cp == 0x1680 || cp == 0x180E) return false;
+  if (cp >= 0x2000 && cp <= 0x200F) return false;  // spaces, ZWSP, ZWNJ, ZWJ, LRM, RLM
+  if (cp >= 0x2028 && cp <= 0x202F) return false;  // LS, PS, embeddings, NNBSP
+  if (cp >= 0x205F && cp <= 0x206F) return false;
+  if (cp == 0x3000 || cp == 0xFEFF) return false;
+  if (cp >= 0xE000 && cp <= 0xF8FF) return false;  // private use
+  if (cp >= 0xFFF9 && cp <= 0xFFFB) return false;
+  if ((cp & 0xFFFE) == 0xFFFE) return false;       // noncharacters
+  if (cp >= 0xF0000) return false;                 // supplementary private use
+  return true;
+}
+
+// repr(s) for a Python str.
+std::string python_str_repr(std::string_view s) {
+  char quote = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
+  std::string out(1, quote);
+  for (size_t i = 0; i < s.size();) {
+    size_t start = i;
+    char32_t cp = next_code_point(s, i);
+    if (cp == static_cast<char32_t>(quote) || cp == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(cp));
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp < 0x20 || cp == 0x7F) {
+      out += "\\x";
+      append_hex(out, static_cast<unsigned>(cp), 2);
+    } else if (cp < 0x7F || python_printable(cp)) {
+      out.append(s.substr(start, i - start));
+    } else if (cp <= 0xFF) {
+      out += "\\x";
+      append_hex(out, static_cast<unsigned>(cp), 2);
+    } else if (cp <= 0xFFFF) {
+      out += "\\u";
+      append_hex(out, static_cast<unsigned>(cp), 4);
+    } else {
+      out += "\\U";
+      append_hex(out, static_cast<unsigned>(cp), 8);
+    }
+  }
+  out.push_back(quote);
+  return out;
+}
+
+std::string python_repr(const ContractJson& v) {
+  switch (v.type()) {
+    case ContractJson::value_t::null: return "None";
+    case ContractJson::value_t::boolean: return v.get<bool>() ? "True" : "False";
+    case ContractJson::value_t::number_integer: return std::to_string(v.get<int64_t>());
+    case ContractJson::value_t::number_unsigned: return std::to_string(v.get<uint64_t>());
+    case ContractJson::value_t::number_float: return python_float_repr(v.get<double>(), false);
+    case ContractJson::value_t::string: return python_str_repr(v.get_ref<const std::string&>());
+    case ContractJson::value_t::array: {
+      std::string out = "[";
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out += ", ";
+        first = false;
+        out += python_repr(e);
+      }
+      return out + "]";
+    }
+    case ContractJson::value_t::object: {  // dicts keep insertion (document) order
+      std::string out = "{";
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out += ", ";
+        first = false;
+        out += python_str_repr(it.key()) + ": " + python_repr(it.value());
+      }
+      return out + "}";
+    }
+    default: throw Error(ErrorKind::kInternal, "a JSON value of an unexpected type");
+  }
+}
+
+// Python truthiness of a decoded value.
+bool python_truthy(const ContractJson& v) {
+  switch (v.type()) {
+    case ContractJson::value_t::null: return false;
+    case ContractJson::value_t::boolean: return v.get<bool>();
+    case ContractJson::value_t::number_integer: return v.get<int64_t>() != 0;
+    case ContractJson::value_t::number_unsigned: return v.get<uint64_t>() != 0;
+    case ContractJson::value_t::number_float: return v.get<double>() != 0.0;
+    case ContractJson::value_t::string:
+    case ContractJson::value_t::array:
+    case ContractJson::value_t::object: return !v.empty();
+    default: return false;
+  }
+}
+
+std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+std::string strip_trailing_slashes(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// The toolkit's reserved hyperparameters [TK params.py SAGEMAKER_HYPERPARAMETERS].
+const std::set<std::string, std::less<>>& reserved_hyperparameters() {
+  static const std::set<std::string, std::less<>> kReserved = {
+      "sagemaker_program",     "sagemaker_submit_directory", "sagemaker_enable_cloudwatch_metrics",
+      "sagemaker_region",      "sagemaker_container_log_level", "sagemaker_job_name",
+      "default_user_module_name", "_tuning_objective_metric", "sagemaker_s3_output",
+  };
+  return kReserved;
+}
+
+// Framework parameters that turn distribution on for the current group
+// [TK environment.py get_distribution_instance_groups_from_resource_config].
+constexpr std::string_view kDistributionFlags[] = {
+    "sagemaker_mpi_enabled",
+    "sagemaker_parameter_server_enabled",
+    "sagemaker_distributed_dataparallel_enabled",
+    "sagemaker_pytorch_ddp_enabled",
+    "sagemaker_pytorch_xla_multi_worker_enabled",
+    "sagemaker_multi_worker_mirrored_strategy_enabled",
+};
+
+const std::string* env_entry(const JobSpec& spec, const std::string& name) {
+  auto it = spec.environment.find(name);
+  return it == spec.environment.end() ? nullptr : &it->second;
+}
+
+// Everything the toolkit's Environment computes, from which both SM_TRAINING_ENV and the SM_*
+// variables are built.
+struct ToolkitView {
+  ContractJson resource_config;
+  ContractJson input_data_config;
+  ContractJson hyperparameters = ContractJson::object();       // user hyperparameters, decoded
+  ContractJson framework_params = ContractJson::object();      // other sagemaker_* ones
+  ContractJson sagemaker_hps = ContractJson::object();         // all reserved/sagemaker_* ones
+  ContractJson training_env;                                   // dict(Environment)
+};
+
+ToolkitView toolkit_view(const JobSpec& spec, const std::string& current_host, const ContractOptions& options) {
+  ToolkitView t;
+  const std::string root = strip_trailing_slashes(options.opt_ml_root);
+  const std::string base = root == "/" ? "" : root;
+  t.resource_config = resourceconfig_json(spec, current_host, options.network_interface_name);
+  t.input_data_config = inputdataconfig_json(spec, current_host);
+
+  for (const auto& [k, v] : spec.hyperparameters) {  // file order: sorted, as hyperparameters.json
+    ContractJson decoded = decode_hyperparameter(v);
+    bool reserved = reserved_hyperparameters().count(k) > 0 || k.starts_with("sagemaker_");
+    if (reserved) {
+      t.sagemaker_hps[k] = decoded;
+      if (reserved_hyperparameters().count(k) == 0) t.framework_params[k] = decoded;
+    } else {
+      t.hyperparameters[k] = decoded;
+    }
+  }
+
+  const std::vector<HostGroup> groups = host_groups(spec);
+  const HostGroup& group = group_of(groups, current_host);
+
+  // module name and entry point [TK environment.py __init__]
+  const std::string* env_program = env_entry(spec, "SAGEMAKER_PROGRAM");
+  std::string module_name;
+  if (env_program) {
+    module_name = *env_program;
+  } else {
+    module_name = t.sagemaker_hps.contains("sagemaker_program") ? python_str(t.sagemaker_hps["sagemaker_program"])
+                                                                : std::string("None");
+  }
+  if (module_name.ends_with(".py")) module_name.resize(module_name.size() - 3);
+  ContractJson user_entry_point = nullptr;
+  if (env_program && !env_program->empty()) {
+    user_entry_point = *env_program;
+  } else if (t.sagemaker_hps.contains("sagemaker_program")) {
+    user_entry_point = t.sagemaker_hps["sagemaker_program"];
+  }
+
+  ContractJson distribution_groups = ContractJson::array();
+  if (t.framework_params.contains("sagemaker_distribution_instance_groups")) {
+    distribution_groups = t.framework_params["sagemaker_distribution_instance_groups"];
+  } else {
+    for (std::string_view flag : kDistributionFlags) {
+      auto it = t.framework_params.find(std::string(flag));
+      if (it != t.framework_params.end() && python_truthy(*it)) {
+        distribution_groups.push_back(group.name);
+        break;
+      }
+    }
+  }
+  auto distributed = [&](const std::string& name) {  // `name in distribution_instance_groups`
+    if (distribution_groups.is_array()) {
+      return std::any_of(distribution_groups.begin(), distribution_groups.end(),
+                         [&](const ContractJson& g) { return g.is_string() && g.get<std::string>() == name; });
+    }
+    if (distribution_groups.is_string()) return distribution_groups.get<std::string>().find(name) != std::string::npos;
+    return false;
+  };
+  ContractJson distribution_hosts = ContractJson::array();
+  ContractJson instance_group_names = ContractJson::array();
+  ContractJson instance_groups_dict = ContractJson::object();
+  for (const auto& g : groups) {
+    if (distributed(g.name)) {
+      for (const auto& h : g.hosts) distribution_hosts.push_back(h);
+    }
+    instance_group_names.push_back(g.name);
+  }
+  for (const auto& g : t.resource_config["instance_groups"]) {
+    instance_groups_dict[g["instance_group_name"].get<std::string>()] = g;
+  }
+  const std::vector<std::string> hosts = host_names(spec);
+  const std::string master = distribution_hosts.empty() ? hosts.front() : distribution_hosts.front().get<std::string>();
+
+  ContractJson mp_enabled = nullptr;  // `mp and mp != "{}"` over os.environ["SM_HP_MP_PARAMETERS"]
+  if (const std::string* mp = env_entry(spec, "SM_HP_MP_PARAMETERS")) {
+    if (mp->empty()) {
+      mp_enabled = "";
+    } else {
+      mp_enabled = *mp != "{}";
+    }
+  }
+  const std::string* framework_module = env_entry(spec, "SAGEMAKER_TRAINING_MODULE");
+
+  ContractJson channel_dirs = ContractJson::object();
+  for (auto it = t.input_data_config.begin(); it != t.input_data_config.end(); ++it) {
+    channel_dirs[it.key()] = base + "/input/data/" + it.key();
+  }
+
+  ContractJson& e = t.training_env;
+  e = ContractJson::object();
+  e["additional_framework_parameters"] = t.framework_params;
+  e["channel_input_dirs"] = channel_dirs;
+  e["current_host"] = current_host;
+  e["current_instance_group"] = group.name;
+  e["current_instance_group_hosts"] = group.hosts;
+  e["current_instance_type"] = instance_type_or_local(group.instance_type);
+  e["distribution_hosts"] = distribution_hosts;
+  e["distribution_instance_groups"] = distribution_groups;
+  e["framework_module"] = framework_module ? ContractJson(*framework_module) : ContractJson(nullptr);
+  e["hosts"] = hosts;
+  e["hyperparameters"] = t.hyperparameters;
+  e["input_config_dir"] = base + "/input/config";
+  e["input_data_config"] = t.input_data_config;
+  e["input_dir"] = base + "/input";
+  e["instance_groups"] = instance_group_names;
+  e["instance_groups_dict"] = instance_groups_dict;
+  e["is_hetero"] = groups.size() > 1;
+  e["is_master"] = current_host == master;
+  e["is_modelparallel_enabled"] = mp_enabled;
+  e["job_name"] = spec.training_job_name;
+  e["log_level"] = t.sagemaker_hps.contains("sagemaker_container_log_level")
+                       ? t.sagemaker_hps["sagemaker_container_log_level"]
+                       : ContractJson(20);
+  e["master_hostname"] = master;
+  e["model_dir"] = base + "/model";
+  e["module_dir"] = t.sagemaker_hps.contains("sagemaker_submit_directory")
+                        ? python_str(t.sagemaker_hps["sagemaker_submit_directory"])
+                        : base + "/code";
+  e["module_name"] = module_name;
+  e["network_interface_name"] = options.network_interface_name;
+  e["num_cpus"] = options.num_cpus;
+  e["num_gpus"] = options.num_gpus;
+  e["num_neurons"] = options.num_neurons;
+  e["output_data_dir"] = base + "/output/data";
+  e["output_dir"] = base + "/output";
+  e["output_intermediate_dir"] = base + "/output/intermediate";
+  e["resource_config"] = t.resource_config;
+  e["user_entry_point"] = user_entry_point;
+  return t;
+}
+
+bool valid_env_name(std::string_view name) {
+  return !name.empty() && name.find('=') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  fs::path tmp = path.parent_path() / (".sluice-partial-" + path.filename().string());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw errno_error(errno, "writing", tmp.string());
+  auto fail = [&](int err, std::string_view what) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return errno_error(err, what, tmp.string());
+  };
+  if (::fchmod(fd, 0644) != 0) throw fail(errno, "setting the mode of");
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw fail(errno, "writing");
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) throw fail(errno, "syncing");
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw errno_error(err, "writing", tmp.string());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw errno_error(err, "renaming into place", path.string());
+  }
+}
+
+void make_directories(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw errno_error(ec.value(), "creating directory", dir.string());
+  if (!fs::is_directory(dir, ec)) throw errno_error(ENOTDIR, "creating directory", dir.string());
+}
+
+std::string config_text(const ContractJson& doc) {
+  try {
+    return doc.dump(-1, ' ', false, ContractJson::error_handler_t::strict) + "\n";
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kInvalidInput, "a config file value is not valid UTF-8", e.what());
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Hosts
+
+std::vector<std::string> host_names(int instance_count) {
+  std::vector<std::string> hosts;
+  for (int i = 1; i <= instance_count; ++i) hosts.push_back(host_name(i));
+  return hosts;
+}
+
+std::vector<std::string> host_names(const JobSpec& spec) {
+  std::vector<std::string> hosts;
+  for (const auto& g : host_groups(spec)) hosts.insert(hosts.end(), g.hosts.begin(), g.hosts.end());
+  return hosts;
+}
+
+std::vector<HostGroup> host_groups(const JobSpec& spec) {
+  std::vector<HostGroup> groups;
+  if (spec.resources.instance_groups.empty()) {
+    groups.push_back({std::string(kHomogeneousGroup), spec.resources.instance_type,
+                      host_names(spec.resources.instance_count)});
+    return groups;
+  }
+  int next = 1;
+  for (const auto& g : spec.resources.instance_groups) {
+    HostGroup hg{g.name, g.instance_type, {}};
+    for (int i = 0; i < g.instance_count; ++i) hg.hosts.push_back(host_name(next++));
+    groups.push_back(std::move(hg));
+  }
+  return groups;
+}
+
+const HostGroup& group_of(const std::vector<HostGroup>& groups, std::string_view host) {
+  for (const auto& g : groups) {
+    if (std::find(g.hosts.begin(), g.hosts.end(), host) != g.hosts.end()) return g;
+  }
+  size_t count = 0;
+  for (const auto& g : groups) count += g.hosts.size();
+  throw Error(ErrorKind::kInvalidInput, "'" + std::string(host) + "' is not a host of this job",
+              count == 0 ? std::string("the job has no hosts")
+                         : "its hosts are algo-1.." + host_name(static_cast<int>(count)));
+}
+
+int host_rank(const JobSpec& spec, std::string_view host) {
+  const auto hosts = host_names(spec);
+  auto it = std::find(hosts.begin(), hosts.end(), host);
+  if (it == hosts.end()) group_of(host_groups(spec), host);  // throws with the message
+  return static_cast<int>(it - hosts.begin());
+}
+
+bool channel_on_host(const JobSpec& spec, const Channel& channel, std::string_view host) {
+  const auto groups = host_groups(spec);
+  const HostGroup& g = group_of(groups, host);
+  if (!channel.s3 || channel.s3->instance_group_names.empty()) return true;
+  const auto& names = channel.s3->instance_group_names;
+  return std::find(names.begin(), names.end(), g.name) != names.end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config files
+
+ContractJson hyperparameters_json(const JobSpec& spec) {
+  ContractJson doc = ContractJson::object();
+  for (const auto& [k, v] : spec.hyperparameters) doc[k] = v;
+  return doc;
+}
+
+ContractJson inputdataconfig_json(const JobSpec& spec, std::string_view current_host) {
+  ContractJson doc = ContractJson::object();
+  for (const auto& c : spec.channels) {
+    if (!current_host.empty() && !channel_on_host(spec, c, current_host)) continue;
+    ContractJson ch = ContractJson::object();
+    if (!c.content_type.empty()) ch["ContentType"] = c.content_type;
+    ch["TrainingInputMode"] = mode_name(spec.mode_of(c));
+    ch["S3DistributionType"] = (c.s3 && !c.file_system) ? distribution_name(c.s3->distribution) : "FullyReplicated";
+    ch["RecordWrapperType"] = record_wrapper_name(c.record_wrapper);
+    doc[c.name] = std::move(ch);
+  }
+  return doc;
+}
+
+ContractJson resourceconfig_json(const JobSpec& spec, const std::string& current_host,
+                                 std::string_view network_interface_name) {
+  const auto groups = host_groups(spec);
+  const HostGroup& current = group_of(groups, current_host);
+  ContractJson doc = ContractJson::object();
+  doc["current_host"] = current_host;
+  doc["current_instance_type"] = instance_type_or_local(current.instance_type);
+  doc["current_group_name"] = current.name;
+  doc["hosts"] = host_names(spec);
+  ContractJson list = ContractJson::array();
+  for (const auto& g : groups) {
+    ContractJson entry = ContractJson::object();
+    entry["instance_group_name"] = g.name;
+    entry["instance_type"] = instance_type_or_local(g.instance_type);
+    entry["hosts"] = g.hosts;
+    list.push_back(std::move(entry));
+  }
+  doc["instance_groups"] = std::move(list);
+  doc["network_interface_name"] = network_interface_name;
+  return doc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+
+std::string training_job_arn(const JobSpec& spec, const ContractOptions& options) {
+  std::string partition = "aws";
+  std::string account = options.account_id;
+  // arn:PARTITION:iam::ACCOUNT:role/NAME
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    size_t colon = spec.role_arn.find(':', start);
+    if (colon == std::string::npos) break;
+    parts.push_back(spec.role_arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  if (parts.size() == 5 && parts[0] == "arn" && !parts[1].empty()) {
+    bool digits12 = parts[4].size() == 12 && std::all_of(parts[4].begin(), parts[4].end(), [](char c) {
+                      return c >= '0' && c <= '9';
+                    });
+    if (digits12) {
+      partition = parts[1];
+      if (account.empty()) account = parts[4];
+    }
+  }
+  if (account.empty()) account = std::string(kFakeAccountId);
+  return "arn:" + partition + ":sagemaker:" + options.region + ":" + account + ":training-job/" +
+         spec.training_job_name;
+}
+
+ContractJson training_env_json(const JobSpec& spec, const std::string& current_host, const ContractOptions& options) {
+  return toolkit_view(spec, current_host, options).training_env;
+}
+
+std::map<std::string, std::string> container_environment(const JobSpec& spec, const std::string& current_host,
+                                                         const ContractOptions& options) {
+  ToolkitView t = toolkit_view(spec, current_host, options);
+  const ContractJson& e = t.training_env;
+  std::map<std::string, std::string> env;
+  auto set = [&env](const std::string& name, const std::string& value) {
+    if (valid_env_name(name) && value.find('\0') == std::string::npos) env[name] = value;
+  };
+
+  // 1. The request's Environment [DG running-container].
+  for (const auto& [k, v] : spec.environment) set(k, v);
+  // 2. The platform's own variables.
+  set("TRAINING_JOB_NAME", spec.training_job_name);
+  set("TRAINING_JOB_ARN", training_job_arn(spec, options));
+  // 3. What the toolkit's Environment() writes into os.environ [TK environment.py __init__].
+  set("CURRENT_HOST", current_host);
+  set("SAGEMAKER_JOB_NAME", t.sagemaker_hps.contains("sagemaker_job_name")
+                                ? python_str(t.sagemaker_hps["sagemaker_job_name"])
+                                : std::string());
+  if (t.sagemaker_hps.contains("sagemaker_region")) {
+    const ContractJson& r = t.sagemaker_hps["sagemaker_region"];
+    set("SAGEMAKER_REGION", python_truthy(r) ? python_str(r) : std::string());
+  } else {
+    set("SAGEMAKER_REGION", options.region);
+  }
+  // 4. Environment.to_env_vars() [TK environment.py, mapping.py]: "SM_" + key.upper(), values
+  //    through python_env_value; channel_* then hp_* entries come last and win a name clash.
+  const std::pair<const char*, ContractJson> base[] = {
+      {"hosts", e.at("hosts")},
+      {"network_interface_name", e.at("network_interface_name")},
+      {"hps", t.hyperparameters},
+      {"user_entry_point", e.at("user_entry_point")},
+      {"framework_params", t.framework_params},
+      {"resource_config", t.resource_config},
+      {"input_data_config", t.input_data_config},
+      {"output_data_dir", e.at("output_data_dir")},
+      {"channels", [&] {
+         ContractJson names = ContractJson::array();
+         for (auto it = t.input_data_config.begin(); it != t.input_data_config.end(); ++it) names.push_back(it.key());
+         std::sort(names.begin(), names.end());
+         return names;
+       }()},
+      {"current_host", e.at("current_host")},
+      {"current_instance_type", e.at("current_instance_type")},
+      {"current_instance_group", e.at("current_instance_group")},
+      {"current_instance_group_hosts", e.at("current_instance_group_hosts")},
+      {"instance_groups", e.at("instance_groups")},
+      {"instance_groups_dict", e.at("instance_groups_dict")},
+      {"distribution_instance_groups", e.at("distribution_instance_groups")},
+      {"is_hetero", e.at("is_hetero")},
+      {"module_name", e.at("module_name")},
+      {"log_level", e.at("log_level")},
+      {"framework_module", e.at("framework_module")},
+      {"input_dir", e.at("input_dir")},
+      {"input_config_dir", e.at("input_config_dir")},
+      {"output_dir", e.at("output_dir")},
+      {"num_cpus", e.at("num_cpus")},
+      {"num_gpus", e.at("num_gpus")},
+      {"num_neurons", e.at("num_neurons")},
+      {"model_dir", e.at("model_dir")},
+      {"module_dir", e.at("module_dir")},
+      {"training_env", e},
+      {"user_args", ContractJson(python_cmd_args(t.hyperparameters))},
+      {"output_intermediate_dir", e.at("output_intermediate_dir")},
+  };
+  for (const auto& [key, value] : base) set("SM_" + ascii_upper(key), python_env_value(value));
+  const ContractJson& dirs = e.at("channel_input_dirs");
+  for (auto it = dirs.begin(); it != dirs.end(); ++it) {
+    set("SM_CHANNEL_" + ascii_upper(it.key()), it.value().get<std::string>());
+  }
+  for (auto it = t.hyperparameters.begin(); it != t.hyperparameters.end(); ++it) {
+    set("SM_HP_" + ascii_upper(it.key()), python_env_value(it.value()));
+  }
+  return env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encodings
+
+ContractJson decode_hyperparameter(const std::string& value) {
+  // Python's json.loads refuses a str that starts with a BOM; nlohmann would skip it.
+  if (value.starts_with("\xEF\xBB\xBF")) return value;
+  // Python also accepts the constants NaN, Infinity and -Infinity.
+  size_t b = value.find_first_not_of(" \t\n\r");
+  size_t e = value.find_last_not_of(" \t\n\r");
+  if (b != std::string::npos) {
+    std::string_view core(value.data() + b, e - b + 1);
+    if (core == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (core == "Infinity") return std::numeric_limits<double>::infinity();
+    if (core == "-Infinity") return -std::numeric_limits<double>::infinity();
+  }
+  try {
+    return ContractJson::parse(value);
+  } catch (const nlohmann::json::exception&) {
+    return value;
+  }
+}
+
+std::string python_json_dumps(const ContractJson& v) {
+  std::string out;
+  append_dumps(out, v);
+  return out;
+}
+
+std::string python_env_value(const ContractJson& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return python_json_dumps(v);
+}
+
+std::string python_str(const ContractJson& v) {
+  if (v.is_string()) return v.get<std::string>();
+  return python_repr(v);
+}
+
+std::vector<std::string> python_cmd_args(const ContractJson& hyperparameters) {
+  std::vector<std::string> keys;
+  for (auto it = hyperparameters.begin(); it != hyperparameters.end(); ++it) keys.push_back(it.key());
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> args;
+  for (const auto& k : keys) {
+    size_t n = code_point_count(k);
+    args.push_back(n == 0 ? std::string() : (n > 1 ? "--" : "-") + k);
+    const ContractJson& v = hyperparameters.at(k);
+    if (v.is_object()) {
+      std::vector<std::string> sub;
+      for (auto it = v.begin(); it != v.end(); ++it) sub.push_back(it.key());
+      std::sort(sub.begin(), sub.end());
+      std::string joined;
+      for (const auto& s : sub) {
+        if (!joined.empty()) joined += ",";
+        joined += s + "=" + python_str(v.at(s));
+      }
+      args.push_back(joined);
+    } else if (v.is_null()) {
+      args.emplace_back();
+    } else {
+      args.push_back(python_str(v));
+    }
+  }
+  return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk
+
+std::optional<fs::path> path_under_root(std::string_view container_path, const fs::path& opt_ml_root) {
+  fs::path p = fs::path(strip_trailing_slashes(std::string(container_path))).lexically_normal();
+  if (!p.is_absolute()) return std::nullopt;
+  fs::path rel = p.lexically_relative(fs::path(kContainerRoot));
+  if (rel.empty()) return std::nullopt;
+  auto first = rel.begin();
+  if (first != rel.end() && *first == "..") return std::nullopt;
+  if (rel == ".") return opt_ml_root;
+  return opt_ml_root / rel;
+}
+
+void write_config_files(const fs::path& opt_ml_root, const JobSpec& spec, const std::string& current_host,
+                        std::string_view network_interface_name) {
+  // Everything is computed before the disk is touched: an unknown host changes nothing.
+  const std::string hyperparameters = config_text(hyperparameters_json(spec));
+  const std::string inputdataconfig = config_text(inputdataconfig_json(spec, current_host));
+  const std::string resourceconfig = config_text(resourceconfig_json(spec, current_host, network_interface_name));
+  std::vector<fs::path> channel_dirs;
+  for (const auto& c : spec.channels) {
+    if (!channel_on_host(spec, c, current_host) || spec.mode_of(c) == InputMode::kPipe) continue;
+    if (c.name.empty() || c.name == "." || c.name == ".." || c.name.find('/') != std::string::npos) {
+      throw Error(ErrorKind::kInvalidInput, "channel name '" + c.name + "' cannot name a directory under input/data");
+    }
+    channel_dirs.push_back(opt_ml_root / "input" / "data" / c.name);
+  }
+  std::optional<fs::path> checkpoints;
+  if (spec.checkpoint) checkpoints = path_under_root(spec.checkpoint->local_path, opt_ml_root);
+
+  const fs::path config = opt_ml_root / "input" / "config";
+  for (const fs::path& dir : {config, opt_ml_root / "input" / "data", opt_ml_root / "model",
+                              opt_ml_root / "output" / "data", opt_ml_root / "output" / "intermediate",
+                              opt_ml_root / "code"}) {
+    make_directories(dir);
+  }
+  for (const auto& dir : channel_dirs) make_directories(dir);
+  if (checkpoints) make_directories(*checkpoints);
+
+  write_file_atomically(config / "hyperparameters.json", hyperparameters);
+  write_file_atomically(config / "inputdataconfig.json", inputdataconfig);
+  write_file_atomically(config / "resourceconfig.json", resourceconfig);
+}
+
+}  // namespace sluice::job

@@ -1,0 +1,315 @@
+#include "job/runner.hpp"
+
+#include <fmt/core.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "dataset/key_path.hpp"
+#include "dataset/shard.hpp"
+#include "dataset/source.hpp"
+#include "job/checkpoints.hpp"
+#include "job/contract.hpp"
+#include "job/job_spec.hpp"
+#include "job/outputs.hpp"
+#include "job/status.hpp"
+#include "transfer/download.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sluice::job {
+namespace {
+
+std::string read_job_file(const fs::path& path) {
+  std::stringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path);
+    if (!in) throw errno_error(errno, "reading the job spec", path.string());
+    text << in.rdbuf();
+  }
+  return text.str();
+}
+
+dataset::SourceType source_type(S3DataType t) {
+  switch (t) {
+    case S3DataType::kManifestFile: return dataset::SourceType::kManifestFile;
+    case S3DataType::kAugmentedManifestFile: return dataset::SourceType::kAugmentedManifestFile;
+    default: return dataset::SourceType::kS3Prefix;
+  }
+}
+
+std::string human(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double b = static_cast<double>(bytes);
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", b, units[u]);
+}
+
+// What one host needs before its command starts.
+struct HostPlan {
+  std::string name;
+  fs::path root;  // this host's /opt/ml
+  std::vector<Bind> binds;
+  std::map<std::string, std::vector<transfer::DownloadItem>> downloads;  // channel -> items
+  std::map<std::string, uint64_t> channel_bytes;
+  std::unique_ptr<CheckpointSync> checkpoints;
+  RunResult result;
+};
+
+// The environment the training command starts with: a few variables of the caller's that make a
+// program work (never credentials), then the container contract.
+std::map<std::string, std::string> base_environment() {
+  std::map<std::string, std::string> env;
+  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TERM", "USER"}) {
+    if (const char* v = std::getenv(name)) env[name] = v;
+  }
+  if (!env.count("PATH")) env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return env;
+}
+
+std::string failure_text(const fs::path& root) {
+  std::ifstream in(root / "output" / "failure");
+  if (!in) return {};
+  std::string text(1024, '\0');
+  in.read(text.data(), 1024);
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
+  uint64_t needed = 0;
+  std::string detail;
+  for (const auto& p : plans) {
+    for (const auto& [channel, items] : p.downloads) {
+      uint64_t missing = 0;
+      for (const auto& item : items) {
+        std::error_code ec;
+        auto size = fs::file_size(item.path, ec);
+        if (ec || size != item.object.size) missing += item.object.size;
+      }
+      needed += missing;
+      detail += fmt::format("{}channel '{}' of {}: {}", detail.empty() ? "" : ", ", channel, p.name, human(missing));
+    }
+  }
+  struct statvfs vfs;
+  if (needed == 0 || ::statvfs(work_dir.c_str(), &vfs) != 0) return;
+  uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (needed > free_bytes) {
+    throw Error(ErrorKind::kNoSpace, "not enough disk space for the File mode channels",
+                fmt::format("they need {} ({}) but {} has {} free", human(needed), detail, work_dir.string(),
+                            human(free_bytes)));
+  }
+}
+
+}  // namespace
+
+int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop) {
+  const std::string text = read_job_file(options.job_file);
+  JobSpec spec = parse_job_spec(text);  // throws with every problem listed
+  const std::vector<std::string> hosts = host_names(spec);
+  std::vector<std::string> selected = hosts;
+  if (options.host) {
+    if (std::find(hosts.begin(), hosts.end(), *options.host) == hosts.end()) {
+      throw Error(ErrorKind::kInvalidInput, "--host " + *options.host,
+                  fmt::format("the job has hosts algo-1 to algo-{} (ResourceConfig.InstanceCount)", hosts.size()));
+    }
+    selected = {*options.host};
+  }
+  for (const auto& ch : spec.channels) {
+    InputMode mode = spec.mode_of(ch);
+    if (ch.s3 && mode != InputMode::kFile) {
+      throw Error(ErrorKind::kInvalidInput, "channel '" + ch.name + "'",
+                  std::string("InputMode ") + std::string(to_string(mode)) +
+                      " is not supported by this version of sluice yet; use File");
+    }
+  }
+
+  const fs::path job_dir = fs::absolute(options.work_dir) / spec.training_job_name;
+  fs::create_directories(job_dir / "logs");
+  const Isolation isolation = resolve_isolation(options.isolation);
+  ContractOptions copts;
+  copts.num_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  copts.num_gpus = options.num_gpus;
+  copts.region = auth::resolve_region(options.store.env);
+  const std::string arn = training_job_arn(spec, copts);
+  nlohmann::json request = nlohmann::json::parse(text, nullptr, false);
+  StatusRecord status(job_dir / "status.json", spec.training_job_name, arn, request);
+
+  std::vector<HostPlan> plans(selected.size());
+  dataset::StoreCache stores(options.store);
+  try {
+    // 1. Resolve every S3 channel once, then give each host its share.
+    status.transition("Downloading", "Downloading input data");
+    std::map<std::string, dataset::ResolvedSource> sources;
+    for (const auto& ch : spec.channels) {
+      if (ch.s3) sources[ch.name] = dataset::resolve_source(stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri);
+    }
+    for (size_t h = 0; h < selected.size(); ++h) {
+      HostPlan& p = plans[h];
+      p.name = selected[h];
+      p.root = job_dir / p.name;
+      write_config_files(p.root, spec, p.name, copts.network_interface_name);
+      for (const auto& ch : spec.channels) {
+        if (!channel_on_host(spec, ch, p.name)) continue;
+        std::string container_dir = std::string(kContainerRoot) + "/input/data/" + ch.name;
+        if (ch.file_system) {
+          fs::path dir = options.file_systems.resolve(ch);
+          p.binds.push_back({dir.string(), container_dir, ch.file_system->access_mode == AccessMode::kRo});
+          continue;
+        }
+        const auto& src = sources.at(ch.name);
+        dataset::ShardPlan plan;
+        plan.distribution = ch.s3->distribution == Distribution::kShardedByS3Key ? dataset::Distribution::kShardedByS3Key
+                                                                                : dataset::Distribution::kFullyReplicated;
+        plan.hosts = hosts;
+        plan.current_host = p.name;
+        plan.shuffle_seed = ch.shuffle_seed;
+        auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
+        auto& items = p.downloads[ch.name];
+        for (size_t i : share) {
+          const auto& obj = src.objects[i];
+          store::ObjectInfo info{obj.address.key, obj.size, obj.etag, 0};
+          items.push_back({std::move(info), (p.root / "input" / "data" / ch.name / obj.relative_path).string()});
+        }
+        p.channel_bytes[ch.name] = dataset::share_bytes(src.objects, share);
+      }
+      if (spec.checkpoint) {
+        fs::path local;
+        if (auto under = path_under_root(spec.checkpoint->local_path, p.root)) {
+          local = *under;
+        } else {
+          local = job_dir / "checkpoints" / p.name;
+          fs::create_directories(local);
+          p.binds.push_back({local.string(), spec.checkpoint->local_path, false});
+        }
+        Location loc = parse_location(spec.checkpoint->s3_uri);
+        dataset::ObjectAddress where = dataset::parse_object_address(dataset::directory_prefix(spec.checkpoint->s3_uri));
+        p.checkpoints = std::make_unique<CheckpointSync>(stores(where), store::key_of(loc), local, p.name);
+      }
+    }
+    check_space(plans, job_dir);
+
+    // 2. Download (one engine per store; objects of a channel share one store).
+    for (auto& p : plans) {
+      for (const auto& ch : spec.channels) {
+        auto it = p.downloads.find(ch.name);
+        if (it == p.downloads.end() || it->second.empty()) continue;
+        if (stop && *stop) throw Error(ErrorKind::kCancelled, "downloading", "stopped by the user");
+        auto& store = stores(sources.at(ch.name).objects.front().address);
+        transfer::Engine engine(store, {options.store.max_connections});
+        auto result = transfer::download(engine, it->second, {});
+        if (!result.failures.empty()) {
+          throw result.failures.front().with_context(fmt::format("downloading channel '{}' for {}", ch.name, p.name));
+        }
+        log::info("[{}] channel '{}': {} files, {} ({} already present)", p.name, ch.name,
+                  result.files + result.skipped_files, human(p.channel_bytes[ch.name]), result.skipped_files);
+      }
+      if (p.checkpoints) {
+        size_t n = p.checkpoints->restore();
+        if (n) log::info("[{}] restored {} checkpoint files", p.name, n);
+      }
+    }
+  } catch (const Error& e) {
+    bool user = e.kind() == ErrorKind::kCancelled;
+    status.finish(user ? "Stopped" : "Failed", user ? "Stopped" : "Failed",
+                  std::string(user ? "" : "ClientError: ") + e.what());
+    throw;
+  }
+
+  // 3. Train: every host's command at once.
+  status.transition("Training", "Training image download completed. Training in progress.");
+  status.set_training_start();
+  std::vector<std::thread> threads;
+  for (auto& p : plans) {
+    threads.emplace_back([&, &p = p] {
+      try {
+        if (p.checkpoints) p.checkpoints->start();
+        SandboxSpec sb;
+        sb.argv = spec.algorithm.container_entrypoint;
+        sb.argv.insert(sb.argv.end(), spec.algorithm.container_arguments.begin(), spec.algorithm.container_arguments.end());
+        ContractOptions host_opts = copts;
+        if (isolation == Isolation::kNone) host_opts.opt_ml_root = p.root.string();
+        sb.env = base_environment();
+        for (auto& [k, v] : container_environment(spec, p.name, host_opts)) sb.env[k] = v;
+        sb.opt_ml_host_dir = p.root.string();
+        sb.extra_binds = p.binds;
+        sb.hostname = p.name;
+        sb.unshare_net = spec.enable_network_isolation;
+        sb.max_runtime = std::chrono::seconds(spec.stopping.max_runtime_seconds);
+        sb.stop_grace = options.stop_grace;
+        sb.log_prefix = "[" + p.name + "] ";
+        sb.log_file = (job_dir / "logs" / (p.name + ".log")).string();
+        sb.isolation = isolation;
+        p.result = run_sandboxed(sb, stop);
+      } catch (const Error& e) {
+        p.result.exit_code = 1;
+        p.result.how = e.what();
+      }
+      if (p.checkpoints) {
+        try {
+          p.checkpoints->finish();
+        } catch (const Error& e) {
+          log::warn("[{}] final checkpoint sync failed: {}", p.name, e.what());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  // 4. Verdict, then outputs.
+  const HostPlan* failed = nullptr;
+  bool timed_out = false, stopped = false;
+  for (const auto& p : plans) {
+    timed_out = timed_out || p.result.timed_out;
+    stopped = stopped || p.result.stopped_by_user;
+    if (!failed && p.result.exit_code != 0 && !p.result.timed_out && !p.result.stopped_by_user) failed = &p;
+  }
+  std::string final_status = "Completed", secondary = "Completed", reason;
+  int code = 0;
+  if (stopped) {
+    final_status = "Stopped", secondary = "Stopped", reason = "Stopped by the user", code = 130;
+  } else if (timed_out) {
+    final_status = "Stopped", secondary = "MaxRuntimeExceeded", code = 124;
+    reason = fmt::format("MaxRuntimeExceeded: the job ran past MaxRuntimeInSeconds ({} s)", spec.stopping.max_runtime_seconds);
+  } else if (failed) {
+    final_status = "Failed", secondary = "Failed", code = 1;
+    reason = failure_text(failed->root);
+    if (reason.empty()) reason = fmt::format("AlgorithmError: {} ({})", failed->result.how, failed->name);
+  }
+
+  // Outputs: after a completed or stopped job (a saved intermediate model is a valid artifact);
+  // with --host, only rank 0 uploads, so hosts on other machines do not overwrite each other.
+  bool uploads = final_status != "Failed" && (!options.host || *options.host == hosts.front());
+  if (uploads) {
+    status.transition("Uploading", "Uploading generated training model");
+    try {
+      std::vector<fs::path> roots;
+      for (const auto& p : plans) roots.push_back(p.root);
+      auto out = upload_outputs(spec, roots, job_dir / ".sluice-staging", options.store);
+      fs::remove_all(job_dir / ".sluice-staging");
+      status.set_model_artifacts(out.model_artifacts);
+      log::info("model artifacts: {}", out.model_artifacts);
+    } catch (const Error& e) {
+      final_status = "Failed", secondary = "Failed", code = 1;
+      reason = std::string("ClientError: ") + e.what();
+    }
+  }
+  status.finish(final_status, secondary, reason);
+  return code;
+}
+
+}  // namespace sluice::job

@@ -1,0 +1,40 @@
+// `sluice train`: runs a training job described by a CreateTrainingJob request body on this
+// machine, the way SageMaker runs one (docs/train.md):
+//   validate the spec (every problem at once, before anything is downloaded)
+//   -> per host: /opt/ml layout and config files, File channels downloaded (this host's share),
+//      file-system channels bound, checkpoints restored
+//   -> the training command (ContainerEntrypoint + ContainerArguments) of every host, under
+//      bubblewrap with the host's directory at /opt/ml, each with its SM_* environment
+//   -> checkpoints synced, model and output uploaded, status.json finished.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "job/file_systems.hpp"
+#include "job/sandbox.hpp"
+#include "store/open.hpp"
+
+namespace sluice::job {
+
+struct TrainOptions {
+  std::filesystem::path job_file;       // "-" reads standard input
+  std::filesystem::path work_dir = "sluice-jobs";  // the job lives in <work_dir>/<TrainingJobName>/
+  std::optional<std::string> host;      // run only this host (e.g. "algo-2"); else every host
+  std::chrono::milliseconds stop_grace{120'000};  // SIGTERM -> SIGKILL
+  store::StoreOptions store;
+  FileSystemMap file_systems;
+  Isolation isolation = Isolation::kAuto;
+  int num_gpus = 0;
+};
+
+// Exit codes (docs/cli.md): 0 Completed; 1 Failed; 124 stopped at MaxRuntimeInSeconds; 130
+// stopped by the user (*stop set, e.g. Ctrl-C). Throws sluice::Error for a job that cannot start
+// (invalid spec: kInvalidInput, listing every problem), after recording the failure in
+// status.json when the job directory could be made.
+int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop);
+
+}  // namespace sluice::job

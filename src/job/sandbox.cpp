@@ -1,0 +1,1034 @@
+#include "job/sandbox.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace sluice::job {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kOptMl = "/opt/ml";
+constexpr std::size_t kMaxLine = 64 * 1024;  // a longer "line" is passed on in pieces
+constexpr auto kStopPoll = std::chrono::milliseconds(100);
+constexpr auto kDrainAfterExit = std::chrono::seconds(2);
+constexpr const char* kDefaultExecPath = "/bin:/usr/bin";  // execvp's default without PATH
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw errno_error(errno, "creating a pipe", "");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+// `path` is `dir` or below it, comparing whole components ("/opt/mlx" is not under "/opt/ml").
+bool is_under(std::string_view path, std::string_view dir) {
+  if (dir == "/") return !path.empty() && path.front() == '/';
+  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+// `path` (under `from`) moved to the same place under `to`.
+std::string rebase(std::string_view path, std::string_view from, std::string_view to) {
+  std::string_view rest = from == "/" ? path.substr(1) : path.substr(from.size());
+  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  if (rest.empty()) return std::string(to);
+  std::string out(to);
+  if (out.empty() || out.back() != '/') out += '/';
+  out += rest;
+  return out;
+}
+
+// An absolute, lexically normal sandbox path, or an error naming `what`.
+std::string sandbox_path(std::string_view raw, std::string_view what) {
+  if (raw.empty() || raw.front() != '/' || has_nul(raw)) {
+    throw Error(ErrorKind::kInvalidInput,
+                fmt::format("{} must be an absolute path inside the sandbox, got '{}'", what, raw));
+  }
+  std::string p = fs::path(raw).lexically_normal().string();
+  if (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::string absolute_host_path(const std::string& raw, std::string_view what) {
+  if (raw.empty() || has_nul(raw)) {
+    throw Error(ErrorKind::kInvalidInput, fmt::format("{} is empty", what));
+  }
+  std::error_code ec;
+  fs::path p = fs::absolute(raw, ec);
+  if (ec) throw Error(ErrorKind::kInvalidInput, fmt::format("{} '{}'", what, raw), ec.message());
+  std::string s = p.lexically_normal().string();
+  if (s.size() > 1 && s.back() == '/') s.pop_back();
+  struct stat st {};
+  if (::stat(s.c_str(), &st) != 0) throw errno_error(errno, std::string(what), s);
+  return s;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+std::string describe_status(int exit_code, int term_signal) {
+  if (term_signal != 0) return fmt::format("killed by signal {} ({})", term_signal, signal_name(term_signal));
+  return fmt::format("exited with code {}", exit_code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spawning: fork, then only async-signal-safe calls until execve. Everything the child touches is
+// built before the fork, so nothing allocates after it (the parent may have other threads).
+
+struct ExecImage {
+  std::string path;
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;  // "NAME=value"
+  std::string chdir_to;           // empty: stay
+};
+
+struct Spawned {
+  pid_t pid = -1;
+  UniqueFd output;  // the child's stdout and stderr, read end, non-blocking
+  UniqueFd status;  // bwrap --json-status-fd (fd 4 in the child), read end, non-blocking
+};
+
+enum ChildStage : int { kStageFds = 1, kStageChdir = 2, kStageExec = 3 };
+
+struct ChildSetup {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* chdir_to;
+  int out_w;
+  int err_w;
+  int status_w;
+  pid_t parent;
+  int max_fd;
+};
+
+[[noreturn]] void child_after_fork(const ChildSetup& s) {
+  int err = s.err_w;
+  auto fail = [&err](int stage) {
+    int report[2] = {stage, errno};
+    ssize_t ignored = ::write(err, report, sizeof report);
+    (void)ignored;
+    ::_exit(127);
+  };
+  // Signal dispositions back to default (Sluice ignores SIGPIPE; a shell pipeline in the training
+  // script must not inherit that), then unblock everything the parent blocked around fork().
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Own session and process group: terminal signals (Ctrl-C) do not reach the command directly,
+  // Sluice decides (SIGTERM, grace, SIGKILL); no controlling terminal to inject input into.
+  ::setsid();
+  // If the thread that started us goes away, so do we (bwrap carries it on with --die-with-parent).
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(kStageFds);
+  if (::getppid() != s.parent) ::_exit(127);
+
+  // Move the pipes above 9 first so the dup2() below cannot clobber one of them.
+  int e = ::fcntl(err, F_DUPFD_CLOEXEC, 10);
+  if (e < 0) fail(kStageFds);
+  err = e;
+  int out = ::fcntl(s.out_w, F_DUPFD_CLOEXEC, 10);
+  int status = s.status_w >= 0 ? ::fcntl(s.status_w, F_DUPFD_CLOEXEC, 10) : -1;
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || null_fd < 0 || (s.status_w >= 0 && status < 0)) fail(kStageFds);
+  if (::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) fail(kStageFds);
+  if (::dup2(err, 3) < 0 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) fail(kStageFds);
+  err = 3;
+  if (status >= 0 && ::dup2(status, 4) < 0) fail(kStageFds);  // dup2 clears close-on-exec
+  const unsigned first_closed = status >= 0 ? 5 : 4;
+  if (::close_range(first_closed, ~0U, 0) != 0) {
+    for (int fd = static_cast<int>(first_closed); fd < s.max_fd; ++fd) ::close(fd);
+  }
+  if (s.chdir_to != nullptr && ::chdir(s.chdir_to) != 0) fail(kStageChdir);
+  ::execve(s.path, s.argv, s.envp);
+  fail(kStageExec);
+  ::_exit(127);  // not reached
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+Spawned spawn(ExecImage image, bool with_status_fd) {
+  auto [out_r, out_w] = make_pipe();
+  auto [err_r, err_w] = make_pipe();
+  UniqueFd status_r, status_w;
+  if (with_status_fd) std::tie(status_r, status_w) = make_pipe();
+
+  std::vector<char*> argv = c_strings(image.argv);
+  std::vector<char*> envp = c_strings(image.envp);
+  struct rlimit rl {};
+  int max_fd = 1024;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    max_fd = static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
+  }
+  ChildSetup setup{image.path.c_str(), argv.data(), envp.data(),
+                   image.chdir_to.empty() ? nullptr : image.chdir_to.c_str(),
+                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd};
+
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) child_after_fork(setup);
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) throw errno_error(fork_errno, "starting", image.argv.front());
+
+  out_w.reset();
+  err_w.reset();
+  status_w.reset();
+  int report[2] = {0, 0};
+  std::size_t got = 0;
+  while (got < sizeof report) {
+    ssize_t n = ::read(err_r.get(), reinterpret_cast<char*>(report) + got, sizeof report - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > 0) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const int err = report[1];
+    switch (report[0]) {
+      case kStageChdir:
+        throw errno_error(err, "entering the working directory", image.chdir_to);
+      case kStageExec: {
+        std::string cause = std::strerror(err);
+        if (err == ENOENT) cause += " (a script's #! interpreter may be missing)";
+        if (err == ENOEXEC) cause += " (not a binary, and a script needs a #! line)";
+        ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound
+                         : (err == EACCES || err == EPERM) ? ErrorKind::kAccessDenied
+                                                           : ErrorKind::kIo;
+        throw Error(kind, fmt::format("cannot run the training command '{}'", image.argv.front()),
+                    cause);
+      }
+      default:
+        throw errno_error(err, "setting up the process for", image.argv.front());
+    }
+  }
+  ::fcntl(out_r.get(), F_SETFL, ::fcntl(out_r.get(), F_GETFL) | O_NONBLOCK);
+  if (status_r) ::fcntl(status_r.get(), F_SETFL, ::fcntl(status_r.get(), F_GETFL) | O_NONBLOCK);
+  return Spawned{pid, std::move(out_r), std::move(status_r)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Looking up programs
+
+std::optional<std::string> find_in(std::string_view path_list, const std::string& name) {
+  std::size_t start = 0;
+  while (start <= path_list.size()) {
+    std::size_t end = path_list.find(':', start);
+    if (end == std::string_view::npos) end = path_list.size();
+    std::string dir(path_list.substr(start, end - start));
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// bwrap
+
+std::vector<std::string> capability_flags() {
+  if (::geteuid() != 0) return {};  // unprivileged bwrap drops every capability anyway
+  // Root keeps Docker's default set (what a SageMaker training container gets), never
+  // CAP_SYS_ADMIN: the training command cannot remount the read-only host root.
+  static const std::pair<int, const char*> kDockerDefault[] = {
+      {0, "CAP_CHOWN"},     {1, "CAP_DAC_OVERRIDE"}, {3, "CAP_FOWNER"},
+      {4, "CAP_FSETID"},    {5, "CAP_KILL"},         {6, "CAP_SETGID"},
+      {7, "CAP_SETUID"},    {8, "CAP_SETPCAP"},      {10, "CAP_NET_BIND_SERVICE"},
+      {13, "CAP_NET_RAW"},  {18, "CAP_SYS_CHROOT"},  {27, "CAP_MKNOD"},
+      {29, "CAP_AUDIT_WRITE"}, {31, "CAP_SETFCAP"}};
+  unsigned long long permitted = ~0ULL;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("CapPrm:", 0) == 0) permitted = std::stoull(line.substr(7), nullptr, 16);
+  }
+  std::vector<std::string> flags{"--cap-drop", "ALL"};
+  for (const auto& [bit, name] : kDockerDefault) {
+    if (permitted & (1ULL << bit)) {
+      flags.push_back("--cap-add");
+      flags.push_back(name);
+    }
+  }
+  return flags;
+}
+
+// The namespace and lifetime flags every sandbox gets (the probe too).
+std::vector<std::string> common_bwrap_flags() {
+  std::vector<std::string> flags{"--unshare-pid", "--die-with-parent", "--new-session"};
+  for (auto& f : capability_flags()) flags.push_back(std::move(f));
+  return flags;
+}
+
+struct Probe {
+  bool ok = false;
+  std::string bwrap;
+  std::string why_not;
+};
+
+Probe run_probe() {
+  Probe probe;
+  const char* path_env = std::getenv("PATH");
+  auto found = find_in(path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin", "bwrap");
+  if (!found) found = find_in("/usr/bin:/bin", "bwrap");
+  if (!found) {
+    probe.why_not = "bwrap is not installed (Debian package bubblewrap)";
+    return probe;
+  }
+  probe.bwrap = *found;
+  ExecImage image;
+  image.path = probe.bwrap;
+  image.argv = {probe.bwrap};
+  for (auto& f : common_bwrap_flags()) image.argv.push_back(std::move(f));
+  for (const char* a : {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"}) {
+    image.argv.emplace_back(a);
+  }
+  image.envp = {"PATH=/usr/bin:/bin"};
+  try {
+    Spawned child = spawn(image, false);
+    std::string output;
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (child.output) {
+      pollfd pfd{child.output.get(), POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        ::kill(child.pid, SIGKILL);  // not reaped yet, so the pid is still ours
+        break;
+      }
+      int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
+      if (r < 0 && errno != EINTR) {
+        ::kill(child.pid, SIGKILL);
+        break;
+      }
+      if (r <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::read(child.output.get(), buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) child.output.reset();
+      if (n > 0 && output.size() < 4096) output.append(buf, static_cast<std::size_t>(n));
+    }
+    int status = 0;
+    while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    // Killed by us after the deadline counts as a failure too.
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      probe.ok = true;
+      return probe;
+    }
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+    probe.why_not = output.empty() ? fmt::format("'{} ... true' failed", probe.bwrap)
+                                   : fmt::format("{}", output.substr(0, output.find('\n')));
+  } catch (const std::exception& e) {
+    probe.why_not = e.what();
+  }
+  return probe;
+}
+
+const Probe& probe() {
+  static const Probe cached = run_probe();  // thread-safe initialisation, once per process
+  return cached;
+}
+
+std::atomic<bool> g_warned_no_isolation{false};
+
+// What the sandbox's file system looks like, mount by mount, so that every mount point can be
+// created: bwrap makes missing mount points with mkdir, which fails on the read-only host root.
+// Such a directory of the host root (/opt when there is no /opt/ml) is replaced by a tmpfs holding
+// read-only binds of everything it had (its "shadow"), and remounted read-only at the end.
+class MountPlan {
+ public:
+  MountPlan() { table_.push_back({"/", "/", Kind::kHost, false, true}); }
+
+  void special(std::string_view flag, const std::string& at) {
+    ensure_mount_point(at);
+    body_.insert(body_.end(), {std::string(flag), at});
+    table_.push_back({at, "", flag == "--proc" ? Kind::kProc : Kind::kFresh, true, false});
+  }
+
+  void dev_bind(const std::string& path) {
+    body_.insert(body_.end(), {"--dev-bind", path, path});
+    table_.push_back({path, path, Kind::kHost, true, false});
+  }
+
+  void bind(const std::string& host, const std::string& at, bool read_only) {
+    ensure_mount_point(at);
+    body_.insert(body_.end(), {read_only ? "--ro-bind" : "--bind", host, at});
+    table_.push_back({at, host, Kind::kHost, !read_only, false});
+  }
+
+  void flag(std::initializer_list<std::string> args) { tail_.insert(tail_.end(), args); }
+
+  // The host path behind a sandbox path; nullopt when it lies on a fresh tmpfs (private /tmp),
+  // where nothing of the host is visible.
+  std::optional<std::string> to_host(const std::string& path) const {
+    const Entry& m = covering(path);
+    switch (m.kind) {
+      case Kind::kHost: return rebase(path, m.at, m.host);
+      case Kind::kShadow: return path;
+      case Kind::kProc: return path;
+      case Kind::kFresh: return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string> args() const {
+    std::vector<std::string> out;
+    if (root_shadowed_) {
+      out.insert(out.end(), root_.begin(), root_.end());
+    } else {
+      out.insert(out.end(), {"--ro-bind", "/", "/"});
+    }
+    out.insert(out.end(), body_.begin(), body_.end());
+    for (const auto& s : shadows_) out.insert(out.end(), {"--remount-ro", s});
+    out.insert(out.end(), tail_.begin(), tail_.end());
+    return out;
+  }
+
+ private:
+  enum class Kind { kHost, kShadow, kFresh, kProc };
+  struct Entry {
+    std::string at;
+    std::string host;
+    Kind kind;
+    bool writable;
+    bool host_root;  // part of the read-only host root (may be shadowed)
+  };
+
+  const Entry& covering(const std::string& path) const {
+    const Entry* best = &table_.front();
+    for (const auto& e : table_) {
+      if (is_under(path, e.at) && e.at.size() >= best->at.size()) best = &e;
+    }
+    return *best;
+  }
+
+  bool exists(const std::string& path) const {
+    for (const auto& e : table_) {
+      if (is_under(e.at, path)) return true;  // a mount point, or a directory above one
+    }
+    auto host = to_host(path);
+    struct stat st {};
+    return host && ::lstat(host->c_str(), &st) == 0;
+  }
+
+  void ensure_mount_point(const std::string& at) {
+    if (exists(at)) return;
+    fs::path parent = fs::path(at).parent_path();
+    while (!exists(parent.string())) parent = parent.parent_path();
+    const std::string dir = parent.string();
+    const Entry& m = covering(dir);
+    if (m.kind == Kind::kFresh || m.kind == Kind::kShadow || m.writable) return;  // mkdir works
+    if (m.kind == Kind::kProc || !m.host_root) {
+      throw Error(ErrorKind::kInvalidInput,
+                  fmt::format("cannot mount at {}: {} is read-only inside the sandbox", at, dir));
+    }
+    shadow(dir);
+  }
+
+  void shadow(const std::string& dir) {
+    std::vector<std::string>& out = dir == "/" ? root_ : body_;
+    if (dir == "/") {
+      root_shadowed_ = true;
+      table_.front().kind = Kind::kShadow;
+    } else {
+      out.insert(out.end(), {"--tmpfs", dir});
+      table_.push_back({dir, dir, Kind::kShadow, true, false});
+    }
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(dir.c_str())) {
+      while (const dirent* ent = ::readdir(d)) {
+        std::string name = ent->d_name;
+        if (name == "." || name == "..") continue;
+        if (dir == "/" && (name == "dev" || name == "proc" || name == "tmp")) continue;
+        names.push_back(std::move(name));
+      }
+      ::closedir(d);
+    } else {
+      throw errno_error(errno, "listing", dir);
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      std::string path = dir == "/" ? "/" + name : dir + "/" + name;
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0) continue;
+      if (S_ISLNK(st.st_mode)) {
+        std::string target(static_cast<std::size_t>(st.st_size) + 256, '\0');
+        ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+        if (n <= 0) continue;
+        target.resize(static_cast<std::size_t>(n));
+        out.insert(out.end(), {"--symlink", target, path});
+      } else {
+        out.insert(out.end(), {"--ro-bind", path, path});
+        table_.push_back({path, path, Kind::kHost, false, true});
+      }
+    }
+    shadows_.push_back(dir);
+  }
+
+  std::vector<Entry> table_;
+  std::vector<std::string> root_;   // replaces "--ro-bind / /" when / itself is shadowed
+  std::vector<std::string> body_;
+  std::vector<std::string> tail_;
+  std::vector<std::string> shadows_;
+  bool root_shadowed_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+// Splits the child's output into lines; each goes to stderr and the log file with the prefix.
+class LineSink {
+ public:
+  LineSink(std::string prefix, const std::string& log_file) : prefix_(std::move(prefix)) {
+    if (!log_file.empty()) {
+      log_ = UniqueFd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+      if (!log_) throw errno_error(errno, "opening the log file", log_file);
+      log_name_ = log_file;
+    }
+  }
+
+  void feed(const char* data, std::size_t size) {
+    pending_.append(data, size);
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t nl = pending_.find('\n', start);
+      if (nl == std::string::npos) break;
+      emit(std::string_view(pending_).substr(start, nl - start));
+      start = nl + 1;
+    }
+    pending_.erase(0, start);
+    while (pending_.size() >= kMaxLine) {
+      emit(std::string_view(pending_).substr(0, kMaxLine));
+      pending_.erase(0, kMaxLine);
+    }
+  }
+
+  void finish() {
+    if (!pending_.empty()) emit(pending_);
+    pending_.clear();
+  }
+
+  const std::string& last_bwrap_line() const { return last_bwrap_line_; }
+
+ private:
+  void emit(std::string_view line) {
+    if (line.rfind("bwrap: ", 0) == 0) last_bwrap_line_ = std::string(line);
+    std::string out;
+    out.reserve(prefix_.size() + line.size() + 1);
+    out.append(prefix_).append(line).push_back('\n');
+    std::fwrite(out.data(), 1, out.size(), stderr);  // one call: lines of parallel hosts never mix
+    std::fflush(stderr);
+    if (log_) {
+      std::size_t done = 0;
+      while (done < out.size()) {
+        ssize_t n = ::write(log_.get(), out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          log::warn("writing {} failed ({}); the rest of this output goes to the terminal only",
+                    log_name_, std::strerror(errno));
+          log_.reset();
+          break;
+        }
+        done += static_cast<std::size_t>(n);
+      }
+    }
+  }
+
+  std::string prefix_;
+  UniqueFd log_;
+  std::string log_name_;
+  std::string pending_;
+  std::string last_bwrap_line_;
+};
+
+// "child-pid" and "exit-code" from bwrap's --json-status-fd output.
+std::optional<long> json_number(const std::string& json, std::string_view key) {
+  std::string quoted = fmt::format("\"{}\"", key);
+  std::size_t at = json.find(quoted);
+  if (at == std::string::npos) return std::nullopt;
+  at = json.find(':', at + quoted.size());
+  if (at == std::string::npos) return std::nullopt;
+  ++at;
+  while (at < json.size() && json[at] == ' ') ++at;
+  std::size_t end = at;
+  while (end < json.size() && (std::isdigit(static_cast<unsigned char>(json[end])) || json[end] == '-')) ++end;
+  if (end == at) return std::nullopt;
+  return std::stol(json.substr(at, end - at));
+}
+
+void validate(const SandboxSpec& spec) {
+  if (spec.argv.empty()) {
+    throw Error(ErrorKind::kInvalidInput,
+                "no training command: ContainerEntrypoint and ContainerArguments are both empty");
+  }
+  for (const auto& a : spec.argv) {
+    if (has_nul(a)) throw Error(ErrorKind::kInvalidInput, "a command argument contains a NUL byte");
+  }
+  if (spec.argv.front().empty()) throw Error(ErrorKind::kInvalidInput, "the training command is empty");
+  for (const auto& [name, value] : spec.env) {
+    if (name.empty() || name.find('=') != std::string::npos || has_nul(name) || has_nul(value)) {
+      throw Error(ErrorKind::kInvalidInput,
+                  fmt::format("invalid environment variable name '{}'", name));
+    }
+  }
+}
+
+// Extra binds, validated, host paths absolute, parents before children.
+std::vector<Bind> checked_binds(const SandboxSpec& spec) {
+  std::vector<Bind> binds;
+  for (const auto& b : spec.extra_binds) {
+    Bind c;
+    c.sandbox_path = sandbox_path(b.sandbox_path, "a bind's sandbox path");
+    c.host_path = absolute_host_path(b.host_path, fmt::format("the host path bound at {}", c.sandbox_path));
+    c.read_only = b.read_only;
+    if (c.sandbox_path == "/" || c.sandbox_path == kOptMl || is_under(c.sandbox_path, "/proc") ||
+        is_under(c.sandbox_path, "/dev")) {
+      throw Error(ErrorKind::kInvalidInput,
+                  fmt::format("cannot bind {} at {}: that path belongs to the sandbox itself",
+                              c.host_path, c.sandbox_path));
+    }
+    for (const auto& other : binds) {
+      if (other.sandbox_path == c.sandbox_path) {
+        throw Error(ErrorKind::kConflict,
+                    fmt::format("{} and {} are both bound at {}", other.host_path, c.host_path,
+                                c.sandbox_path));
+      }
+    }
+    binds.push_back(std::move(c));
+  }
+  auto depth = [](const Bind& b) { return std::count(b.sandbox_path.begin(), b.sandbox_path.end(), '/'); };
+  std::stable_sort(binds.begin(), binds.end(),
+                   [&](const Bind& a, const Bind& b) { return depth(a) < depth(b); });
+  return binds;
+}
+
+// argv[0] as execvp would find it inside the sandbox; `to_host` maps a sandbox path to the host
+// path holding it (nullopt: not visible from the host, e.g. the private /tmp). Returns the host
+// path of the program.
+template <typename ToHost>
+std::string resolve_program(const SandboxSpec& spec, const std::string& working_dir, ToHost to_host) {
+  const std::string& name = spec.argv.front();
+  std::vector<std::string> candidates;
+  std::string searched;
+  if (name.find('/') != std::string::npos) {
+    candidates.push_back(name.front() == '/' ? sandbox_path(name, "the command")
+                                             : sandbox_path(working_dir + "/" + name, "the command"));
+  } else {
+    auto it = spec.env.find("PATH");
+    std::string_view list = it != spec.env.end() ? std::string_view(it->second) : kDefaultExecPath;
+    searched = fmt::format(" (searched PATH={})", list);
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t end = std::min(list.find(':', start), list.size());
+      std::string dir(list.substr(start, end - start));
+      if (dir.empty() || dir.front() != '/') dir = working_dir + (dir.empty() ? "" : "/" + dir);
+      candidates.push_back(fs::path(dir + "/" + name).lexically_normal().string());
+      start = end + 1;
+    }
+  }
+  bool not_executable = false;
+  std::string hint;
+  for (const auto& c : candidates) {
+    auto host = to_host(c);
+    struct stat st {};
+    if (!host) {
+      if (is_under(c, "/tmp") && ::stat(c.c_str(), &st) == 0) {
+        hint = fmt::format("; {} exists on the host, but the sandbox has its own empty /tmp", c);
+      }
+      continue;
+    }
+    if (::stat(host->c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (::access(host->c_str(), X_OK) == 0) return *host;
+    not_executable = true;
+  }
+  if (not_executable) {
+    throw Error(ErrorKind::kAccessDenied,
+                fmt::format("the training command '{}' is not executable", name), "chmod +x it");
+  }
+  throw Error(ErrorKind::kNotFound, fmt::format("training command not found: '{}'", name),
+              fmt::format("no such executable file{}{}", searched, hint));
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+std::string_view to_string(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::kAuto: return "auto";
+    case Isolation::kBubblewrap: return "bubblewrap";
+    case Isolation::kNone: return "none";
+  }
+  return "unknown";
+}
+
+bool bubblewrap_available(std::string* why_not) {
+  const Probe& p = probe();
+  if (why_not != nullptr) *why_not = p.why_not;
+  return p.ok;
+}
+
+Isolation resolve_isolation(Isolation requested) {
+  if (requested == Isolation::kNone) return Isolation::kNone;
+  std::string why;
+  if (bubblewrap_available(&why)) return Isolation::kBubblewrap;
+  if (requested == Isolation::kBubblewrap) {
+    throw Error(ErrorKind::kInvalidInput, "bubblewrap isolation was requested but cannot run here", why);
+  }
+  if (!g_warned_no_isolation.exchange(true)) {
+    log::warn("bubblewrap cannot run here ({}): training commands run WITHOUT isolation, directly "
+              "on this machine. /opt/ml is not mounted: scripts must take their paths from the "
+              "SM_* variables; read-only channels and network isolation are not enforced.",
+              why);
+  }
+  return Isolation::kNone;
+}
+
+std::string host_path(const SandboxSpec& spec, std::string_view raw) {
+  const std::string path = sandbox_path(raw, "a sandbox path");
+  std::string best_at;
+  std::string best_host;
+  auto consider = [&](std::string_view at_raw, const std::string& host) {
+    if (at_raw.empty() || at_raw.front() != '/') return;
+    std::string at = fs::path(at_raw).lexically_normal().string();
+    if (at.size() > 1 && at.back() == '/') at.pop_back();
+    if (is_under(path, at) && (best_at.empty() || at.size() >= best_at.size())) {
+      best_at = std::move(at);
+      best_host = host;
+    }
+  };
+  consider(kOptMl, spec.opt_ml_host_dir);
+  for (const auto& b : spec.extra_binds) consider(b.sandbox_path, b.host_path);
+  return best_at.empty() ? path : rebase(path, best_at, best_host);
+}
+
+RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_requested) {
+  validate(spec);
+  if (stop_requested != nullptr && stop_requested->load()) {
+    throw Error(ErrorKind::kCancelled, "stopped before the training command started");
+  }
+  const Isolation isolation = resolve_isolation(spec.isolation);
+  const std::string opt_ml = absolute_host_path(spec.opt_ml_host_dir, "the /opt/ml host directory");
+  if (!fs::is_directory(opt_ml)) {
+    throw Error(ErrorKind::kInvalidInput, fmt::format("{} (to be /opt/ml) is not a directory", opt_ml));
+  }
+  const std::vector<Bind> binds = checked_binds(spec);
+  const std::string working_dir = sandbox_path(spec.working_dir, "the working directory");
+
+  SandboxSpec resolved = spec;  // absolute host paths, for host_path()
+  resolved.opt_ml_host_dir = opt_ml;
+  resolved.extra_binds = binds;
+
+  ExecImage image;
+  bool bwrap = isolation == Isolation::kBubblewrap;
+  if (bwrap) {
+    MountPlan plan;
+    plan.special("--dev", "/dev");
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/dev", ec)) {  // GPUs, when the host has them
+      if (e.path().string().rfind("/dev/nvidia", 0) == 0) plan.dev_bind(e.path().string());
+    }
+    plan.special("--proc", "/proc");
+    plan.special("--tmpfs", "/tmp");
+    plan.bind(opt_ml, kOptMl, false);
+    for (const auto& b : binds) plan.bind(b.host_path, b.sandbox_path, b.read_only);
+
+    if (auto host_wd = plan.to_host(working_dir)) {
+      std::error_code ec;
+      if (!fs::is_directory(*host_wd, ec)) {
+        if (is_under(working_dir, kOptMl)) fs::create_directories(*host_wd, ec);
+        if (!fs::is_directory(*host_wd, ec)) {
+          throw Error(ErrorKind::kNotFound,
+                      fmt::format("the working directory {} does not exist in the sandbox", working_dir));
+        }
+      }
+    } else if (working_dir != "/tmp") {
+      throw Error(ErrorKind::kNotFound,
+                  fmt::format("the working directory {} does not exist in the sandbox (its /tmp is private)",
+                              working_dir));
+    }
+    resolve_program(spec, working_dir, [&](const std::string& p) { return plan.to_host(p); });
+
+
+    if (!spec.hostname.empty()) plan.flag({"--unshare-uts", "--hostname", spec.hostname});
+    plan.flag({"--chdir", working_dir, "--json-status-fd", "4", "--"});
+
+    image.path = probe().bwrap;
+    image.argv = {image.path};
+    for (auto& f : common_bwrap_flags()) image.argv.push_back(std::move(f));
+    for (auto& a : plan.args()) image.argv.push_back(std::move(a));
+    image.argv.insert(image.argv.end(), spec.argv.begin(), spec.argv.end());
+    for (const auto& [k, v] : spec.env) image.envp.push_back(k + "=" + v);
+  } else {
+    std::string host_wd = host_path(resolved, working_dir);
+    std::error_code ec;
+    if (!fs::is_directory(host_wd, ec) && is_under(working_dir, kOptMl)) {
+      fs::create_directories(host_wd, ec);
+    }
+    if (!fs::is_directory(host_wd, ec)) {
+      throw Error(ErrorKind::kNotFound, fmt::format("the working directory {} does not exist", host_wd));
+    }
+    image.path = resolve_program(spec, working_dir, [&](const std::string& p) {
+      return std::optional<std::string>(host_path(resolved, p));
+    });
+    image.argv = spec.argv;
+    image.chdir_to = host_wd;
+    for (const auto& [k, v] : spec.env) {
+      if (k != "PWD") image.envp.push_back(k + "=" + v);
+    }
+    image.envp.push_back("PWD=" + host_wd);
+    if (spec.unshare_net) {
+      log::warn("{}EnableNetworkIsolation is not enforced: running without bubblewrap", spec.log_prefix);
+    }
+  }
+
+  LineSink sink(spec.log_prefix, spec.log_file);
+  const auto start = Clock::now();
+  Spawned child = spawn(std::move(image), bwrap);
+  const pid_t pid = child.pid;
+
+  // The process group that gets SIGTERM: the command's. Under bwrap that is the group of the
+  // sandbox's pid 1 (bwrap --new-session makes it a session and group leader, the command and its
+  // children inherit it; pid 1 itself ignores SIGTERM from outside), known from "child-pid".
+  // bwrap itself must not get SIGTERM: it would die at once and take the sandbox with it.
+  pid_t group = pid;
+  bool reaped = false;
+  bool term_sent = false;
+  bool kill_sent = false;
+  auto send_kill = [&] {
+    if (group > 0) ::kill(-group, SIGKILL);
+    ::kill(pid, SIGKILL);  // bwrap: its death kills the whole pid namespace
+    kill_sent = true;
+  };
+  struct Guard {  // never leave the command behind, also when something below throws
+    std::function<void()> on_exit;
+    ~Guard() { on_exit(); }
+  } guard{[&] {
+    if (reaped) return;
+    send_kill();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }};
+
+  UniqueFd pidfd;
+#ifdef SYS_pidfd_open
+  pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+#endif
+
+  std::string json;
+  bool timed_out = false;
+  bool stopped_by_user = false;
+  std::optional<Clock::time_point> kill_at;
+  const bool has_deadline = spec.max_runtime.count() > 0;
+  const auto deadline = start + spec.max_runtime;
+  Clock::time_point drain_until{};
+  int wstatus = 0;
+  double seconds = 0;
+
+  for (;;) {
+    auto now = Clock::now();
+    if (!reaped) {
+      if (!kill_at) {
+        bool user = stop_requested != nullptr && stop_requested->load();
+        if (user || (has_deadline && now >= deadline)) {
+          (user ? stopped_by_user : timed_out) = true;
+          kill_at = now + spec.stop_grace;
+        }
+      }
+      if (kill_at && !term_sent && group > 0) term_sent = ::kill(-group, SIGTERM) == 0;
+      if (kill_at && !kill_sent && now >= *kill_at) send_kill();
+    }
+
+    // How long to sleep in poll().
+    auto wait = std::chrono::milliseconds(-1);
+    auto at_most = [&](Clock::duration d) {
+      auto ms = std::max<std::chrono::milliseconds>(
+          std::chrono::ceil<std::chrono::milliseconds>(d), std::chrono::milliseconds(0));
+      if (wait.count() < 0 || ms < wait) wait = ms;
+    };
+    if (!reaped) {
+      if (stop_requested != nullptr && !kill_at) at_most(kStopPoll);
+      if (has_deadline && !kill_at) at_most(deadline - now);
+      if (kill_at && !kill_sent) at_most(*kill_at - now);
+      if (kill_at && !term_sent) at_most(std::chrono::milliseconds(10));
+      if (!pidfd) at_most(std::chrono::milliseconds(50));
+    } else {
+      at_most(drain_until - now);
+    }
+
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (child.output) fds[n++] = {child.output.get(), POLLIN, 0};
+    if (child.status) fds[n++] = {child.status.get(), POLLIN, 0};
+    if (!reaped && pidfd) fds[n++] = {pidfd.get(), POLLIN, 0};
+    if (n > 0) {
+      if (::poll(fds, n, static_cast<int>(wait.count())) < 0 && errno != EINTR) {
+        throw errno_error(errno, "waiting for", spec.argv.front());
+      }
+    } else if (wait.count() > 0) {
+      ::poll(nullptr, 0, static_cast<int>(wait.count()));
+    }
+
+    char buf[16384];
+    while (child.output) {
+      ssize_t r = ::read(child.output.get(), buf, sizeof buf);
+      if (r > 0) {
+        sink.feed(buf, static_cast<std::size_t>(r));
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EAGAIN) break;
+      child.output.reset();  // EOF: every writer is gone
+    }
+    while (child.status) {
+      ssize_t r = ::read(child.status.get(), buf, sizeof buf);
+      if (r > 0) {
+        json.append(buf, static_cast<std::size_t>(r));
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EAGAIN) break;
+      child.status.reset();
+    }
+    if (false) {
+      if (auto p = json_number(json, "child-pid")) group = static_cast<pid_t>(*p);
+    }
+
+    if (!reaped) {
+      siginfo_t info{};
+      // WNOWAIT: the process stays a zombie, so its pid (the group's id) cannot be reused while
+      // we kill what it left behind.
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid) {
+        seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        if (false) ::kill(-pid, SIGKILL);  // background processes die with the command
+        while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+        }
+        reaped = true;
+        drain_until = Clock::now() + kDrainAfterExit;
+      }
+    }
+    if (reaped && !child.output && !child.status) break;
+    if (reaped && Clock::now() >= drain_until) {
+      log::warn("{}the training command exited but its output stays open (a process it started "
+                "left its process group); no longer reading it",
+                spec.log_prefix);
+      break;
+    }
+  }
+  sink.finish();
+
+  RunResult result;
+  result.isolation = isolation;
+  result.timed_out = timed_out;
+  result.stopped_by_user = stopped_by_user;
+  result.seconds = seconds;
+  auto exit_code = bwrap ? json_number(json, "exit-code") : std::nullopt;
+  if (exit_code) {
+    // bwrap reports a command killed by a signal as 128 + signal, as a shell does.
+    result.exit_code = static_cast<int>(*exit_code);
+    if (result.exit_code > 128 && result.exit_code < 128 + NSIG) result.term_signal = result.exit_code - 128;
+  } else if (WIFSIGNALED(wstatus)) {
+    result.term_signal = WTERMSIG(wstatus);
+    result.exit_code = 128 + result.term_signal;
+  } else if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+    if (bwrap) {
+      // bwrap ended without reporting the command's exit: it never ran (setup or exec failed).
+      const std::string& why = sink.last_bwrap_line();
+      ErrorKind kind = why.find("No such file") != std::string::npos ? ErrorKind::kNotFound
+                       : why.find("ermission denied") != std::string::npos ? ErrorKind::kAccessDenied
+                                                                           : ErrorKind::kInternal;
+      throw Error(kind,
+                  fmt::format("bubblewrap could not start the training command '{}'", spec.argv.front()),
+                  why.empty() ? fmt::format("bwrap exited with code {}", result.exit_code) : why);
+    }
+  }
+  std::string how = describe_status(result.exit_code, result.term_signal);
+  if (timed_out || stopped_by_user) {
+    std::string why = timed_out ? fmt::format("MaxRuntimeInSeconds ({} s) reached", spec.max_runtime.count())
+                                : std::string("stop requested");
+    std::string sent = kill_sent ? fmt::format("SIGTERM, then SIGKILL {} ms later", spec.stop_grace.count())
+                                 : std::string("SIGTERM");
+    how = fmt::format("{}: sent {}; the command {}", why, sent, how);
+  }
+  result.how = std::move(how);
+  return result;
+}
+
+}  // namespace sluice::job
