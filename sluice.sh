@@ -23,7 +23,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcurl4-openssl-dev libssl-dev libpugixml-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libarchive-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3
+  ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 bubblewrap
 )
 
 deps() {

@@ -1266,8 +1266,9 @@ JobSpec parse(std::string_view text, std::string_view source, std::vector<SpecPr
                    [](const SpecProblem& a, const SpecProblem& b) { return path_less(a.path, b.path); });
   if (problems) *problems = c.problems;
   if (!c.problems.empty()) {
-    std::string cause;
-    for (const SpecProblem& p : c.problems) cause += (cause.empty() ? "" : "\n") + format(p);
+    // One problem per line, indented under the message, with a count first.
+    std::string cause = std::to_string(c.problems.size()) + (c.problems.size() == 1 ? " problem" : " problems");
+    for (const SpecProblem& p : c.problems) cause += "\n  " + format(p);
     throw Error(ErrorKind::kInvalidInput,
                 "invalid job spec" + (source.empty() ? std::string() : " " + std::string(source)), cause);
   }

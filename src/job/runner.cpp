@@ -119,7 +119,9 @@ void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
 
 int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop) {
   const std::string text = read_job_file(options.job_file);
-  JobSpec spec = parse_job_spec(text);  // throws with every problem listed
+  // Every problem at once, before anything is downloaded; the error names the file.
+  JobSpec spec = options.job_file == "-" ? parse_job_spec(text) : load_job_spec(options.job_file.string());
+  for (const auto& field : spec.ignored_fields) log::info("{}: accepted, not acted on by sluice", field);
   const std::vector<std::string> hosts = host_names(spec);
   std::vector<std::string> selected = hosts;
   if (options.host) {

@@ -342,14 +342,22 @@ struct Probe {
 
 Probe run_probe() {
   Probe probe;
-  const char* path_env = std::getenv("PATH");
-  auto found = find_in(path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin", "bwrap");
-  if (!found) found = find_in("/usr/bin:/bin", "bwrap");
-  if (!found) {
-    probe.why_not = "bwrap is not installed (Debian package bubblewrap)";
-    return probe;
+  if (const char* chosen = std::getenv("SLUICE_BWRAP"); chosen != nullptr && *chosen != '\0') {
+    if (::access(chosen, X_OK) != 0) {
+      probe.why_not = fmt::format("SLUICE_BWRAP={} is not an executable file", chosen);
+      return probe;
+    }
+    probe.bwrap = chosen;
+  } else {
+    const char* path_env = std::getenv("PATH");
+    auto found = find_in(path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin", "bwrap");
+    if (!found) found = find_in("/usr/bin:/bin", "bwrap");
+    if (!found) {
+      probe.why_not = "bwrap is not installed (Debian package bubblewrap)";
+      return probe;
+    }
+    probe.bwrap = *found;
   }
-  probe.bwrap = *found;
   ExecImage image;
   image.path = probe.bwrap;
   image.argv = {probe.bwrap};
@@ -823,7 +831,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     }
     resolve_program(spec, working_dir, [&](const std::string& p) { return plan.to_host(p); });
 
-
+    if (spec.unshare_net) plan.flag({"--unshare-net"});
     if (!spec.hostname.empty()) plan.flag({"--unshare-uts", "--hostname", spec.hostname});
     plan.flag({"--chdir", working_dir, "--json-status-fd", "4", "--"});
 
@@ -865,7 +873,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
   // sandbox's pid 1 (bwrap --new-session makes it a session and group leader, the command and its
   // children inherit it; pid 1 itself ignores SIGTERM from outside), known from "child-pid".
   // bwrap itself must not get SIGTERM: it would die at once and take the sandbox with it.
-  pid_t group = pid;
+  pid_t group = bwrap ? -1 : pid;
   bool reaped = false;
   bool term_sent = false;
   bool kill_sent = false;
@@ -965,7 +973,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
       if (r < 0 && errno == EAGAIN) break;
       child.status.reset();
     }
-    if (false) {
+    if (bwrap && group < 0) {
       if (auto p = json_number(json, "child-pid")) group = static_cast<pid_t>(*p);
     }
 
@@ -976,7 +984,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
       if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
           info.si_pid == pid) {
         seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (false) ::kill(-pid, SIGKILL);  // background processes die with the command
+        if (!bwrap) ::kill(-pid, SIGKILL);  // background processes die with the command
         while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
         }
         reaped = true;
@@ -1025,7 +1033,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
                                 : std::string("stop requested");
     std::string sent = kill_sent ? fmt::format("SIGTERM, then SIGKILL {} ms later", spec.stop_grace.count())
                                  : std::string("SIGTERM");
-    how = fmt::format("{}: sent {}; the command {}", why, sent, how);
+    how = fmt::format("{}: sent {}; the command {}{}", why, sent, result.term_signal != 0 ? "was " : "", how);
   }
   result.how = std::move(how);
   return result;

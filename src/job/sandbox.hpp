@@ -78,7 +78,8 @@ struct RunResult {
 // environment: with kNone, values that name /opt/ml paths must be host paths (host_path()).
 Isolation resolve_isolation(Isolation requested);
 
-// Whether bwrap can run here, and if not why (cached after the first call).
+// Whether bwrap can run here, and if not why (cached after the first call). bwrap is looked up in
+// PATH, then /usr/bin and /bin; the environment variable SLUICE_BWRAP names another one.
 bool bubblewrap_available(std::string* why_not = nullptr);
 
 // The host path behind `sandbox_path`: under /opt/ml it is inside opt_ml_host_dir, under an extra

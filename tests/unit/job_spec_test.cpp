@@ -38,8 +38,8 @@ std::vector<SpecProblem> problems_of(const std::string& text) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
     EXPECT_EQ(e.message(), "invalid job spec");
-    std::string cause;
-    for (const auto& p : problems) cause += (cause.empty() ? "" : "\n") + (p.path.empty() ? "" : p.path + ": ") + p.message;
+    std::string cause = std::to_string(problems.size()) + (problems.size() == 1 ? " problem" : " problems");
+    for (const auto& p : problems) cause += "\n  " + (p.path.empty() ? "" : p.path + ": ") + p.message;
     EXPECT_EQ(e.cause(), cause);
     EXPECT_FALSE(problems.empty());
     return problems;
@@ -801,9 +801,9 @@ TEST(JobSpec, ErrorCauseHasOneProblemPerLine) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
     EXPECT_EQ(e.message(), "invalid job spec");
-    EXPECT_EQ(e.cause(), "RoleArn: required field is missing\nTrainingJobName: must not be empty");
+    EXPECT_EQ(e.cause(), "2 problems\n  RoleArn: required field is missing\n  TrainingJobName: must not be empty");
     EXPECT_EQ(std::string(e.what()),
-              "invalid job spec: RoleArn: required field is missing\nTrainingJobName: must not be empty");
+              "invalid job spec: 2 problems\n  RoleArn: required field is missing\n  TrainingJobName: must not be empty");
   }
 }
 

@@ -612,7 +612,11 @@ std::set<std::string> interfaces(const std::vector<std::string>& proc_net_dev) {
 TEST_F(Bubblewrap, NetworkIsolationLeavesOnlyLoopback) {
   spec_.unshare_net = true;
   EXPECT_EQ(interfaces(sh("cat /proc/net/dev")), std::set<std::string>{"lo"});
-  EXPECT_THAT(sh("cat /sys/class/net/lo/operstate /proc/net/dev >/dev/null && echo ok"), ::testing::ElementsAre("ok"));
+  // Loopback is up: a TCP connection to 127.0.0.1 inside works.
+  EXPECT_THAT(sh("python3 -c 'import socket\n"
+                 "s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen()\n"
+                 "c = socket.create_connection(s.getsockname(), timeout=5); print(\"connected\")'"),
+              ::testing::ElementsAre("connected"));
 
   auto host = interfaces(lines_of(read_file("/proc/net/dev")));
   if (host.size() > 1) {  // without isolation the host's interfaces are there
@@ -670,6 +674,60 @@ TEST_F(Bubblewrap, ScriptsUnderTheHostTmpAreNotVisible) {
     EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
     EXPECT_THAT(std::string(e.what()), HasSubstr("its own empty /tmp"));
   }
+}
+
+// --------------------------------------------------------------------------------------------
+// Where bwrap cannot run: kAuto falls back to kNone, says so once, and kBubblewrap refuses. The
+// probe's answer is cached per process, so this runs in a fresh copy of this test program with
+// SLUICE_BWRAP pointing nowhere.
+
+TEST(Fallback, AutoRunsWithoutIsolationAndWarnsOnce) {
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  TempDir tmp;
+  std::string out_file = tmp / "child.out";
+  std::string command = "SLUICE_SANDBOX_TEST_CHILD=1 SLUICE_BWRAP=/nonexistent/bwrap '" + self +
+                        "' --gtest_filter=Fallback.ChildWithoutBwrap > '" + out_file + "' 2>&1";
+  int status = std::system(command.c_str());
+  std::string out = read_file(out_file);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_THAT(out, HasSubstr("[  PASSED  ] 1 test")) << out;
+  EXPECT_THAT(out, Not(HasSubstr("SKIPPED"))) << out;
+}
+
+TEST(Fallback, ChildWithoutBwrap) {
+  if (std::getenv("SLUICE_SANDBOX_TEST_CHILD") == nullptr) {
+    GTEST_SKIP() << "runs only inside Fallback.AutoRunsWithoutIsolationAndWarnsOnce";
+  }
+  std::string why;
+  EXPECT_FALSE(bubblewrap_available(&why));
+  EXPECT_THAT(why, HasSubstr("SLUICE_BWRAP=/nonexistent/bwrap"));
+  EXPECT_THROW(resolve_isolation(Isolation::kBubblewrap), Error);
+
+  TempDir tmp;
+  fs::create_directories(tmp / "ml/model");
+  SandboxSpec spec;
+  spec.opt_ml_host_dir = tmp / "ml";
+  spec.isolation = Isolation::kAuto;
+  spec.env = {{"PATH", "/usr/bin:/bin"}, {"SM_MODEL_DIR", host_path(spec, "/opt/ml/model")}};
+  spec.argv = {"/bin/sh", "-c", "echo saved > \"$SM_MODEL_DIR/m\""};
+  spec.unshare_net = true;
+  ::testing::internal::CaptureStdout();  // spdlog's default logger writes to stdout
+  ::testing::internal::CaptureStderr();
+  RunResult first = run_sandboxed(spec, nullptr);
+  RunResult second = run_sandboxed(spec, nullptr);
+  std::string logged = ::testing::internal::GetCapturedStderr() + ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(first.isolation, Isolation::kNone);
+  EXPECT_EQ(first.exit_code, 0) << first.how;
+  EXPECT_EQ(second.exit_code, 0) << second.how;
+  EXPECT_EQ(read_file(tmp / "ml/model/m"), "saved\n");
+  std::size_t warnings = 0;
+  for (std::size_t at = logged.find("WITHOUT isolation"); at != std::string::npos;
+       at = logged.find("WITHOUT isolation", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1u) << logged;
+  EXPECT_THAT(logged, HasSubstr("SM_* variables"));
+  EXPECT_THAT(logged, HasSubstr("EnableNetworkIsolation is not enforced"));
 }
 
 // --------------------------------------------------------------------------------------------
