@@ -816,7 +816,6 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     for (const auto& b : binds) plan.bind(b.host_path, b.sandbox_path, b.read_only);
 
     if (auto host_wd = plan.to_host(working_dir)) {
-      std::error_code ec;
       if (!fs::is_directory(*host_wd, ec)) {
         if (is_under(working_dir, kOptMl)) fs::create_directories(*host_wd, ec);
         if (!fs::is_directory(*host_wd, ec)) {
