@@ -2,7 +2,8 @@
 # sluice.sh: the project's entry points on a Debian 12 machine (as root, or with sudo for apt).
 #
 #   ./sluice.sh demo    install what is missing, build (Release), start a local S3 store unless
-#                       AWS_ENDPOINT_URL is set, upload a sample dataset and run the main job
+#                       AWS_ENDPOINT_URL is set, upload a sample dataset, download it with
+#                       sluice cp and run a training job on it with sluice train
 #   ./sluice.sh test    install, build, start the store and run every test (ctest); ends with
 #                       the line "N passed, N failed"
 #   ./sluice.sh build   install and build only
@@ -90,15 +91,28 @@ demo() {
   "$sluice" cp -r "$work/dataset" "s3://$bucket/train/"
   log "listing it: sluice ls s3://$bucket/train/"
   "$sluice" ls "s3://$bucket/train/"
-  log "the main job (File mode download): sluice cp -r s3://$bucket/train/ $work/input/train"
+  log "a File mode download: sluice cp -r s3://$bucket/train/ $work/input/train"
   "$sluice" cp -r "s3://$bucket/train/" "$work/input/train"
   if diff -r "$work/dataset" "$work/input/train" >/dev/null; then
     log "every file arrived byte for byte ($(find "$work/input/train" -type f | wc -l) files)"
   else
     die "the downloaded tree differs from the source"
   fi
-  log "running it again skips what is already complete:"
-  "$sluice" cp -r "s3://$bucket/train/" "$work/input/train"
+
+  # The main job: a SageMaker training script run unchanged. The train channel comes from S3 in
+  # File mode; the validation channel is a "shared file system" (fs-0123456789abcdef0 mapped to
+  # a local directory) bound read-only.
+  local job=demo-text-classifier-$(date +%Y%m%d-%H%M%S)
+  mkdir -p "$work/fsx"
+  cp -r "$work/dataset/records/validation" "$work/fsx/validation"
+  printf '{"fs-0123456789abcdef0": "%s"}\n' "$work/fsx" > "$work/file-systems.json"
+  sed -e "s|@JOB_NAME@|$job|g" -e "s|@BUCKET@|$bucket|g" -e "s|@EXAMPLE_DIR@|$ROOT/examples/text-classifier|g" \
+    "$ROOT/examples/text-classifier/job.json.in" > "$work/job.json"
+  log "the main job: sluice train $work/job.json"
+  "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json"
+  log "status: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["TrainingJobStatus"], d["ModelArtifacts"]["S3ModelArtifacts"])' "$work/jobs/$job/status.json")"
+  "$sluice" cp -q "s3://$bucket/output/$job/output/model.tar.gz" "$work/model.tar.gz"
+  log "model.tar.gz holds: $(tar -tzf "$work/model.tar.gz" | tr '\n' ' ')"
 }
 
 case ${1:-} in

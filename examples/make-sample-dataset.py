@@ -17,14 +17,22 @@ def main() -> int:
         return 2
     root = sys.argv[1]
     rng = random.Random(20261125)
-    words = ("river gate flow water lock stream channel bank weir pool shard epoch tensor batch "
-             "gradient sample label train valid loss").split()
+    # Four topics: each label draws most of its words from its own vocabulary, so the labels
+    # can be learnt (the demo's classifier should reach a high accuracy).
+    topics = [
+        "river gate flow water lock stream channel bank weir pool".split(),
+        "shard epoch tensor batch gradient sample label train valid loss".split(),
+        "bucket object prefix key etag range part upload listing store".split(),
+        "mount fifo pipe record frame header length padding magic crc".split(),
+    ]
+    common = "the a of and to in is it for on".split()
     for split, count in (("train", 160), ("validation", 40)):
         d = os.path.join(root, "records", split)
         os.makedirs(d, exist_ok=True)
         for i in range(count):
             label = rng.randrange(4)
-            text = " ".join(rng.choice(words) for _ in range(rng.randrange(8, 64)))
+            text = " ".join(rng.choice(topics[label] if rng.random() < 0.6 else common)
+                            for _ in range(rng.randrange(8, 64)))
             with open(os.path.join(d, f"record-{i:05d}.json"), "w") as f:
                 json.dump({"id": i, "label": label, "text": text}, f)
                 f.write("\n")

@@ -1,0 +1,102 @@
+# Shared helpers of the tests/e2e/*_test.sh scripts (sourced, not a test itself).
+#
+# After `source lib.sh`: $sluice (the CLI), $src (the source tree), $scripts (tests/e2e/scripts),
+# $tmp (a fresh temporary directory), $bucket (a fresh bucket, made), and a trap that removes both.
+# Training scripts must live outside /tmp: the sandbox gives the job a private, empty /tmp, so
+# they are in tests/e2e/scripts (or inline, `python3 -c ...`). Work directories and file-system
+# channel directories may be under /tmp: they are bound into the job explicitly.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*" >&2; }
+
+# shellcheck disable=SC1090
+source "${SLUICE_LOCAL_S3_ENV:?run through ctest (the local_s3 fixture sets SLUICE_LOCAL_S3_ENV)}"
+sluice=${SLUICE_BINARY:?}
+src=${SLUICE_SOURCE_DIR:?}
+scripts=$src/tests/e2e/scripts
+[[ -x $sluice ]] || fail "no sluice binary at $sluice"
+
+e2e_init() {  # e2e_init NAME: makes $tmp and the bucket $bucket (NAME-PID-RANDOM)
+  tmp=$(mktemp -d "/tmp/sluice-e2e-$1.XXXXXX")
+  bucket="e2e-$1-$$-$RANDOM"
+  trap e2e_cleanup EXIT
+  "$sluice" mb "s3://$bucket" >/dev/null || fail "cannot make bucket $bucket"
+}
+
+e2e_cleanup() {
+  local rc=$?
+  "$sluice" rb --force "s3://$bucket" >/dev/null 2>&1 || true
+  if [[ $rc != 0 && -n ${SLUICE_E2E_KEEP:-} ]]; then
+    echo "kept $tmp (SLUICE_E2E_KEEP)" >&2
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$rc"
+}
+
+# rand_file PATH BYTES: random bytes (directories made)
+rand_file() {
+  mkdir -p "$(dirname "$1")"
+  head -c "$2" /dev/urandom > "$1"
+}
+
+# train OUTVAR JOB.json ARGS...: runs `sluice train`, stores its exit code in OUTVAR; its
+# stderr is kept in $tmp/train.err (and shown on failure of the caller's assertions).
+train() {
+  local __var=$1; shift
+  local job=$1; shift
+  set +e
+  "$sluice" train "$job" "$@" 2>"$tmp/train.err" >"$tmp/train.out"
+  local rc=$?
+  set -e
+  printf -v "$__var" '%s' "$rc"
+}
+
+show_train_log() {
+  echo "--- sluice train stderr:" >&2
+  tail -n 60 "$tmp/train.err" >&2 || true
+}
+
+# expect_rc GOT WANT WHAT
+expect_rc() {
+  [[ $1 == "$2" ]] || { show_train_log; fail "$3: exit code $1, expected $2"; }
+}
+
+# json_get FILE PYTHON-EXPR (the document is `d`): prints the value (strings raw, others as JSON)
+json_get() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2], {"d": d})
+print(v if isinstance(v, str) else json.dumps(v))
+PY
+}
+
+# pids_with_token TOKEN: pids (as this machine sees them) whose command line contains TOKEN.
+# The token goes through the environment so that the scanner's own command line lacks it.
+pids_with_token() {
+  E2E_TOKEN=$1 python3 -c '
+import os
+tok = os.environ["E2E_TOKEN"].encode()
+for p in os.listdir("/proc"):
+    if not p.isdigit() or int(p) == os.getpid():
+        continue
+    try:
+        with open(f"/proc/{p}/cmdline", "rb") as f:
+            if tok in f.read():
+                print(p)
+    except OSError:
+        pass
+'
+}
+
+# wait_for_file PATH SECONDS
+wait_for_file() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    [[ -e $1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
