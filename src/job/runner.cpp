@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 #include "dataset/key_path.hpp"
 #include "dataset/shard.hpp"
 #include "dataset/source.hpp"
@@ -81,13 +82,14 @@ std::map<std::string, std::string> base_environment() {
   return env;
 }
 
+// The first 1024 characters of the host's failure file (FailureReason), as valid UTF-8.
 std::string failure_text(const fs::path& root) {
-  std::ifstream in(root / "output" / "failure");
+  std::ifstream in(root / "output" / "failure", std::ios::binary);
   if (!in) return {};
-  std::string text(1024, '\0');
-  in.read(text.data(), 1024);
-  text.resize(static_cast<size_t>(in.gcount()));
-  return text;
+  std::string bytes(4096, '\0');  // 1024 characters are at most 4096 bytes
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  return utf8_prefix(bytes, 1024);
 }
 
 void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace sluice::job {
 
@@ -71,11 +72,12 @@ void StatusRecord::finish(const std::string& status, const std::string& secondar
   auto now = iso_time(std::chrono::system_clock::now());
   auto& transitions = doc_["SecondaryStatusTransitions"];
   if (!transitions.empty() && !transitions.back().contains("EndTime")) transitions.back()["EndTime"] = now;
-  std::string message = status == "Completed" ? "Training job completed" : reason.substr(0, 1024);
+  const std::string cut = utf8_prefix(reason, 1024);  // FailureReason: at most 1024 characters
+  std::string message = status == "Completed" ? "Training job completed" : cut;
   transitions.push_back({{"Status", secondary_status}, {"StartTime", now}, {"EndTime", now}, {"StatusMessage", message}});
   doc_["TrainingJobStatus"] = status;
   doc_["SecondaryStatus"] = secondary_status;
-  if (status != "Completed") doc_["FailureReason"] = reason.substr(0, 1024);
+  if (status != "Completed") doc_["FailureReason"] = cut;
   doc_["TrainingEndTime"] = now;
   doc_["LastModifiedTime"] = now;
   write_locked();
@@ -87,7 +89,8 @@ nlohmann::json StatusRecord::snapshot() const {
 }
 
 void StatusRecord::write_locked() {
-  std::string text = doc_.dump(2) + "\n";
+  // Every string put in doc_ is valid UTF-8; replacing is the guard should one not be.
+  std::string text = doc_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::filesystem::path tmp = file_.parent_path() / (".sluice-partial-" + file_.filename().string());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw errno_error(errno, "writing", tmp.string());

@@ -120,7 +120,7 @@ void Md5Verifier::worker() {
       std::exception_ptr error;
       while (got < want) {
         const ssize_t n = ::pread(ln.job.fd, ln.buf + got, want - got, static_cast<off_t>(ln.read + got));
-        if (n < 0) continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
           error = std::make_exception_ptr(errno_error(errno, "reading back for the MD5 check", fd_name(ln.job.fd)));
           break;

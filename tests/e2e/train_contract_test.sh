@@ -7,6 +7,7 @@
 # read-only file-system channel, a writable read-write one, /opt/ml as the real path. The test
 # then compares that report with what it uploaded and asked for, and checks model.tar.gz,
 # output.tar.gz, the logs and status.json.
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init contract
 
@@ -118,8 +119,10 @@ want(r["cwd"] == "/opt/ml/code", f"working directory {r['cwd']}")
 def line(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"
 cf = r["config_files"]
-want(cf["hyperparameters.json"] == line(spec["HyperParameters"]),
-     f"hyperparameters.json: {cf['hyperparameters.json']!r} != {line(spec['HyperParameters'])!r}")
+# hyperparameters.json: the same string -> string map (its key order is not specified), one line.
+hp_doc = json.loads(cf["hyperparameters.json"])
+want(hp_doc == spec["HyperParameters"] and cf["hyperparameters.json"] == line(hp_doc),
+     f"hyperparameters.json: {cf['hyperparameters.json']!r}, request {spec['HyperParameters']!r}")
 idc = {
     "train": {"ContentType": "text/csv", "TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"},
     "validation": {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"},

@@ -5,7 +5,9 @@
 # work directory, another job name) gives the same shares, also with ShuffleConfig; a
 # FullyReplicated channel gives both hosts everything; `--host algo-2` runs algo-2 alone.
 # What each host saw is checked twice: in the work directory (<work>/<job>/algo-K/input/data)
-# and as the job itself listed it (tests/e2e/scripts/list_channels.py, via model.tar.gz).
+# and as the job itself listed it (tests/e2e/scripts/list_channels.py, via model.tar.gz); each host
+# also runs tests/e2e/scripts/check_contract.py (SM_HOSTS, SM_CURRENT_HOST, is_master, ... per host).
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init sharding
 
@@ -28,7 +30,8 @@ make_job() {  # make_job NAME FILE
   "TrainingJobName": "$1",
   "RoleArn": "arn:aws:iam::123456789012:role/SluiceE2E",
   "AlgorithmSpecification": {"TrainingInputMode": "File",
-                             "ContainerEntrypoint": ["python3", "$scripts/list_channels.py"]},
+                             "ContainerEntrypoint": ["sh", "-c", "python3 \"\$0\" && python3 \"\$1\"",
+                                                     "$scripts/list_channels.py", "$scripts/check_contract.py"]},
   "InputDataConfig": [
     {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
       "S3Uri": "s3://$bucket/shard/", "S3DataDistributionType": "ShardedByS3Key"}}},
@@ -51,6 +54,7 @@ make_job "$job3" "$tmp/job3.json"
 
 train rc "$tmp/job1.json" --work-dir "$tmp/w1"
 expect_rc "$rc" 0 "run 1 (2 hosts)"
+# shellcheck disable=SC2015  # fail never returns
 grep -q '^\[algo-1\] algo-1: ' "$tmp/train.err" && grep -q '^\[algo-2\] algo-2: ' "$tmp/train.err" \
   || { show_train_log; fail "the two hosts' output is not in the log with their prefixes"; }
 "$sluice" cp -q "s3://$bucket/out/$job1/output/model.tar.gz" "$tmp/model1.tar.gz" || fail "run 1 uploaded no model.tar.gz"
@@ -65,6 +69,9 @@ expect_rc "$rc" 0 "run 3 (--host algo-2)"
 [[ ! -e $tmp/w3/$job3/algo-1 ]] || fail "--host algo-2 also prepared algo-1: $(ls "$tmp/w3/$job3")"
 [[ $(ls "$tmp/w3/$job3/logs") == algo-2.log ]] || fail "--host algo-2 logs: $(ls "$tmp/w3/$job3/logs")"
 ! grep -q '^\[algo-1\]' "$tmp/train.err" || fail "--host algo-2 ran algo-1 too"
+# docs/train.md: with --host only algo-1 uploads, so that hosts on other machines do not collide.
+! "$sluice" cp -q "s3://$bucket/out/$job3/output/model.tar.gz" "$tmp/model3.tar.gz" 2>/dev/null \
+  || fail "--host algo-2 uploaded a model.tar.gz (only algo-1 uploads)"
 
 python3 - "$tmp" "$job1" "$job2" "$job3" "${names[@]}" <<'PY'
 import hashlib, json, os, sys
@@ -132,6 +139,24 @@ for h in ("algo-1", "algo-2"):
 inside3 = json.load(open(os.path.join(tmp, "w3", job3, "algo-2", "model", "listing-algo-2.json")))
 want(inside3["host"] == "algo-2" and inside3["hosts"] == ["algo-1", "algo-2"], f"--host algo-2: SM_* {inside3['host']}, {inside3['hosts']}")
 want(inside3["channels"] == run3, "--host algo-2: what the job listed differs from its work directory")
+
+# The contract as each host saw it (check_contract.py's own checks: SM_HOSTS, SM_CURRENT_HOST,
+# resourceconfig.json, is_master, ... for algo-1 and algo-2).
+for h, p in (("algo-1", os.path.join(tmp, "model1", "report-algo-1.json")),
+             ("algo-2", os.path.join(tmp, "model1", "report-algo-2.json")),
+             ("algo-2 alone", os.path.join(tmp, "w3", job3, "algo-2", "model", "report-algo-2.json"))):
+    if not os.path.exists(p):
+        problems.append(f"{h}: no contract report {p}")
+        continue
+    rep = json.load(open(p))
+    bad = [f"{c['name']}: {c['detail']}" for c in rep["checks"] if not c["ok"]]
+    want(not bad and len(rep["checks"]) > 40, f"{h}: contract checks failed inside the job: {bad}")
+    host = h.split()[0]
+    want(rep["environ"].get("SM_CURRENT_HOST") == host and rep["environ"].get("SM_HOSTS") == '["algo-1","algo-2"]',
+         f"{h}: SM_CURRENT_HOST {rep['environ'].get('SM_CURRENT_HOST')}, SM_HOSTS {rep['environ'].get('SM_HOSTS')}")
+    want(rep["training_env"].get("is_master") == (host == "algo-1") and rep["training_env"].get("master_hostname") == "algo-1",
+         f"{h}: is_master {rep['training_env'].get('is_master')}, master_hostname {rep['training_env'].get('master_hostname')}")
+    want(rep["hostname"] == host, f"{h}: hostname {rep['hostname']}")
 
 for work, job in (("w1", job1), ("w2", job2), ("w3", job3)):
     st = json.load(open(os.path.join(tmp, work, job, "status.json")))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A training script for tests/e2e/train_contract_test.sh: checks the SageMaker container contract
-from inside the job and writes what it saw to /opt/ml/model/report.json.
+from inside the job and writes what it saw to /opt/ml/model/report.json (report-<host>.json
+when the job has several hosts).
 
 Standard library only. It assumes nothing about how it was started except the contract itself:
 the paths come from /opt/ml and the SM_* variables, so it would run unchanged in a SageMaker
@@ -246,6 +247,8 @@ with open("/opt/ml/output/data/metrics.txt", "w") as f:
 
 report["checks"] = checks
 report["ok"] = all(c["ok"] for c in checks)
-with open(f"/opt/ml/model/report.json", "w") as f:
+# One host: report.json. Several: report-<host>.json, so that the merged model.tar.gz keeps all.
+name = "report.json" if len(rc["hosts"]) == 1 else f"report-{rc['current_host']}.json"
+with open(f"/opt/ml/model/{name}", "w") as f:
     json.dump(report, f, indent=1, sort_keys=True)
 print(f"contract checks: {sum(c['ok'] for c in checks)}/{len(checks)} passed", flush=True)

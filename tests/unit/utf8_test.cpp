@@ -1,0 +1,27 @@
+#include "core/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+using sluice::utf8_prefix;
+
+TEST(Utf8Prefix, CountsCharactersNotBytes) {
+  std::string euros;
+  for (int i = 0; i < 3000; ++i) euros += "\xE2\x82\xAC";  // €
+  std::string cut = utf8_prefix(euros, 1024);
+  EXPECT_EQ(cut.size(), 1024u * 3);
+  EXPECT_EQ(cut, euros.substr(0, 1024 * 3));
+  EXPECT_EQ(utf8_prefix("abc", 1024), "abc");
+  EXPECT_EQ(utf8_prefix("abcdef", 3), "abc");
+  EXPECT_EQ(utf8_prefix("", 10), "");
+  EXPECT_EQ(utf8_prefix("\xF0\x9F\x98\x80x", 1), "\xF0\x9F\x98\x80");  // emoji is one character
+}
+
+TEST(Utf8Prefix, ReplacesInvalidBytes) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(utf8_prefix("bad \xff\xfe bytes", 100), "bad " + fffd + fffd + " bytes");
+  EXPECT_EQ(utf8_prefix("\xE2\x82", 10), fffd + fffd);           // truncated sequence
+  EXPECT_EQ(utf8_prefix("\xC0\xAF", 10), fffd + fffd);           // overlong '/'
+  EXPECT_EQ(utf8_prefix("\xED\xA0\x80", 10), fffd + fffd + fffd);  // surrogate
+  EXPECT_EQ(utf8_prefix("\xF4\x90\x80\x80", 10), fffd + fffd + fffd + fffd);  // > U+10FFFF
+  EXPECT_EQ(utf8_prefix("a\x80z", 2), "a" + fffd);
+}
