@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "transfer/md5_verifier.hpp"
 
 namespace fs = std::filesystem;
 
@@ -24,7 +26,6 @@ struct FileJob {
   std::string tmp;
   int fd = -1;
   int parts_left = 0;
-  std::unique_ptr<Digest> md5;  // single-part objects: hashed as they stream
   std::mutex mu;
   std::exception_ptr error;
 };
@@ -40,19 +41,6 @@ bool already_complete(const DownloadItem& item) {
   if (static_cast<uint64_t>(st.st_size) != item.object.size) return false;
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return item.object.mtime_epoch_ns == 0 || mtime == item.object.mtime_epoch_ns;
-}
-
-std::string md5_of_file(int fd, const std::string& path) {
-  Digest d(Digest::Algo::kMd5);
-  std::string buf(1 << 20, '\0');
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
-    if (n < 0) throw errno_error(errno, "reading back", path);
-    if (n == 0) break;
-    d.update(buf.data(), static_cast<size_t>(n));
-    off += n;
-  }
-  return d.finish_hex();
 }
 
 }  // namespace
@@ -103,8 +91,12 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
     progress.failed_files++;
   };
 
-  // Runs when the last part of a file completed (successfully or not).
-  auto finish = [&](const std::shared_ptr<FileJob>& job) {
+  // MD5 of complete files, several at once in the lanes of a multi-buffer MD5, read back from
+  // the page cache: cheaper than hashing each stream serially as it arrives.
+  Md5Verifier verifier;
+
+  // The end of a file: checks, mtime, close, rename. md5_hex is empty when not verified.
+  auto finalize = [&](const std::shared_ptr<FileJob>& job, const std::string& md5_hex, std::exception_ptr md5_error) {
     const DownloadItem& item = *job->item;
     struct Release {
       std::mutex& mu;
@@ -117,13 +109,11 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       }
     } release{result_mu, open_files, open_cv};
     try {
-      if (job->error) std::rethrow_exception(job->error);
-      if (etag_is_md5(item.object.etag) && options.verify_md5) {
-        std::string got = job->md5 ? job->md5->finish_hex() : md5_of_file(job->fd, item.path);
-        if (got != item.object.etag) {
-          throw Error(ErrorKind::kDataLoss, "downloading " + item.object.key,
-                      "MD5 of the received bytes is " + got + ", the store says " + item.object.etag);
-        }
+      if (md5_error) std::rethrow_exception(md5_error);
+      if (!md5_hex.empty() && !std::equal(md5_hex.begin(), md5_hex.end(), item.object.etag.begin(), item.object.etag.end(),
+                                          [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+        throw Error(ErrorKind::kDataLoss, "downloading " + item.object.key,
+                    "MD5 of the received bytes is " + md5_hex + ", the store says " + item.object.etag);
       }
       struct stat st;
       if (::fstat(job->fd, &st) != 0) throw errno_error(errno, "checking", job->tmp);
@@ -151,6 +141,16 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       ::unlink(job->tmp.c_str());
       fail(*job, std::current_exception());
     }
+  };
+
+  // Runs when the last part of a file completed (successfully or not).
+  auto finish = [&](const std::shared_ptr<FileJob>& job) {
+    if (!job->error && options.verify_md5 && etag_is_md5(job->item->object.etag)) {
+      verifier.submit(job->fd, job->item->object.size,
+                      [job, &finalize](std::string hex, std::exception_ptr e) { finalize(job, hex, e); });
+      return;
+    }
+    finalize(job, "", job->error);
   };
 
   for (const DownloadItem& item : items) {
@@ -201,9 +201,6 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       finish(job);
       continue;
     }
-    if (parts == 1 && etag_is_md5(item.object.etag) && options.verify_md5) {
-      job->md5 = std::make_unique<Digest>(Digest::Algo::kMd5);
-    }
     job->parts_left = static_cast<int>(parts);
     for (uint64_t p = 0; p < parts; ++p) {
       store::GetRequest req;
@@ -222,7 +219,6 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
           done += static_cast<size_t>(w);
           *offset += static_cast<uint64_t>(w);
         }
-        if (job->md5) job->md5->update(data, len);
         progress.done_bytes += len;
         return true;
       };
@@ -239,6 +235,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
     }
   }
   engine.wait_idle();
+  verifier.wait_idle();
   return result;
 }
 
