@@ -814,6 +814,16 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     plan.special("--tmpfs", "/tmp");
     plan.bind(opt_ml, kOptMl, false);
     for (const auto& b : binds) plan.bind(b.host_path, b.sandbox_path, b.read_only);
+    // The sandbox's /tmp is private, so a program or script named by a host path under /tmp (a
+    // checkout in a temporary directory, say) would vanish: its directory is bound read-only at
+    // the same path.
+    for (const std::string& arg : spec.argv) {
+      if (arg.empty() || arg[0] != '/' || !is_under(arg, "/tmp") || plan.to_host(arg)) continue;
+      std::error_code aec;
+      if (!fs::exists(arg, aec)) continue;
+      std::string dir = fs::is_directory(arg, aec) ? arg : fs::path(arg).parent_path().string();
+      if (dir != "/tmp") plan.bind(dir, dir, true);
+    }
 
     if (auto host_wd = plan.to_host(working_dir)) {
       if (!fs::is_directory(*host_wd, ec)) {
