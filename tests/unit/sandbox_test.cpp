@@ -664,16 +664,25 @@ TEST_F(Bubblewrap, NoCapabilityToRemountTheRoot) {
   EXPECT_EQ(caps & (1ULL << 21), 0u) << "CAP_SYS_ADMIN inside the sandbox: " << out[0];
 }
 
-TEST_F(Bubblewrap, ScriptsUnderTheHostTmpAreNotVisible) {
-  write_file(tmp_ / "train.sh", "#!/bin/sh\n", fs::perms::owner_all);
-  spec_.argv = {tmp_ / "train.sh"};
-  try {
-    run_sandboxed(spec_, nullptr);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
-    EXPECT_THAT(std::string(e.what()), HasSubstr("its own empty /tmp"));
-  }
+TEST_F(Bubblewrap, ProgramsUnderTheHostTmpRunAndTmpStaysPrivate) {
+  // A checkout in a temporary directory: its directory is bound read-only at the same path, the
+  // rest of the host's /tmp stays invisible, and the sandbox's /tmp stays writable.
+  fs::create_directories(tmp_ / "checkout");
+  write_file(tmp_ / "other-file", "x");
+  write_file(tmp_ / "checkout/train.sh",
+             "#!/bin/sh\necho ran\ntest -e " + (tmp_ / "other-file") +
+                 " && echo other visible\necho x > /tmp/scratch && echo tmp writable\n"
+                 "(echo y > " + (tmp_ / "checkout/new") + ") 2>/dev/null || echo checkout read-only\n",
+             fs::perms::owner_all);
+  spec_.argv = {tmp_ / "checkout/train.sh"};
+  fs::remove(spec_.log_file);
+  ::testing::internal::CaptureStderr();
+  RunResult r = run_sandboxed(spec_, nullptr);
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.exit_code, 0) << r.how;
+  EXPECT_THAT(lines_of(read_file(spec_.log_file)),
+              ::testing::ElementsAre("ran", "tmp writable", "checkout read-only"));
+  EXPECT_FALSE(fs::exists(tmp_ / "checkout/new"));
 }
 
 // --------------------------------------------------------------------------------------------
