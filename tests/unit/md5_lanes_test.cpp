@@ -5,10 +5,16 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -21,6 +27,37 @@ namespace {
 using Backend = Md5Lanes::Backend;
 constexpr int kLanes = Md5Lanes::kLanes;
 constexpr size_t kBlock = Md5Lanes::kBlockSize;
+
+// Aborts the test program if a test runs past its limit, so a hang fails fast instead of
+// holding ctest until its own timeout.
+class Watchdog {
+ public:
+  explicit Watchdog(std::chrono::seconds limit)
+      : thread_([this, limit] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
+            std::fprintf(stderr, "the test is still running after %lld s: hung; aborting\n",
+                         static_cast<long long>(limit.count()));
+            std::abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 std::string openssl_md5(std::string_view data) {
   Digest d(Digest::Algo::kMd5);
@@ -50,6 +87,7 @@ class Md5LanesTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     if (GetParam() == Backend::kAvx2 && !Md5Lanes::avx2_supported()) GTEST_SKIP() << "this CPU has no AVX2";
   }
+  Watchdog watchdog_{std::chrono::seconds(300)};
   std::vector<std::string> many(const std::vector<std::string_view>& messages) {
     return md5_hex_many(messages, GetParam());
   }
@@ -179,18 +217,48 @@ TEST_P(Md5LanesTest, OneToTwentyMessagesOfMixedLengths) {
 }
 
 TEST_P(Md5LanesTest, IdleLanesAreLeftAlone) {
+  // Every pair of lanes busy with data (the vector kernel), the other six busy but not fed, and
+  // every lane alone (the one-lane path).
   std::mt19937_64 rng(5);
-  for (int only = 0; only < kLanes; ++only) {
-    Md5Lanes lanes(GetParam());
-    for (int l = 0; l < kLanes; ++l) lanes.start(l);
-    const std::string data = random_bytes(10 * kBlock, rng);
-    lanes.update(only, data.data(), 10);
-    for (int l = 0; l < kLanes; ++l) EXPECT_EQ(lanes.bytes_hashed(l), l == only ? 10 * kBlock : 0u);
-    for (int l = 0; l < kLanes; ++l) {
-      EXPECT_EQ(md5_hex(lanes.finish(l)), l == only ? openssl_md5(data) : openssl_md5("")) << only << " " << l;
-      EXPECT_FALSE(lanes.busy(l));
+  for (int x = 0; x < kLanes; ++x) {
+    for (int y = x; y < kLanes; ++y) {
+      Md5Lanes lanes(GetParam());
+      for (int l = 0; l < kLanes; ++l) lanes.start(l);
+      const std::string dx = random_bytes(10 * kBlock, rng), dy = random_bytes(10 * kBlock, rng);
+      std::array<const void*, kLanes> p{};
+      p[static_cast<size_t>(x)] = dx.data();
+      p[static_cast<size_t>(y)] = dy.data();  // y == x: x alone, with dy
+      lanes.update(p, 10);
+      for (int l = 0; l < kLanes; ++l) EXPECT_EQ(lanes.bytes_hashed(l), l == x || l == y ? 10 * kBlock : 0u);
+      for (int l = 0; l < kLanes; ++l) {
+        const std::string want = l == y ? openssl_md5(dy) : l == x ? openssl_md5(dx) : openssl_md5("");
+        EXPECT_EQ(md5_hex(lanes.finish(l)), want) << "lanes " << x << "," << y << ": lane " << l;
+        EXPECT_FALSE(lanes.busy(l));
+      }
     }
   }
+}
+
+TEST_P(Md5LanesTest, OneMessageMovesBetweenAloneAndTogether) {
+  // Lane 3's message is hashed partly alone, partly with others, and again alone: the one-lane
+  // path and the vector kernel carry the same state.
+  std::mt19937_64 rng(8);
+  const std::string m = random_bytes(40 * kBlock + 17, rng), other = random_bytes(40 * kBlock, rng);
+  Md5Lanes lanes(GetParam());
+  for (int l = 0; l < kLanes; ++l) lanes.start(l);
+  lanes.update(3, m.data(), 5);
+  std::array<const void*, kLanes> p{};
+  for (size_t l = 0; l < kLanes; ++l) p[l] = other.data();
+  p[3] = m.data() + 5 * kBlock;
+  lanes.update(p, 20);
+  lanes.update(3, m.data() + 25 * kBlock, 14);
+  p = {};
+  p[3] = m.data() + 39 * kBlock;
+  p[6] = other.data() + 20 * kBlock;
+  lanes.update(p, 1);
+  EXPECT_EQ(md5_hex(lanes.finish(3, std::string_view(m).substr(40 * kBlock))), openssl_md5(m));
+  EXPECT_EQ(md5_hex(lanes.finish(6)), openssl_md5(std::string_view(other).substr(0, 21 * kBlock)));
+  EXPECT_EQ(md5_hex(lanes.finish(0)), openssl_md5(std::string_view(other).substr(0, 20 * kBlock)));
 }
 
 // The context-manager pattern: lanes start at random times, are fed random numbers of blocks in

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -41,6 +43,37 @@ std::string random_bytes(size_t n, std::mt19937_64& rng) {
   for (char& c : s) c = static_cast<char>(rng());
   return s;
 }
+
+// Aborts the test program if a test runs past its limit, so a hang fails fast instead of
+// holding ctest until its own timeout.
+class Watchdog {
+ public:
+  explicit Watchdog(std::chrono::seconds limit)
+      : thread_([this, limit] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
+            std::fprintf(stderr, "the test is still running after %lld s: hung; aborting\n",
+                         static_cast<long long>(limit.count()));
+            std::abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {
@@ -182,6 +215,7 @@ class Md5VerifierTest : public ::testing::TestWithParam<Config> {
   std::unique_ptr<Md5Verifier> make() {
     return std::make_unique<Md5Verifier>(GetParam().threads, GetParam().backend, GetParam().chunk);
   }
+  Watchdog watchdog_{std::chrono::seconds(300)};
   TempDir dir_;
 };
 
@@ -393,6 +427,53 @@ TEST_P(Md5VerifierTest, DestroyingWithWorkPendingFinishesOrCancelsEveryJob) {
     }
   }
   EXPECT_GT(cancelled, 0) << "expected the shutdown to cancel some of " << kJobs << " jobs";
+}
+
+TEST_P(Md5VerifierTest, DestroyingCancelsFilesInFlight) {
+  // Seven large files in lanes, not yet hashed, when the verifier is destroyed: each is failed
+  // with kCancelled (with one worker, for certain: it is held in a callback meanwhile).
+  std::mt19937_64 rng(10);
+  TestFile big = make_file(dir_, "big", random_bytes((8 << 20) + 3, rng));
+  TestFile small = make_file(dir_, "small", random_bytes(100, rng));
+  auto v = make();
+  Recorder rec(9);
+  // A first job holds the worker until the others are queued, so that they all start together.
+  std::promise<void> queued;
+  std::shared_future<void> queued_f = queued.get_future().share();
+  v->submit(small.fd.get(), 100, [&, queued_f](std::string md5, std::exception_ptr e) {
+    queued_f.wait();
+    rec.at(8)(std::move(md5), std::move(e));
+  });
+  std::promise<void> entered, go;
+  std::shared_future<void> go_f = go.get_future().share();
+  for (size_t i = 0; i < 7; ++i) v->submit(big.fd.get(), big.content.size(), rec.at(i));
+  v->submit(small.fd.get(), 100, [&, go_f](std::string md5, std::exception_ptr e) {
+    rec.at(7)(std::move(md5), std::move(e));
+    entered.set_value();
+    go_f.wait();  // the big files wait in their lanes
+  });
+  queued.set_value();
+  entered.get_future().wait();
+  std::thread destroyer([&] { v.reset(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the destructor has asked to stop
+  go.set_value();
+  destroyer.join();
+  EXPECT_EQ(rec.get(7).md5, small.md5);
+  EXPECT_EQ(rec.get(8).md5, small.md5);
+  int cancelled = 0;
+  for (size_t i = 0; i < 7; ++i) {
+    const Outcome o = rec.get(i);
+    EXPECT_EQ(o.calls, 1) << i;
+    if (o.error) {
+      EXPECT_EQ(kind_of(o.error), ErrorKind::kCancelled) << message_of(o.error);
+      ++cancelled;
+    } else {
+      EXPECT_EQ(o.md5, big.md5);
+    }
+  }
+  if (GetParam().threads == 1) {
+    EXPECT_EQ(cancelled, 7);
+  }
 }
 
 TEST_P(Md5VerifierTest, DestroyingIdleOrUnusedIsQuick) {
