@@ -3,7 +3,7 @@
 //   /opt/ml/output/data of every host  -> <S3OutputPath>/<TrainingJobName>/output/output.tar.gz
 // Hosts are merged in rank order (a later host's file wins on a name clash). With
 // OutputDataConfig.CompressionType NONE the trees are uploaded uncompressed under
-// .../output/model/ and .../output/data/ instead (docs/outputs.md). The output path may be s3://
+// .../output/model/ and .../output/data/ instead (docs/train.md). The output path may be s3://
 // or file:// (local mode).
 #pragma once
 
