@@ -215,7 +215,7 @@ class Md5VerifierTest : public ::testing::TestWithParam<Config> {
   std::unique_ptr<Md5Verifier> make() {
     return std::make_unique<Md5Verifier>(GetParam().threads, GetParam().backend, GetParam().chunk);
   }
-  Watchdog watchdog_{std::chrono::seconds(300)};
+  Watchdog watchdog_{std::chrono::seconds(120)};
   TempDir dir_;
 };
 
@@ -267,7 +267,9 @@ TEST_P(Md5VerifierTest, LanesAreResetBetweenFiles) {
   std::mt19937_64 rng(9);
   const std::vector<size_t> sizes = {1000, 0, 70, 0, 1, 130, 0, 64, 0, 100000, 63, 0, 65537, 1, 128, 0};
   std::vector<TestFile> files;
-  for (size_t size : sizes) files.push_back(make_file(dir_, "f" + std::to_string(files.size()), random_bytes(size, rng)));
+  for (size_t size : sizes) {
+    files.push_back(make_file(dir_, "f" + std::to_string(files.size()), random_bytes(size, rng)));
+  }
   TestFile short_file = make_file(dir_, "short", random_bytes(500, rng));
   auto v = make();
   for (int pass = 0; pass < 2; ++pass) {
@@ -495,8 +497,9 @@ TEST(Md5VerifierArgs, NeedsAThread) {
 
 INSTANTIATE_TEST_SUITE_P(
     Configs, Md5VerifierTest,
-    ::testing::Values(Config{Backend::kAvx2, 1, Md5Verifier::kDefaultChunk}, Config{Backend::kAvx2, 2, Md5Verifier::kDefaultChunk},
-                      Config{Backend::kAvx2, 1, 64}, Config{Backend::kAvx2, 1, 100},  // 100: rounded up to 128
+    ::testing::Values(Config{Backend::kAvx2, 1, Md5Verifier::kDefaultChunk},
+                      Config{Backend::kAvx2, 2, Md5Verifier::kDefaultChunk}, Config{Backend::kAvx2, 1, 64},
+                      Config{Backend::kAvx2, 1, 100},  // 100: rounded up to 128
                       Config{Backend::kAvx2, 1, 4096}, Config{Backend::kAvx2, 3, 256 * 1024},
                       Config{Backend::kScalar, 1, Md5Verifier::kDefaultChunk}, Config{Backend::kScalar, 2, 4096}),
     [](const ::testing::TestParamInfo<Config>& info) {
