@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/watchdog.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/md5_lanes.hpp"
@@ -24,40 +25,12 @@
 namespace sluice {
 namespace {
 
+using sluice::testing::Watchdog;
+
 using Backend = Md5Lanes::Backend;
 constexpr int kLanes = Md5Lanes::kLanes;
 constexpr size_t kBlock = Md5Lanes::kBlockSize;
 
-// Aborts the test program if a test runs past its limit, so a hang fails fast instead of
-// holding ctest until its own timeout.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit)
-      : thread_([this, limit] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
-            std::fprintf(stderr, "the test is still running after %lld s: hung; aborting\n",
-                         static_cast<long long>(limit.count()));
-            std::abort();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 std::string openssl_md5(std::string_view data) {
   Digest d(Digest::Algo::kMd5);

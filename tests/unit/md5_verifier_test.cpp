@@ -22,6 +22,8 @@
 #include <tuple>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+#include "support/watchdog.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/md5_lanes.hpp"
@@ -29,6 +31,9 @@
 
 namespace sluice::transfer {
 namespace {
+
+using sluice::testing::TempDir;
+using sluice::testing::Watchdog;
 
 using Backend = Md5Lanes::Backend;
 
@@ -44,57 +49,7 @@ std::string random_bytes(size_t n, std::mt19937_64& rng) {
   return s;
 }
 
-// Aborts the test program if a test runs past its limit, so a hang fails fast instead of
-// holding ctest until its own timeout.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit)
-      : thread_([this, limit] {
-          std::unique_lock lock(mu_);
-          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
-            std::fprintf(stderr, "the test is still running after %lld s: hung; aborting\n",
-                         static_cast<long long>(limit.count()));
-            std::abort();
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/sluice-md5-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // An open file descriptor, closed at the end.
 class Fd {
