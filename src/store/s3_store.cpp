@@ -208,6 +208,7 @@ struct GetState {
   uint64_t delivered = 0;
   std::optional<uint64_t> expected;  // total bytes this GET must deliver, once known
   std::string etag;                  // pinned with If-Match after the first response
+  bool overflow = false;             // the store sent more bytes than asked for
 };
 
 }  // namespace
@@ -234,7 +235,10 @@ void S3Store::get(const GetRequest& request, DataSink sink, Completion done) {
     r.timeout = std::chrono::milliseconds(0);
     r.low_speed_window = config_.stall_timeout;
     http::Sink s = [st](const char* d, size_t n) {
-      if (st->expected && st->delivered + n > *st->expected) return false;  // more than asked for
+      if (st->expected && st->delivered + n > *st->expected) {
+        st->overflow = true;  // more than asked for: never hand it to the reader
+        return false;
+      }
       st->delivered += n;
       return st->sink(d, n);
     };
@@ -243,7 +247,13 @@ void S3Store::get(const GetRequest& request, DataSink sink, Completion done) {
   call.error_code = error_code_of;
   call.done = [this, st](http::Outcome o, int attempts) {
     if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
-      if (o.aborted_by_sink && st->expected && st->delivered <= *st->expected) {
+      if (st->overflow) {
+        st->done(std::make_exception_ptr(Error(ErrorKind::kDataLoss, "reading s3://" + config_.bucket + "/" + st->request.key,
+                                               "the store sent more bytes than the " + std::to_string(*st->expected) +
+                                                   " asked for")));
+        return;
+      }
+      if (o.aborted_by_sink) {
         st->done(std::make_exception_ptr(Error(ErrorKind::kCancelled, "reading s3://" + config_.bucket + "/" + st->request.key, "stopped by the reader")));
         return;
       }

@@ -47,7 +47,6 @@ class S3Store final : public ObjectStore {
   std::string presign_get(const std::string& key, std::chrono::seconds expires) const;
 
  private:
-  struct Target;
   http::Request build(const std::string& method, const std::string& key,
                       const std::vector<std::pair<std::string, std::string>>& query,
                       std::vector<http::Header> headers, http::Body body, const std::string& payload_hash) const;
