@@ -1,6 +1,7 @@
 // The `sluice` subcommands. Each returns the process exit code and throws sluice::Error.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,21 @@ struct TrainCliOptions {
   int num_gpus = 0;
 };
 int run_train(const GlobalOptions& g, const TrainCliOptions& o);
+
+struct MountCliOptions {
+  std::string source;      // s3://bucket/prefix, file:///dir or a directory; a manifest with `manifest`
+  std::string mountpoint;
+  bool manifest = false;
+  bool foreground = false;
+  bool direct_io = false;
+  bool quiet = false;
+  uint64_t max_memory = 0;
+  std::string cache_dir;
+  uint64_t max_cache_size = 0;  // 0: the default (docs/fastfile.md)
+  std::string log_file;         // background mounts; empty: syslog
+};
+int run_mount(const GlobalOptions& g, const MountCliOptions& o);
+int run_unmount(const std::string& mountpoint);
 
 // Set by SIGINT/SIGTERM; long commands poll it and stop cleanly.
 bool interrupted();

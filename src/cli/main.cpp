@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 #include "core/log.hpp"
+#include "modes/fastfile/channel.hpp"
 
 namespace {
 
@@ -96,6 +97,23 @@ int main(int argc, char** argv) {
   cp_cmd->add_option("--multipart-threshold", threshold, "uploads above this size go multipart (default 8MiB)");
   cp_cmd->add_flag("--no-verify-md5", no_verify, "skip the MD5 check of objects whose ETag is an MD5");
 
+  cli::MountCliOptions mount;
+  std::string max_memory, max_cache_size;
+  auto* mount_cmd = app.add_subcommand("mount", "show a prefix (or a manifest's objects) as a read-only file system that streams on demand");
+  mount_cmd->add_option("source", mount.source, "s3://bucket/prefix, file:///dir or a directory (with --manifest: the manifest)")->required();
+  mount_cmd->add_option("mountpoint", mount.mountpoint, "an empty directory")->required();
+  mount_cmd->add_flag("--manifest", mount.manifest, "SOURCE is a manifest file: mount the objects it lists");
+  mount_cmd->add_flag("-f,--foreground", mount.foreground, "stay attached; Ctrl-C unmounts");
+  mount_cmd->add_option("--max-memory", max_memory, "memory for data in flight and buffered (default 1/8 of RAM, 256MiB to 8GiB)");
+  mount_cmd->add_option("--cache", mount.cache_dir, "keep fetched blocks in this local directory (checksummed, LRU)");
+  mount_cmd->add_option("--max-cache-size", max_cache_size, "size limit of --cache (default half the free space, at most 64GiB)");
+  mount_cmd->add_flag("--direct-io", mount.direct_io, "bypass the kernel page cache (every read reaches sluice)");
+  mount_cmd->add_option("--log-file", mount.log_file, "where a background mount logs (default syslog)");
+  mount_cmd->add_flag("-q,--quiet", mount.quiet, "print nothing but errors");
+  std::string unmount_path;
+  auto* unmount_cmd = app.add_subcommand("unmount", "unmount a sluice mount (the mount process then exits)");
+  unmount_cmd->add_option("mountpoint", unmount_path, "the mount point")->required();
+
   if (argc > 1 && argv[1][0] != '-') {
     std::string name = argv[1];
     bool known = false;
@@ -121,6 +139,12 @@ int main(int argc, char** argv) {
     if (*rm_cmd) return cli::run_rm(g, rm_uri, rm_recursive);
     if (*rb_cmd) return cli::run_rb(g, rb_uri, rb_force);
     if (*train_cmd) return cli::run_train(g, train);
+    if (*mount_cmd) {
+      mount.max_memory = max_memory.empty() ? modes::fastfile::default_max_memory() : parse_size(max_memory);
+      if (!max_cache_size.empty()) mount.max_cache_size = parse_size(max_cache_size);
+      return cli::run_mount(g, mount);
+    }
+    if (*unmount_cmd) return cli::run_unmount(unmount_path);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;

@@ -92,7 +92,7 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
       if (!info.key.empty() && info.key.back() == '/') continue;  // directory marker
       if (!info.key.starts_with(prefix.key)) continue;             // never, with a conforming store
       SourceObject o{ObjectAddress{prefix.scheme, prefix.bucket, std::move(info.key)}, info.size,
-                     std::move(info.etag), {}};
+                     std::move(info.etag), {}, info.mtime_epoch_ns};
       if (options.file_paths) {
         auto rel = prefix_relative_path(o.address.key, prefix.key);
         if (!rel) continue;  // only slashes after the prefix: a marker too
@@ -220,7 +220,7 @@ std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::
     objects.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       const store::ObjectInfo& info = *infos[owner[i]];
-      objects.push_back(SourceObject{manifest.address(i), info.size, info.etag, std::move(rel[i])});
+      objects.push_back(SourceObject{manifest.address(i), info.size, info.etag, std::move(rel[i]), info.mtime_epoch_ns});
     }
     return objects;
   } catch (const Error& e) {

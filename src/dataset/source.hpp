@@ -44,6 +44,7 @@ struct SourceObject {
   uint64_t size = 0;
   std::string etag;           // as the store reports it, without quotes
   std::string relative_path;  // File mode destination; empty when paths were not computed
+  int64_t mtime_epoch_ns = 0;  // last modified, from the listing or HEAD
 
   bool operator==(const SourceObject&) const = default;
 };

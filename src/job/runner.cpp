@@ -22,6 +22,7 @@
 #include "job/job_spec.hpp"
 #include "job/outputs.hpp"
 #include "job/status.hpp"
+#include "modes/fastfile/channel.hpp"
 #include "transfer/download.hpp"
 
 namespace fs = std::filesystem;
@@ -67,6 +68,7 @@ struct HostPlan {
   std::vector<Bind> binds;
   std::map<std::string, std::vector<transfer::DownloadItem>> downloads;  // channel -> items
   std::map<std::string, uint64_t> channel_bytes;
+  std::map<std::string, std::vector<modes::fastfile::Entry>> fastfile;  // channel -> this host's objects
   std::unique_ptr<CheckpointSync> checkpoints;
   RunResult result;
 };
@@ -135,10 +137,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   }
   for (const auto& ch : spec.channels) {
     InputMode mode = spec.mode_of(ch);
-    if (ch.s3 && mode != InputMode::kFile) {
+    if (ch.s3 && mode == InputMode::kPipe) {
       throw Error(ErrorKind::kInvalidInput, "channel '" + ch.name + "'",
                   std::string("InputMode ") + std::string(to_string(mode)) +
-                      " is not supported by this version of sluice yet; use File");
+                      " is not supported by this version of sluice yet; use File or FastFile");
     }
   }
 
@@ -155,6 +157,18 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
 
   std::vector<HostPlan> plans(selected.size());
   dataset::StoreCache stores(options.store);
+  // FastFile channels, mounted until the job's commands have ended (declared after the stores
+  // they read from, so they are unmounted first, whatever ends this function).
+  std::vector<std::unique_ptr<modes::fastfile::Channel>> mounts;
+  // A FastFile mount left by a sluice that was killed would make the job directory unusable
+  // ("Transport endpoint is not connected"): clean it before touching the directory.
+  for (const auto& host : selected) {
+    for (const auto& ch : spec.channels) {
+      if (ch.s3 && spec.mode_of(ch) == InputMode::kFastFile) {
+        modes::fastfile::clean_stale_mount(job_dir / host / "input" / "data" / ch.name);
+      }
+    }
+  }
   try {
     // 1. Resolve every S3 channel once, then give each host its share.
     status.transition("Downloading", "Downloading input data");
@@ -183,13 +197,17 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         plan.current_host = p.name;
         plan.shuffle_seed = ch.shuffle_seed;
         auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
+        p.channel_bytes[ch.name] = dataset::share_bytes(src.objects, share);
+        if (spec.mode_of(ch) == InputMode::kFastFile) {
+          p.fastfile[ch.name] = modes::fastfile::channel_entries(src.objects, share);
+          continue;
+        }
         auto& items = p.downloads[ch.name];
         for (size_t i : share) {
           const auto& obj = src.objects[i];
           store::ObjectInfo info{obj.address.key, obj.size, obj.etag, 0};
           items.push_back({std::move(info), (p.root / "input" / "data" / ch.name / obj.relative_path).string()});
         }
-        p.channel_bytes[ch.name] = dataset::share_bytes(src.objects, share);
       }
       if (spec.checkpoint) {
         fs::path local;
@@ -221,6 +239,21 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         }
         log::info("[{}] channel '{}': {} files, {} ({} already present)", p.name, ch.name,
                   result.files + result.skipped_files, human(p.channel_bytes[ch.name]), result.skipped_files);
+      }
+      for (auto& [channel, entries] : p.fastfile) {
+        modes::fastfile::ChannelOptions co;
+        size_t count = 0;
+        for (const auto& q : plans) count += q.fastfile.size();
+        co.reader.max_memory = std::max<uint64_t>(modes::fastfile::default_max_memory() / std::max<size_t>(count, 1), 64ull << 20);
+        co.reader.max_in_flight = options.store.max_connections;
+        co.mount.mountpoint = p.root / "input" / "data" / channel;
+        co.mount.source = fmt::format("sluice:{}/{}", p.name, channel);
+        fs::create_directories(co.mount.mountpoint);
+        size_t files = entries.size();
+        auto& store = stores(sources.at(channel).objects.front().address);
+        mounts.push_back(std::make_unique<modes::fastfile::Channel>(store, std::move(entries), co));
+        log::info("[{}] channel '{}': FastFile, {} files, {} mounted at {}", p.name, channel, files,
+                  human(p.channel_bytes[channel]), co.mount.mountpoint.string());
       }
       if (p.checkpoints) {
         size_t n = p.checkpoints->restore();
@@ -273,6 +306,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     });
   }
   for (auto& t : threads) t.join();
+  mounts.clear();  // unmount the FastFile channels now that no command reads them
 
   // 4. Verdict, then outputs.
   const HostPlan* failed = nullptr;

@@ -11,14 +11,19 @@ Engine::~Engine() {
   wait_idle();
 }
 
-void Engine::fetch(store::GetRequest request, store::DataSink sink, store::Completion done) {
+void Engine::fetch(store::GetRequest request, store::DataSink sink, store::Completion done, Priority priority) {
   std::unique_lock lock(mu_);
   if (cancelled()) {
     lock.unlock();
     done(std::make_exception_ptr(Error(ErrorKind::kCancelled, "reading " + request.key, "cancelled")));
     return;
   }
-  queue_.push_back(Job{std::move(request), std::move(sink), std::move(done)});
+  Job job{std::move(request), std::move(sink), std::move(done), priority == Priority::kUrgent};
+  if (job.urgent) {
+    queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(urgent_queued_++), std::move(job));
+  } else {
+    queue_.push_back(std::move(job));
+  }
   pump(lock);
 }
 
@@ -26,6 +31,7 @@ void Engine::pump(std::unique_lock<std::mutex>& lock) {
   while (in_flight_ < options_.max_in_flight && !queue_.empty()) {
     Job job = std::move(queue_.front());
     queue_.pop_front();
+    if (job.urgent) --urgent_queued_;
     ++in_flight_;
     lock.unlock();
     start(std::move(job));
@@ -56,6 +62,7 @@ void Engine::cancel() {
     std::lock_guard lock(mu_);
     cancelled_ = true;
     dropped.swap(queue_);
+    urgent_queued_ = 0;
   }
   for (auto& job : dropped) {
     job.done(std::make_exception_ptr(Error(ErrorKind::kCancelled, "reading " + job.request.key, "cancelled")));

@@ -22,8 +22,11 @@ class Engine {
   ~Engine();  // cancels and waits for what is in flight
 
   // Queues a read. `done` runs exactly once, on an I/O thread (with Error(kCancelled) if the
-  // engine was cancelled before the read started).
-  void fetch(store::GetRequest request, store::DataSink sink, store::Completion done);
+  // engine was cancelled before the read started). An urgent read (one a reader is waiting for)
+  // starts before every queued read-ahead.
+  enum class Priority { kNormal, kUrgent };
+  void fetch(store::GetRequest request, store::DataSink sink, store::Completion done,
+             Priority priority = Priority::kNormal);
 
   // Blocks until nothing is queued or in flight.
   void wait_idle();
@@ -39,6 +42,7 @@ class Engine {
     store::GetRequest request;
     store::DataSink sink;
     store::Completion done;
+    bool urgent = false;
   };
   void pump(std::unique_lock<std::mutex>& lock);
   void start(Job job);
@@ -50,6 +54,7 @@ class Engine {
   std::condition_variable idle_cv_;
   std::deque<Job> queue_;
   int in_flight_ = 0;
+  size_t urgent_queued_ = 0;  // urgent jobs at the front of queue_, in arrival order
 };
 
 }  // namespace sluice::transfer

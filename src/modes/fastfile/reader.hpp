@@ -1,0 +1,93 @@
+// FastFile's read path: serves reads of the mounted files from the store through the shared
+// transfer engine, within one memory budget.
+//
+//  - Data lives in blocks of `block_size` bytes (1 MiB) per file, fetched by ranged GETs with
+//    If-Match on the listing's ETag (an object that changed is an error, never mixed bytes).
+//    Contiguous missing blocks are fetched by one GET of up to `max_request` bytes.
+//  - Sequential readers: each handle tracks where the next read should start; while reads stay
+//    sequential, a read-ahead window ahead of the reader starts at `initial_window` and doubles
+//    up to `max_window`. A read elsewhere resets it: random readers get the blocks they ask for.
+//  - Listing-order prefetch: when a file is opened just after its predecessor in walk order
+//    (namespace.hpp) was, the next `prefetch_files` files (at most `prefetch_bytes`) are fetched
+//    whole in the background, so a loader walking many small files finds them in memory.
+//  - Memory: every block in flight or held counts against `max_memory`. Read-ahead and prefetch
+//    only start when the budget allows; blocks already read are dropped first (LRU); a read that
+//    needs a block waits for budget rather than failing.
+//  - With a DiskCache, fetched blocks are also written there, and a block missing from memory is
+//    looked up there before the store.
+// Thread-safe: open/read/release are called from FUSE worker threads at once.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "modes/fastfile/namespace.hpp"
+#include "store/object_store.hpp"
+
+namespace sluice::modes::fastfile {
+
+class DiskCache;
+
+struct ReaderOptions {
+  uint64_t max_memory = 512ull << 20;  // all buffered and in-flight data
+  size_t block_size = 1u << 20;
+  uint64_t initial_window = (1u << 20) + (128u << 10);  // first read-ahead after a sequential start
+  uint64_t max_window = 64ull << 20;                    // per handle
+  size_t max_request = 8u << 20;                        // bytes per ranged GET
+  size_t prefetch_files = 64;                           // listing-order prefetch, files ahead
+  uint64_t prefetch_bytes = 64ull << 20;                // ... and bytes ahead
+  int max_in_flight = 64;                               // GETs outstanding at once
+  DiskCache* disk_cache = nullptr;                      // optional, not owned
+};
+
+struct ReaderStats {
+  uint64_t requests = 0;         // GETs sent
+  uint64_t bytes_fetched = 0;    // from the store
+  uint64_t bytes_from_disk = 0;  // from the disk cache
+  uint64_t bytes_served = 0;     // returned to readers
+  uint64_t memory_in_use = 0, memory_peak = 0;
+  uint64_t errors = 0;
+};
+
+// What a read returns: either `error` (the cause; the FUSE edge turns it into EIO and logs it), or
+// the bytes as a list of buffers. `iov` points into `pins`, which keep the buffers alive until
+// the reply is destroyed; total length < size only at the end of the file.
+struct ReadReply {
+  std::exception_ptr error;
+  std::vector<iovec> iov;
+  std::vector<std::shared_ptr<const void>> pins;
+  size_t size() const;
+};
+// Called exactly once per read, either before read() returns or later on an I/O thread.
+using ReplyFn = std::function<void(ReadReply&)>;
+
+class Reader {
+ public:
+  // `ns` and `store` must outlive the reader.
+  Reader(const Namespace& ns, store::ObjectStore& store, ReaderOptions options);
+  ~Reader();  // shutdown()
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // A handle for reads of `file` (a file node of ns). Starts listing-order prefetch when it
+  // applies; fetches nothing for the file itself until it is read.
+  uint64_t open(const Node& file);
+  void read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply);
+  void release(uint64_t handle);
+
+  // Fails pending reads (Error kCancelled), stops starting requests, waits for those in flight.
+  void shutdown();
+
+  ReaderStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::modes::fastfile
