@@ -88,6 +88,8 @@ int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<
   dataset::StoreCache stores(so);
   dataset::ResolveOptions ro;
   ro.file_paths = true;
+  std::vector<Error> skipped;
+  if (!o.manifest) ro.skipped = &skipped;
   auto type = o.manifest ? dataset::SourceType::kManifestFile : dataset::SourceType::kS3Prefix;
   std::string uri = o.source;
   Location loc = parse_location(uri);
@@ -112,8 +114,16 @@ int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<
   ff::Channel channel(store, ff::channel_entries(src.objects), co);
 
   const auto& tree = channel.tree();
-  ready(fmt::format("mounted {} at {} ({} files, {}, read-only)", o.source, co.mount.mountpoint.string(),
-                    tree.file_count(), human_bytes(static_cast<double>(tree.total_bytes()))));
+  // Objects that cannot be shown (unsafe keys, a file where a directory must be) are named,
+  // not shown.
+  std::string warnings;
+  for (size_t i = 0; i < skipped.size(); ++i) {
+    log::warn("not shown: {}", skipped[i].what());
+    if (i < 10) warnings += fmt::format("\nsluice: warning: not shown: {}", skipped[i].what());
+  }
+  if (skipped.size() > 10) warnings += fmt::format("\nsluice: warning: ... and {} more objects not shown", skipped.size() - 10);
+  ready(fmt::format("mounted {} at {} ({} files, {}, read-only){}", o.source, co.mount.mountpoint.string(),
+                    tree.file_count(), human_bytes(static_cast<double>(tree.total_bytes())), warnings));
 
   // SIGINT/SIGTERM (flag set by the handlers in signals.cpp) unmount; so does `sluice unmount`.
   std::atomic<bool> done{false};
@@ -147,7 +157,8 @@ int run_mount(const GlobalOptions& g, const MountCliOptions& o) {
   }
   if (o.foreground) {
     return serve(g, o, [&](const std::string& line) {
-      if (!o.quiet) fmt::print(stderr, "sluice: {} (Ctrl-C or `sluice unmount` to stop)\n", line);
+      size_t nl = line.find('\n');
+      if (!o.quiet) fmt::print(stderr, "sluice: {} (Ctrl-C or `sluice unmount` to stop){}\n", line.substr(0, nl), nl == std::string::npos ? "" : line.substr(nl));
     });
   }
 
@@ -183,7 +194,15 @@ int run_mount(const GlobalOptions& g, const MountCliOptions& o) {
   std::string msg = read_all(fds[0]);
   ::close(fds[0]);
   if (msg.starts_with("OK ")) {
-    if (!o.quiet) fmt::print(stderr, "sluice: {} (pid {}; `sluice unmount {}` to stop)\n", msg.substr(3), pid, o.mountpoint);
+    std::string line = msg.substr(3);
+    size_t nl = line.find('\n');
+    std::string rest = nl == std::string::npos ? "" : line.substr(nl);
+    // Warnings are printed even with --quiet.
+    if (!o.quiet) {
+      fmt::print(stderr, "sluice: {} (pid {}; `sluice unmount {}` to stop){}\n", line.substr(0, nl), pid, o.mountpoint, rest);
+    } else if (!rest.empty()) {
+      fmt::print(stderr, "{}\n", rest.substr(1));
+    }
     return kExitOk;
   }
   int status = 0;

@@ -94,10 +94,16 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
       SourceObject o{ObjectAddress{prefix.scheme, prefix.bucket, std::move(info.key)}, info.size,
                      std::move(info.etag), {}, info.mtime_epoch_ns};
       if (options.file_paths) {
-        auto rel = prefix_relative_path(o.address.key, prefix.key);
-        if (!rel) continue;  // only slashes after the prefix: a marker too
-        paths.add(*rel, o.address.key);
-        o.relative_path = std::move(*rel);
+        try {
+          auto rel = prefix_relative_path(o.address.key, prefix.key);
+          if (!rel) continue;  // only slashes after the prefix: a marker too
+          paths.add(*rel, o.address.key);
+          o.relative_path = std::move(*rel);
+        } catch (const Error& e) {
+          if (!options.skipped || (e.kind() != ErrorKind::kInvalidInput && e.kind() != ErrorKind::kConflict)) throw;
+          options.skipped->push_back(e);
+          continue;
+        }
       }
       objects.push_back(std::move(o));
     }

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.hpp"
 #include "dataset/manifest.hpp"
 #include "store/object_store.hpp"
 #include "store/open.hpp"
@@ -58,6 +59,10 @@ struct ResolveOptions {
   bool file_paths = true;        // compute and check File mode paths
   size_t head_parallelism = 16;  // HEAD requests in flight for manifest entries
   size_t head_threshold = 32;    // manifests with at most this many distinct keys are only HEADed
+  // S3Prefix with file_paths: when set, an object whose key cannot be a path (key_path.hpp) or
+  // collides with another is left out and its error appended here, instead of failing the whole
+  // listing (a FastFile mount shows the rest and reports these).
+  std::vector<Error>* skipped = nullptr;
 };
 
 std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::string_view uri,

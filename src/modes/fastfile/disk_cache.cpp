@@ -1,6 +1,7 @@
 #include "modes/fastfile/disk_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/uio.h>
@@ -67,17 +68,31 @@ pid_t owner_pid(const std::string& name) {
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
+constexpr const char* kLockName = "lock";
+
+// Whether the private directory `path` (owner `pid`) still belongs to a running cache. Its owner
+// holds an exclusive flock on `path/lock` for as long as it lives (the kernel drops it when the
+// process dies, whatever its pid namespace and even if the pid was reused); a directory without
+// the lock file (being created) falls back to the pid.
+bool in_use(const fs::path& path, pid_t pid) {
+  int fd = ::open((path / kLockName).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return process_exists(pid);
+  bool locked = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return locked;
+}
+
 void remove_stale_directories(const fs::path& dir) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const pid_t pid = owner_pid(it->path().filename().string());
-    if (pid == 0 || !it->is_directory(ec) || process_exists(pid)) continue;
+    if (pid == 0 || !it->is_directory(ec) || in_use(it->path(), pid)) continue;
     std::error_code rm;
     fs::remove_all(it->path(), rm);
     if (rm) {
       log::warn("cannot remove stale cache directory {}: {}", it->path().string(), rm.message());
     } else {
-      log::info("removed stale cache directory {} (process {} is gone)", it->path().string(), pid);
+      log::info("removed stale cache directory {} (its process is gone)", it->path().string());
     }
   }
 }
@@ -131,10 +146,17 @@ DiskCache::DiskCache(const std::filesystem::path& dir, uint64_t max_bytes, size_
     throw Error(ErrorKind::kInvalidInput, "cannot write to cache directory " + dir.string(), std::strerror(errno));
   }
   dir_ = tmpl;
+  lock_fd_ = ::open((dir_ / kLockName).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX) != 0) {
+    int err = errno;
+    fs::remove_all(dir_, ec);
+    throw Error(ErrorKind::kInvalidInput, "cannot write to cache directory " + dir.string(), std::strerror(err));
+  }
 }
 
 DiskCache::~DiskCache() {
   std::error_code ec;
+  if (lock_fd_ >= 0) ::close(lock_fd_);
   fs::remove_all(dir_, ec);
   if (ec) log::warn("cannot remove cache directory {}: {}", dir_.string(), ec.message());
 }
@@ -143,6 +165,7 @@ void DiskCache::drop_locked(const std::string& name, uint64_t generation) {
   auto it = index_.find(name);
   if (it == index_.end() || it->second.generation != generation) return;
   stats_.bytes -= it->second.bytes;
+  if (it->second.writing) writing_bytes_ -= it->second.bytes;
   --stats_.blocks;
   lru_.erase(it->second.lru);
   index_.erase(it);
@@ -166,13 +189,13 @@ std::optional<std::vector<char>> DiskCache::get(std::string_view key, std::strin
   const fs::path path = dir_ / name;
   const char* problem = nullptr;
   std::vector<char> data(length);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     // Gone: evicted and unlinked by another thread after we looked, or removed from outside.
     if (errno != ENOENT) log::warn("cannot open cached block {}: {}", path.string(), std::strerror(errno));
   } else {
     BlockHeader h{};
-    char extra;
+    char extra = 0;
     iovec iov[3] = {{&h, sizeof h}, {data.data(), data.size()}, {&extra, 1}};
     const ssize_t n = read_all(fd, iov, 3);
     const int err = errno;
@@ -219,11 +242,7 @@ void DiskCache::put(std::string_view key, std::string_view etag, uint64_t index,
       return;
     }
     // Blocks still being written are not evicted; give up when the rest cannot make room.
-    uint64_t evictable = 0;
-    for (const auto& [n, slot] : index_) {
-      if (!slot.writing) evictable += slot.bytes;
-    }
-    if (stats_.bytes - evictable + len > max_bytes_) return;
+    if (writing_bytes_ + len > max_bytes_) return;
     for (auto it = lru_.end(); stats_.bytes + len > max_bytes_;) {
       --it;
       Slot& victim = index_.at(*it);
@@ -239,6 +258,7 @@ void DiskCache::put(std::string_view key, std::string_view etag, uint64_t index,
     generation = next_generation_++;
     index_.emplace(name, Slot{len, lru_.begin(), generation, true});
     stats_.bytes += len;
+    writing_bytes_ += len;
     ++stats_.blocks;
   }
 
@@ -274,7 +294,10 @@ void DiskCache::put(std::string_view key, std::string_view etag, uint64_t index,
   std::lock_guard lock(mu_);
   if (ok) {
     auto it = index_.find(name);
-    if (it != index_.end() && it->second.generation == generation) it->second.writing = false;
+    if (it != index_.end() && it->second.generation == generation) {
+      it->second.writing = false;
+      writing_bytes_ -= len;
+    }
   } else {
     drop_locked(name, generation);
   }

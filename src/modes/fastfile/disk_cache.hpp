@@ -16,8 +16,10 @@
 //    blocks (get() and put() both count as a use) before writing. A block larger than max_bytes
 //    is not cached.
 //  - The private directory is removed when the cache is destroyed, and stale private directories
-//    of processes that no longer run (sluice-cache-<pid>-*) are removed by the constructor, so a
-//    crashed mount does not leave its blocks behind forever.
+//    (sluice-cache-<pid>-*) whose owner no longer runs are removed by the constructor, so a
+//    crashed mount does not leave its blocks behind forever. The owner holds a flock on the
+//    directory's `lock` file while it lives, so liveness does not depend on pids (containers,
+//    reuse).
 // Thread-safe: get() and put() may be called from many threads at once; file I/O happens outside
 // the index lock.
 #pragma once
@@ -70,6 +72,8 @@ class DiskCache {
   std::list<std::string> lru_;                    // file names, most recently used first
   std::unordered_map<std::string, Slot> index_;   // file name -> slot
   DiskCacheStats stats_;
+  int lock_fd_ = -1;            // flock held while this cache lives (stale-directory detection)
+  uint64_t writing_bytes_ = 0;  // of the entries still being written (not evictable)
   uint64_t next_generation_ = 1;
 };
 

@@ -12,6 +12,7 @@
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -506,10 +507,16 @@ const std::filesystem::path& Mount::mountpoint() const { return impl_->mountpoin
 
 bool clean_stale_mount(const std::filesystem::path& path) {
   const std::string p = normalize(path);
+  // stat alone is not enough: the kernel may still answer it from attributes it cached before
+  // the daemon died. statfs always asks the daemon.
   struct stat st;
-  if (::stat(p.c_str(), &st) == 0) return false;
-  int err = errno;
-  if (!is_not_connected(err)) return false;
+  struct statfs sfs;
+  if (::stat(p.c_str(), &st) == 0) {
+    if (::statfs(p.c_str(), &sfs) == 0) return false;
+    if (!is_not_connected(errno)) return false;
+  } else if (!is_not_connected(errno)) {
+    return false;
+  }
   if (::geteuid() == 0) {
     if (::umount2(p.c_str(), MNT_DETACH) != 0) {
       throw errno_error(errno, "cannot detach the stale FUSE mount at", p);

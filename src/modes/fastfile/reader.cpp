@@ -96,6 +96,7 @@ struct Handle {
   Ino ino = 0;
   uint64_t next_offset = 0;  // where a sequential reader reads next
   uint64_t window = 0;       // read-ahead bytes beyond the last read; 0 when not streaming
+  uint64_t ahead_end = 0;    // read-ahead has been issued for the bytes before this offset
   bool streaming = false;
 };
 
@@ -293,6 +294,17 @@ struct Reader::Impl {
     return true;
   }
 
+  // A sequential reader does not come back more than a little behind itself: blocks further
+  // back than two blocks are dropped once nobody waits for them.
+  void drop_passed(FileState& f, uint64_t first) {
+    while (!f.blocks.empty()) {
+      auto it = f.blocks.begin();
+      if (it->first + 2 >= first || !it->second.ready || it->second.waiters) break;
+      if (it->second.in_lru) lru.erase(it->second.lru);
+      f.blocks.erase(it);
+    }
+  }
+
   void fail_waiters(FileState& f, uint64_t first, uint64_t last, std::exception_ptr error, Actions& a) {
     for (auto it = f.pending.begin(); it != f.pending.end();) {
       PendingRead& r = **it;
@@ -379,27 +391,29 @@ struct Reader::Impl {
   void start_run(Run run) {
     // Blocks the disk cache has are served from it; the rest are fetched in contiguous pieces.
     if (opt.disk_cache) {
-      size_t k = 0;
-      while (k < run.bufs.size()) {
+      Run part;
+      auto flush = [&] {
+        if (!part.bufs.empty()) fetch(std::move(part));
+        part = Run{};
+      };
+      for (size_t k = 0; k < run.bufs.size(); ++k) {
         auto hit = opt.disk_cache->get(run.key, run.etag, run.first + k);
         if (hit && hit->size() == run.bufs[k]->size()) {
+          flush();
           std::memcpy(run.bufs[k]->data(), hit->data(), hit->size());
           block_ready(run, k, true);
-          ++k;
           continue;
         }
-        size_t end = k + 1;
-        while (end < run.bufs.size() && !opt.disk_cache->get(run.key, run.etag, run.first + end)) ++end;
-        Run part;
-        part.ino = run.ino;
-        part.key = run.key;
-        part.etag = run.etag;
-        part.first = run.first + k;
-        part.urgent = run.urgent;
-        part.bufs.assign(run.bufs.begin() + static_cast<std::ptrdiff_t>(k), run.bufs.begin() + static_cast<std::ptrdiff_t>(end));
-        fetch(std::move(part));
-        k = end;
+        if (part.bufs.empty()) {
+          part.ino = run.ino;
+          part.key = run.key;
+          part.etag = run.etag;
+          part.first = run.first + k;
+          part.urgent = run.urgent;
+        }
+        part.bufs.push_back(run.bufs[k]);
       }
+      flush();
       return;
     }
     fetch(std::move(run));
@@ -595,6 +609,7 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
                    (h.streaming && offset + 2 * B >= h.next_offset && offset <= h.next_offset + h.window + m.opt.max_request);
         if (seq) {
           h.window = h.streaming ? std::min(h.window * 2, m.opt.max_window) : m.opt.initial_window;
+          if (!h.streaming) h.ahead_end = 0;
           h.streaming = true;
           h.next_offset = std::max(h.next_offset, end);
         } else {
@@ -624,10 +639,18 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
           m.issue(f, r->first, r->last, true, a);
           for (uint64_t i = r->first; i <= r->last; ++i) f.blocks[i].waiters++;
           if (!m.try_serve(f, *r, a)) f.pending.push_back(r);
+          // Read-ahead is topped up in large pieces: once less than half the window is left
+          // ahead of the reader, everything up to a full window is issued (GETs of up to
+          // max_request bytes each).
           if (h.streaming && end < file_size) {
-            uint64_t ahead_last = (std::min(file_size, end + h.window) - 1) / B;
-            if (ahead_last > r->last) m.issue(f, r->last + 1, ahead_last, false, a);
+            uint64_t target = std::min(file_size, end + h.window);
+            if (h.ahead_end < end) h.ahead_end = end;
+            if (h.ahead_end < file_size && h.ahead_end - end < h.window / 2 + 1) {
+              uint64_t from = (h.ahead_end + B - 1) / B, to = (target - 1) / B;
+              if (from <= to && m.issue(f, from, to, false, a)) h.ahead_end = target;
+            }
           }
+          if (h.streaming) m.drop_passed(f, r->first);
         }
       }
     }
