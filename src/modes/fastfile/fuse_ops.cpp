@@ -508,7 +508,7 @@ void FuseContext::log_read_error(Ino ino, const std::exception_ptr& error) {
   if (cancelled) {
     log::debug("fastfile: a read of {} was cancelled ({}); answering EIO", path, cause);
   } else {
-    log::warn("fastfile: reading {} failed: {}; answering EIO (logged once per file and cause)", path, cause);
+    log::warn("fastfile: answering EIO to a read of {} (logged once per file and cause): {}", path, cause);
   }
 }
 

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <poll.h>
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -264,13 +263,30 @@ void raise_read_ahead(dev_t dev, uint32_t kb, const std::string& mp) {
   log::debug("fastfile: read-ahead of {} set to {} KiB ({})", mp, kb, path);
 }
 
-// Ends the FUSE connection through the fusectl file system, when it is mounted.
+// Ends the FUSE connection through the fusectl file system (mounting it where systemd would,
+// when it is not mounted and we are root). Open files of the mount then fail with ENOTCONN.
 bool abort_connection(dev_t dev) {
+  constexpr const char* kFusectl = "/sys/fs/fuse/connections";
+  constexpr long kFusectlMagic = 0x65735543;
   // fusectl names a connection by the kernel's dev_t: (major << 20) | minor.
   unsigned long id = (static_cast<unsigned long>(major(dev)) << 20) | minor(dev);
-  std::string path = fmt::format("/sys/fs/fuse/connections/{}/abort", id);
+  std::string path = fmt::format("{}/{}/abort", kFusectl, id);
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0 && errno == ENOENT && ::geteuid() == 0) {
+    struct statfs s;
+    if (::statfs(kFusectl, &s) == 0 && static_cast<long>(s.f_type) != kFusectlMagic) {
+      if (::mount("fusectl", kFusectl, "fusectl", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
+        log::debug("fastfile: mounted fusectl at {}", kFusectl);
+      } else {
+        log::debug("fastfile: cannot mount fusectl at {}: {}", kFusectl, std::strerror(errno));
+      }
+    }
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    log::debug("fastfile: cannot open {}: {}", path, std::strerror(errno));
+    return false;
+  }
   bool ok = ::write(fd, "1", 1) == 1;
   ::close(fd);
   return ok;
@@ -412,10 +428,17 @@ void Mount::Impl::detach_kernel_mount() {
   }
   struct stat st;
   if (::stat(mp.c_str(), &st) == 0 && st.st_dev != dev) {
-    // Not ours at this path (unmounted from outside, or something mounted over it).
-    log::debug("fastfile: {} no longer shows this mount; ending its FUSE connection", mp);
+    // Not ours at this path any more: unmounted from outside (the loop is about to end by itself),
+    // detached from outside while files are open (it would end only when they are closed), or
+    // something mounted over it.
+    {
+      std::unique_lock lock(ctx.mu);
+      if (ctx.cv.wait_for(lock, std::chrono::seconds(2), [&] { return loop_done; })) return;
+    }
+    log::warn("fastfile: {} was detached from outside while in use; ending its FUSE connection", mp);
     if (!abort_connection(dev)) {
-      log::warn("fastfile: cannot end the FUSE connection of {} (fusectl is not mounted); waiting for it to end", mp);
+      log::warn("fastfile: cannot end the FUSE connection of {} (no fusectl); waiting for its open files to be closed",
+                mp);
     }
     return;
   }

@@ -44,7 +44,8 @@ class Mount {
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
 
-  // Unmounts (lazily if files are still open) and stops the worker threads. Idempotent.
+  // Unmounts and stops the worker threads. Idempotent. With files still open the connection is
+  // ended (forced detach): their later reads fail with ENOTCONN, since nothing serves them.
   void unmount();
   // Blocks until the file system is unmounted, by unmount() or from outside (`sluice unmount`,
   // `fusermount3 -u`, `umount`).
