@@ -894,10 +894,8 @@ void check_channel(Ctx& c, const Node& n, std::optional<InputMode> job_mode, Cha
                                          uses);
     }
   }
-  if (*mode == InputMode::kFastFile && s3_type == S3DataType::kManifestFile) {
-    c.add(s3.path + ".S3DataType", "FastFile input mode reads only S3Prefix sources (a manifest needs File mode); " +
-                                       uses);
-  }
+  // ManifestFile in FastFile mode: SageMaker reads only S3Prefix there; Sluice mounts a
+  // manifest's objects too (docs/fastfile.md), so it is accepted.
   if (fs && *mode != InputMode::kFile) {
     c.add(mode_node ? mode_node.path : fs.path,
           "FileSystemDataSource channels must use File input mode (the directory is mounted, not streamed); " + uses +
