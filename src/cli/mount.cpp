@@ -118,12 +118,15 @@ int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<
   // not shown.
   std::string warnings;
   for (size_t i = 0; i < skipped.size(); ++i) {
-    log::warn("not shown: {}", skipped[i].what());
     if (i < 10) warnings += fmt::format("\nsluice: warning: not shown: {}", skipped[i].what());
   }
   if (skipped.size() > 10) warnings += fmt::format("\nsluice: warning: ... and {} more objects not shown", skipped.size() - 10);
   ready(fmt::format("mounted {} at {} ({} files, {}, read-only){}", o.source, co.mount.mountpoint.string(),
                     tree.file_count(), human_bytes(static_cast<double>(tree.total_bytes())), warnings));
+  // Once detached, the log gets every one of them (the terminal got the first ten).
+  if (!o.foreground) {
+    for (const auto& e : skipped) log::warn("not shown: {}", e.what());
+  }
 
   // SIGINT/SIGTERM (flag set by the handlers in signals.cpp) unmount; so does `sluice unmount`.
   std::atomic<bool> done{false};

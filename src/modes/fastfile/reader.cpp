@@ -1,6 +1,7 @@
 #include "modes/fastfile/reader.hpp"
 
 #include <fmt/core.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -42,23 +44,80 @@ struct Budget {
   void sub(uint64_t n) { used.fetch_sub(n); }
 };
 
+// Large buffers come from one pool of block-sized chunks mapped once and reused, so that memory
+// freed by one thread serves the next block of any thread: with malloc, each FUSE and I/O thread's
+// arena kept its own freed blocks and the process grew to several times the budget.
+class ChunkPool {
+ public:
+  ChunkPool(size_t chunk, uint64_t keep_bytes) : chunk_(chunk), keep_(std::max<uint64_t>(keep_bytes / chunk, 1)) {}
+  ~ChunkPool() {
+    for (void* p : free_) ::munmap(p, chunk_);
+  }
+  char* take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        void* p = free_.back();
+        free_.pop_back();
+        return static_cast<char*>(p);
+      }
+    }
+    void* p = ::mmap(nullptr, chunk_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<char*>(p);
+  }
+  void give(char* p) {
+    {
+      std::lock_guard lock(mu_);
+      if (free_.size() < keep_) {
+        free_.push_back(p);
+        return;
+      }
+    }
+    ::munmap(p, chunk_);
+  }
+  size_t chunk() const { return chunk_; }
+
+ private:
+  size_t chunk_;
+  size_t keep_;
+  std::mutex mu_;
+  std::vector<void*> free_;
+};
+
 class Buffer {
  public:
-  Buffer(size_t size, std::shared_ptr<Budget> budget)
-      : data_(new char[size]), size_(size), budget_(std::move(budget)) {
+  // Buffers of at least kPooled bytes (up to a chunk) use the pool; smaller ones malloc.
+  static constexpr size_t kPooled = 256 << 10;
+  Buffer(size_t size, std::shared_ptr<Budget> budget, std::shared_ptr<ChunkPool> pool)
+      : size_(size), budget_(std::move(budget)) {
+    if (size >= kPooled && size <= pool->chunk()) {
+      pool_ = std::move(pool);
+      data_ = pool_->take();
+    } else {
+      data_ = new char[size];
+    }
     budget_->add(size_);
   }
-  ~Buffer() { budget_->sub(size_); }
+  ~Buffer() {
+    if (pool_) {
+      pool_->give(data_);
+    } else {
+      delete[] data_;
+    }
+    budget_->sub(size_);
+  }
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
-  char* data() { return data_.get(); }
-  const char* data() const { return data_.get(); }
+  char* data() { return data_; }
+  const char* data() const { return data_; }
   size_t size() const { return size_; }
 
  private:
-  std::unique_ptr<char[]> data_;
+  char* data_ = nullptr;
   size_t size_;
   std::shared_ptr<Budget> budget_;
+  std::shared_ptr<ChunkPool> pool_;
 };
 using BufferPtr = std::shared_ptr<Buffer>;
 
@@ -134,8 +193,13 @@ struct Actions {
 
 struct Reader::Impl {
   Impl(const Namespace& n, store::ObjectStore& s, ReaderOptions o)
-      : ns(n), opt(o), engine(s, {o.max_in_flight}), budget(std::make_shared<Budget>()) {
+      : ns(n),
+        opt(o),
+        engine(s, {o.max_in_flight}),
+        budget(std::make_shared<Budget>()),
+        pool(std::make_shared<ChunkPool>(std::max<size_t>(o.block_size, Buffer::kPooled), o.max_memory)) {
     opened.assign(ns.file_count(), 0);
+    streak.assign(ns.file_count(), 0);
     if (opt.disk_cache) writer = std::thread([this] { write_loop(); });
   }
 
@@ -143,6 +207,7 @@ struct Reader::Impl {
   ReaderOptions opt;
   transfer::Engine engine;
   std::shared_ptr<Budget> budget;
+  std::shared_ptr<ChunkPool> pool;
 
   std::mutex mu;
   std::unordered_map<Ino, FileState> files;
@@ -150,6 +215,7 @@ struct Reader::Impl {
   uint64_t next_handle = 1;
   std::list<LruKey> lru;        // ready blocks: front = most recently used, back = first to drop
   std::vector<uint32_t> opened;  // per walk position: the open sequence number of its last open
+  std::vector<uint8_t> streak;   // per walk position: files opened in walk order up to it
   uint32_t opens = 0;
   bool stopping = false;
   ReaderStats st;
@@ -158,7 +224,12 @@ struct Reader::Impl {
   std::thread writer;
   std::mutex write_mu;
   std::condition_variable write_cv;
-  std::deque<std::pair<Run, size_t>> writes;  // run (one block) to write
+  struct DiskWrite {
+    std::string key, etag;
+    uint64_t index;
+    BufferPtr buf;
+  };
+  std::deque<DiskWrite> writes;
   bool write_stop = false;
 
   uint64_t block_len(const Node& node, uint64_t index) const {
@@ -242,7 +313,7 @@ struct Reader::Impl {
         return false;
       }
       Slot& slot = f.blocks[i];
-      slot.buf = std::make_shared<Buffer>(len, budget);
+      slot.buf = std::make_shared<Buffer>(len, budget, pool);
       if (run.bufs.empty()) {
         run.ino = node.ino;
         run.key = f.entry->key;
@@ -355,7 +426,7 @@ struct Reader::Impl {
     }
     if (!from_disk && opt.disk_cache) {
       std::lock_guard lock(write_mu);
-      writes.emplace_back(run, k);
+      writes.push_back(DiskWrite{run.key, run.etag, run.first + k, run.bufs[k]});
       write_cv.notify_one();
     }
     finish(a);
@@ -516,10 +587,10 @@ struct Reader::Impl {
 
   // --- prefetch -----------------------------------------------------------------------------
 
-  // The head of each file after `order` in walk order, within prefetch_files / prefetch_bytes.
-  // Files already (being) fetched are skipped by issue().
-  void prefetch_after(size_t order, Actions& a) {
-    const size_t limit = std::min(ns.file_count(), order + 1 + opt.prefetch_files);
+  // The head of each of the next `depth` files after `order` in walk order (at most
+  // prefetch_bytes). Files already (being) fetched are skipped by issue().
+  void prefetch_after(size_t order, size_t depth, Actions& a) {
+    const size_t limit = std::min(ns.file_count(), order + 1 + depth);
     uint64_t ahead = 0;
     for (size_t o = order + 1; o < limit; ++o) {
       const Node& node = ns.file_at(o);
@@ -528,7 +599,10 @@ struct Reader::Impl {
       ahead += want;
       if (want == 0) continue;
       FileState& f = file_state(node);
-      if (!issue(f, 0, (want - 1) / opt.block_size, false, a)) break;
+      f.handles++;  // keeps f alive while making room drops blocks (and maybe_forget files)
+      bool ok = issue(f, 0, (want - 1) / opt.block_size, false, a);
+      f.handles--;
+      if (!ok) break;
     }
   }
 
@@ -537,11 +611,11 @@ struct Reader::Impl {
     while (true) {
       write_cv.wait(lock, [this] { return write_stop || !writes.empty(); });
       if (writes.empty()) return;
-      auto [run, k] = std::move(writes.front());
+      DiskWrite w = std::move(writes.front());
       writes.pop_front();
       lock.unlock();
-      opt.disk_cache->put(run.key, run.etag, run.first + k, run.bufs[k]->data(), run.bufs[k]->size());
-      run.bufs.clear();
+      opt.disk_cache->put(w.key, w.etag, w.index, w.buf->data(), w.buf->size());
+      w.buf.reset();
       lock.lock();
     }
   }
@@ -570,14 +644,17 @@ uint64_t Reader::open(const Node& file) {
     if (!m.stopping) {
       // Most opened files are read from the start: ask for the head now.
       if (file.size > 0) m.issue(f, 0, (std::min<uint64_t>(file.size, m.opt.initial_window) - 1) / m.opt.block_size, true, a);
-      // A walk in listing order (this file's predecessor was among the last files opened, or
-      // this is the first file): fetch the next files.
+      // A walk in listing order: this file's predecessor in walk order was among the last
+      // kWalkWindow files opened (a few loader workers may interleave), or this is the first
+      // file. The prefetch depth doubles with the length of the walk, 8 files up to
+      // prefetch_files, so that a chance match in a random order costs little.
+      constexpr uint32_t kWalkWindow = 8;
       const size_t order = file.file_order;
       const uint32_t seq = ++m.opens;
-      const uint32_t recent = static_cast<uint32_t>(m.opt.prefetch_files) + 16;
-      bool walk = order == 0 || (m.opened[order - 1] != 0 && seq - m.opened[order - 1] <= recent);
+      bool walk = order == 0 || (m.opened[order - 1] != 0 && seq - m.opened[order - 1] <= kWalkWindow);
       m.opened[order] = seq;
-      if (walk) m.prefetch_after(order, a);
+      m.streak[order] = walk ? static_cast<uint8_t>(std::min<int>(order == 0 ? 1 : m.streak[order - 1] + 1, 8)) : 0;
+      if (walk) m.prefetch_after(order, std::min<size_t>(m.opt.prefetch_files, size_t{4} << m.streak[order]), a);
     }
   }
   m.finish(a);
@@ -634,10 +711,21 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
           // A random read: fetch just these bytes.
           m.make_room(size, true);
           a.directs.push_back(Direct{f.node->ino, f.entry->key, f.entry->etag, offset,
-                                     std::make_shared<Buffer>(size, m.budget), std::move(r->reply)});
+                                     std::make_shared<Buffer>(size, m.budget, m.pool), std::move(r->reply)});
         } else {
+          // Mark the blocks this read needs before making room for the missing ones, so that
+          // room is never made by dropping one of them.
+          std::vector<uint64_t> missing;
+          for (uint64_t i = r->first; i <= r->last; ++i) {
+            auto it = f.blocks.find(i);
+            if (it == f.blocks.end()) {
+              missing.push_back(i);
+            } else {
+              it->second.waiters++;
+            }
+          }
           m.issue(f, r->first, r->last, true, a);
-          for (uint64_t i = r->first; i <= r->last; ++i) f.blocks[i].waiters++;
+          for (uint64_t i : missing) f.blocks[i].waiters++;
           if (!m.try_serve(f, *r, a)) f.pending.push_back(r);
           // Read-ahead is topped up in large pieces: once less than half the window is left
           // ahead of the reader, everything up to a full window is issued (GETs of up to

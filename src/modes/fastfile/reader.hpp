@@ -7,9 +7,11 @@
 //  - Sequential readers: each handle tracks where the next read should start; while reads stay
 //    sequential, a read-ahead window ahead of the reader starts at `initial_window` and doubles
 //    up to `max_window`. A read elsewhere resets it: random readers get the blocks they ask for.
-//  - Listing-order prefetch: when a file is opened just after its predecessor in walk order
-//    (namespace.hpp) was, the next `prefetch_files` files (at most `prefetch_bytes`) are fetched
-//    whole in the background, so a loader walking many small files finds them in memory.
+//  - Listing-order prefetch: when a file is opened soon after its predecessor in walk order
+//    (namespace.hpp: among the last 8 opens), the heads of the next files are fetched in the
+//    background — 8 files, doubling with each further file opened in order, up to
+//    `prefetch_files` (and `prefetch_bytes`) — so a loader walking many small files finds them
+//    in memory, and a random order triggers little.
 //  - Memory: every block in flight or held counts against `max_memory`. Read-ahead and prefetch
 //    only start when the budget allows; blocks already read are dropped first (LRU); a read that
 //    needs a block waits for budget rather than failing.
@@ -74,8 +76,9 @@ class Reader {
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
-  // A handle for reads of `file` (a file node of ns). Starts listing-order prefetch when it
-  // applies; fetches nothing for the file itself until it is read.
+  // A handle for reads of `file` (a file node of ns). Asks for the head of the file at once (its
+  // first initial_window bytes: most opened files are read from the start), and starts
+  // listing-order prefetch when it applies.
   uint64_t open(const Node& file);
   void read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply);
   void release(uint64_t handle);
