@@ -23,6 +23,7 @@
 #include "job/outputs.hpp"
 #include "job/status.hpp"
 #include "modes/fastfile/channel.hpp"
+#include "modes/pipe/channel.hpp"
 #include "transfer/download.hpp"
 
 namespace fs = std::filesystem;
@@ -69,6 +70,7 @@ struct HostPlan {
   std::map<std::string, std::vector<transfer::DownloadItem>> downloads;  // channel -> items
   std::map<std::string, uint64_t> channel_bytes;
   std::map<std::string, std::vector<modes::fastfile::Entry>> fastfile;  // channel -> this host's objects
+  std::map<std::string, dataset::ShardPlan> pipes;                       // Pipe channels of this host
   std::unique_ptr<CheckpointSync> checkpoints;
   RunResult result;
 };
@@ -135,15 +137,6 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     }
     selected = {*options.host};
   }
-  for (const auto& ch : spec.channels) {
-    InputMode mode = spec.mode_of(ch);
-    if (ch.s3 && mode == InputMode::kPipe) {
-      throw Error(ErrorKind::kInvalidInput, "channel '" + ch.name + "'",
-                  std::string("InputMode ") + std::string(to_string(mode)) +
-                      " is not supported by this version of sluice yet; use File or FastFile");
-    }
-  }
-
   const fs::path job_dir = fs::absolute(options.work_dir) / spec.training_job_name;
   fs::create_directories(job_dir / "logs");
   const Isolation isolation = resolve_isolation(options.isolation);
@@ -159,7 +152,12 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   dataset::StoreCache stores(options.store);
   // FastFile channels, mounted until the job's commands have ended (declared after the stores
   // they read from, so they are unmounted first, whatever ends this function).
+  // Every S3 channel's objects (Pipe channels read them for as long as the job runs).
+  std::map<std::string, dataset::ResolvedSource> sources;
   std::vector<std::unique_ptr<modes::fastfile::Channel>> mounts;
+  // Pipe channels, fed until the commands have ended. A channel that fails stops the job.
+  std::vector<std::unique_ptr<modes::pipe::Channel>> pipes;
+  std::atomic<bool> pipe_failed{false};
   // A FastFile mount left by a sluice that was killed would make the job directory unusable
   // ("Transport endpoint is not connected"): clean it before touching the directory.
   for (const auto& host : selected) {
@@ -172,9 +170,12 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   try {
     // 1. Resolve every S3 channel once, then give each host its share.
     status.transition("Downloading", "Downloading input data");
-    std::map<std::string, dataset::ResolvedSource> sources;
     for (const auto& ch : spec.channels) {
-      if (ch.s3) sources[ch.name] = dataset::resolve_source(stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri);
+      if (!ch.s3) continue;
+      dataset::ResolveOptions ro;
+      ro.file_paths = spec.mode_of(ch) != InputMode::kPipe;  // Pipe writes no files: any key goes
+      sources[ch.name] = dataset::resolve_source(stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri,
+                                                 ch.s3->attribute_names, ro);
     }
     for (size_t h = 0; h < selected.size(); ++h) {
       HostPlan& p = plans[h];
@@ -196,6 +197,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         plan.hosts = hosts;
         plan.current_host = p.name;
         plan.shuffle_seed = ch.shuffle_seed;
+        if (spec.mode_of(ch) == InputMode::kPipe) {
+          p.pipes[ch.name] = plan;  // every epoch's share is computed when the epoch starts
+          continue;
+        }
         auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
         p.channel_bytes[ch.name] = dataset::share_bytes(src.objects, share);
         if (spec.mode_of(ch) == InputMode::kFastFile) {
@@ -255,6 +260,23 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         log::info("[{}] channel '{}': FastFile, {} files, {} mounted at {}", p.name, channel, files,
                   human(p.channel_bytes[channel]), co.mount.mountpoint.string());
       }
+      for (auto& [channel, plan] : p.pipes) {
+        const auto& ch = *std::find_if(spec.channels.begin(), spec.channels.end(), [&](const auto& c) { return c.name == channel; });
+        modes::pipe::ChannelSpec ps;
+        ps.name = channel;
+        ps.dir = p.root / "input" / "data";
+        ps.source = &sources.at(channel);
+        ps.store_for = stores.store_for();
+        ps.plan = plan;
+        ps.stream.framing = ch.record_wrapper == RecordWrapper::kRecordIO ? modes::pipe::Framing::kRecordIO : modes::pipe::Framing::kNone;
+        ps.stream.gzip = ch.compression == Compression::kGzip;
+        ps.stream.max_in_flight = options.store.max_connections;
+        ps.on_failure = [&pipe_failed] { pipe_failed = true; };
+        pipes.push_back(std::make_unique<modes::pipe::Channel>(std::move(ps)));
+        log::info("[{}] channel '{}': Pipe, {} {}, FIFOs {}_0, _1, ...", p.name, channel, sources.at(channel).size(),
+                  sources.at(channel).type == dataset::SourceType::kAugmentedManifestFile ? "lines" : "objects",
+                  (p.root / "input" / "data" / channel).string());
+      }
       if (p.checkpoints) {
         size_t n = p.checkpoints->restore();
         if (n) log::info("[{}] restored {} checkpoint files", p.name, n);
@@ -270,6 +292,14 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   // 3. Train: every host's command at once.
   status.transition("Training", "Training image download completed. Training in progress.");
   status.set_training_start();
+  // The commands stop on Ctrl-C/SIGTERM, and when a Pipe channel fails.
+  std::atomic<bool> halt{false}, halting_done{false};
+  std::thread halting([&] {
+    while (!halting_done) {
+      if ((stop && *stop) || pipe_failed) halt = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   std::vector<std::thread> threads;
   for (auto& p : plans) {
     threads.emplace_back([&, &p = p] {
@@ -291,7 +321,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         sb.log_prefix = "[" + p.name + "] ";
         sb.log_file = (job_dir / "logs" / (p.name + ".log")).string();
         sb.isolation = isolation;
-        p.result = run_sandboxed(sb, stop);
+        p.result = run_sandboxed(sb, &halt);
       } catch (const Error& e) {
         p.result.exit_code = 1;
         p.result.how = e.what();
@@ -306,7 +336,15 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     });
   }
   for (auto& t : threads) t.join();
+  halting_done = true;
+  halting.join();
   mounts.clear();  // unmount the FastFile channels now that no command reads them
+  std::string pipe_failure;
+  for (auto& c : pipes) {
+    c->stop();
+    if (auto f = c->failure(); f && pipe_failure.empty()) pipe_failure = f->what();
+  }
+  pipes.clear();
 
   // 4. Verdict, then outputs.
   const HostPlan* failed = nullptr;
@@ -318,7 +356,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   }
   std::string final_status = "Completed", secondary = "Completed", reason;
   int code = 0;
-  if (stopped) {
+  if (!pipe_failure.empty()) {
+    final_status = "Failed", secondary = "Failed", code = 1;
+    reason = "ClientError: " + pipe_failure;
+  } else if (stopped) {
     final_status = "Stopped", secondary = "Stopped", reason = "Stopped by the user", code = 130;
   } else if (timed_out) {
     final_status = "Stopped", secondary = "MaxRuntimeExceeded", code = 124;
