@@ -107,7 +107,7 @@ demo() {
   mkdir -p "$work/fsx"
   cp -r "$work/dataset/records/validation" "$work/fsx/validation"
   printf '{"fs-0123456789abcdef0": "%s"}\n' "$work/fsx" > "$work/file-systems.json"
-  sed -e "s|@JOB_NAME@|$job|g" -e "s|@BUCKET@|$bucket|g" -e "s|@EXAMPLE_DIR@|$ROOT/examples/text-classifier|g" \
+  sed -e "s|@JOB_NAME@|$job|g" -e "s|@BUCKET@|$bucket|g" -e "s|@EXAMPLE_DIR@|$ROOT/examples/text-classifier|g" -e "s|@REPO_DIR@|$ROOT|g" \
     "$ROOT/examples/text-classifier/job.json.in" > "$work/job.json"
   log "the main job: sluice train $work/job.json"
   "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json"

@@ -5,6 +5,10 @@ It trains a multinomial naive Bayes text classifier on JSON records ({"id", "lab
 found under the `train` channel, evaluates it on the `validation` channel when there is one,
 writes a checkpoint per epoch to /opt/ml/checkpoints (resuming from the last one), and saves the
 model to SM_MODEL_DIR. Standard library only. Hyperparameters: epochs, alpha.
+
+With a Pipe mode channel `stream` (the same records, one RecordIO record per object), it also
+trains from the stream, one epoch per FIFO (stream_0, stream_1, ...), with Sluice's reader
+package (python/sluice_pipe, on PYTHONPATH), and checks that it learns the same model.
 """
 import json
 import math
@@ -84,6 +88,18 @@ def main():
         os.replace(marker + ".tmp", marker)
     if model is None:
         model = train(records, alpha)
+    if "stream" in channels:
+        from sluice_pipe import PipeModeDataset
+        stream = PipeModeDataset("stream", record_format="RecordIO")
+        for epoch in range(2):  # each pass reads the next FIFO, in a new shuffled order
+            streamed = [json.loads(r) for r in stream]
+            same = train(streamed, alpha) == model
+            print(f"pipe epoch {epoch}: {len(streamed)} records streamed, first id {streamed[0]['id']}, "
+                  f"same model as from files: {same}", flush=True)
+            if not same:
+                with open("/opt/ml/output/failure", "w") as f:
+                    f.write("the model trained from the Pipe channel differs from the File channel's")
+                return 3
     if "validation" in channels:
         val = load_records(os.environ["SM_CHANNEL_VALIDATION"])
         if val:
