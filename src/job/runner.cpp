@@ -75,6 +75,14 @@ struct HostPlan {
   RunResult result;
 };
 
+// The memory budget of one FastFile or Pipe channel: 1/8 of RAM (modes::fastfile::
+// default_max_memory) shared by all of them on this machine, at least 64 MiB each.
+uint64_t streaming_budget(const std::vector<HostPlan>& plans) {
+  size_t count = 0;
+  for (const auto& p : plans) count += p.fastfile.size() + p.pipes.size();
+  return std::max<uint64_t>(modes::fastfile::default_max_memory() / std::max<size_t>(count, 1), 64ull << 20);
+}
+
 // The environment the training command starts with: a few variables of the caller's that make a
 // program work (never credentials), then the container contract.
 std::map<std::string, std::string> base_environment() {
@@ -247,9 +255,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
       }
       for (auto& [channel, entries] : p.fastfile) {
         modes::fastfile::ChannelOptions co;
-        size_t count = 0;
-        for (const auto& q : plans) count += q.fastfile.size();
-        co.reader.max_memory = std::max<uint64_t>(modes::fastfile::default_max_memory() / std::max<size_t>(count, 1), 64ull << 20);
+        co.reader.max_memory = streaming_budget(plans);
         co.reader.max_in_flight = options.store.max_connections;
         co.mount.mountpoint = p.root / "input" / "data" / channel;
         co.mount.source = fmt::format("sluice:{}/{}", p.name, channel);
@@ -271,6 +277,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         ps.stream.framing = ch.record_wrapper == RecordWrapper::kRecordIO ? modes::pipe::Framing::kRecordIO : modes::pipe::Framing::kNone;
         ps.stream.gzip = ch.compression == Compression::kGzip;
         ps.stream.max_in_flight = options.store.max_connections;
+        ps.stream.max_memory = streaming_budget(plans);
         ps.on_failure = [&pipe_failed] { pipe_failed = true; };
         pipes.push_back(std::make_unique<modes::pipe::Channel>(std::move(ps)));
         log::info("[{}] channel '{}': Pipe, {} {}, FIFOs {}_0, _1, ...", p.name, channel, sources.at(channel).size(),
