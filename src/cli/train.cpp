@@ -43,6 +43,11 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   int code;
   try {
     code = job::run_training_job(t, &stop);
+  } catch (const job::JobFailed& e) {
+    done = true;
+    watch.join();
+    fmt::print(stderr, "sluice: error: {}\n", e.what());
+    return 1;  // a Failed job (docs/train.md), not a usage error
   } catch (...) {
     done = true;
     watch.join();

@@ -293,7 +293,8 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     bool user = e.kind() == ErrorKind::kCancelled;
     status.finish(user ? "Stopped" : "Failed", user ? "Stopped" : "Failed",
                   std::string(user ? "" : "ClientError: ") + e.what());
-    throw;
+    if (user) throw;
+    throw JobFailed(e);
   }
 
   // 3. Train: every host's command at once.

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "core/error.hpp"
 #include "job/file_systems.hpp"
 #include "job/sandbox.hpp"
 #include "store/open.hpp"
@@ -29,6 +30,14 @@ struct TrainOptions {
   FileSystemMap file_systems;
   Isolation isolation = Isolation::kAuto;
   int num_gpus = 0;
+};
+
+// A job that started (its directory and status.json exist) and failed before its command ran:
+// input data that could not be resolved or downloaded. status.json says Failed with a ClientError;
+// `sluice train` exits 1 for it (docs/train.md), whatever the kind of the cause.
+class JobFailed : public Error {
+ public:
+  explicit JobFailed(const Error& cause) : Error(cause) {}
 };
 
 // Exit codes (docs/cli.md): 0 Completed; 1 Failed; 124 stopped at MaxRuntimeInSeconds; 130
