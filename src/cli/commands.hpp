@@ -62,6 +62,10 @@ struct MountCliOptions {
 int run_mount(const GlobalOptions& g, const MountCliOptions& o);
 int run_unmount(const std::string& mountpoint);
 
+// Prints Allow, ExplicitDeny or ImplicitDeny (and with `explain` the deciding statements); exit 0
+// for any decision, 2 for invalid input.
+int run_policy_simulate(const std::string& input, bool explain);
+
 // Set by SIGINT/SIGTERM; long commands poll it and stop cleanly.
 bool interrupted();
 void install_signal_handlers();

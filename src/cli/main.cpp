@@ -114,6 +114,14 @@ int main(int argc, char** argv) {
   auto* unmount_cmd = app.add_subcommand("unmount", "unmount a sluice mount (the mount process then exits)");
   unmount_cmd->add_option("mountpoint", unmount_path, "the mount point")->required();
 
+  std::string policy_input;
+  bool policy_explain = false;
+  auto* policy_cmd = app.add_subcommand("policy", "IAM policy tools");
+  policy_cmd->require_subcommand(1);
+  auto* simulate_cmd = policy_cmd->add_subcommand("simulate", "evaluate a request against identity and session policies");
+  simulate_cmd->add_option("--input", policy_input, "a JSON file {\"policies\": {...}, \"request\": {...}}, or - for stdin")->required();
+  simulate_cmd->add_flag("--explain", policy_explain, "also print the statements that decided");
+
   if (argc > 1 && argv[1][0] != '-') {
     std::string name = argv[1];
     bool known = false;
@@ -145,6 +153,7 @@ int main(int argc, char** argv) {
       return cli::run_mount(g, mount);
     }
     if (*unmount_cmd) return cli::run_unmount(unmount_path);
+    if (*simulate_cmd) return cli::run_policy_simulate(policy_input, policy_explain);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;
