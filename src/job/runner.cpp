@@ -158,14 +158,14 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
 
   std::vector<HostPlan> plans(selected.size());
   dataset::StoreCache stores(options.store);
-  // FastFile channels, mounted until the job's commands have ended (declared after the stores
-  // they read from, so they are unmounted first, whatever ends this function).
   // Every S3 channel's objects (Pipe channels read them for as long as the job runs).
   std::map<std::string, dataset::ResolvedSource> sources;
-  std::vector<std::unique_ptr<modes::fastfile::Channel>> mounts;
-  // Pipe channels, fed until the commands have ended. A channel that fails stops the job.
-  std::vector<std::unique_ptr<modes::pipe::Channel>> pipes;
+  // FastFile channels, mounted until the job's commands have ended, and Pipe channels, fed until
+  // then; declared after the stores and sources they read, so that they are stopped first,
+  // whatever ends this function. A Pipe channel that fails sets pipe_failed, which stops the job.
   std::atomic<bool> pipe_failed{false};
+  std::vector<std::unique_ptr<modes::fastfile::Channel>> mounts;
+  std::vector<std::unique_ptr<modes::pipe::Channel>> pipes;
   // A FastFile mount left by a sluice that was killed would make the job directory unusable
   // ("Transport endpoint is not connected"): clean it before touching the directory.
   for (const auto& host : selected) {
