@@ -1,7 +1,9 @@
 // UTF-8 text handling for messages that end up in JSON (FailureReason, status files).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 #include <cstdint>
 #include <string_view>
 
@@ -10,5 +12,12 @@ namespace sluice {
 // The first `max_chars` characters of `text`, with every byte that is not part of a valid UTF-8
 // sequence replaced by U+FFFD, so the result is always valid UTF-8.
 std::string utf8_prefix(std::string_view text, size_t max_chars);
+
+// The code points of `text`; nullopt when any byte is not part of a valid sequence (overlong
+// forms, surrogates and values past U+10FFFF included).
+std::optional<std::vector<uint32_t>> decode_utf8(std::string_view text);
+
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF).
+void append_utf8(std::string& out, uint32_t cp);
 
 }  // namespace sluice

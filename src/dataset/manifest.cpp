@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "core/location.hpp"
 
 namespace sluice::dataset {
@@ -32,24 +33,6 @@ std::string shown(std::string_view s, size_t max = 200) {
   }
   if (s.size() > max) out += "...";
   return out;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // A strict RFC 8259 scanner over one text. It validates as it goes and reports byte offsets.
@@ -278,9 +261,11 @@ class Scanner {
   size_t pos_;
 };
 
-Error manifest_error(const ScanError& e, std::optional<size_t> element) {
+constexpr size_t kNoElement = SIZE_MAX;
+
+Error manifest_error(const ScanError& e, size_t element) {
   std::string where = "byte " + std::to_string(e.offset);
-  if (element) where += " (element " + std::to_string(*element) + ")";
+  if (element != kNoElement) where += " (element " + std::to_string(element) + ")";
   return Error(ErrorKind::kInvalidInput, "invalid manifest", where + ": " + e.what);
 }
 
@@ -311,7 +296,7 @@ Manifest parse_manifest(std::string_view text) {
   Manifest m;
   size_t start = text.starts_with(kBom) ? kBom.size() : 0;
   Scanner s(text, start);
-  std::optional<size_t> element;
+  size_t element = kNoElement;  // the element being scanned, for messages
   try {
     s.skip_ws();
     if (s.at_end()) s.fail("the manifest is empty; expected a JSON array [{\"prefix\": \"s3://...\"}, \"key\", ...]");
@@ -388,7 +373,7 @@ Manifest parse_manifest(std::string_view text) {
       }
       m.entries.push_back(std::move(entry));
     }
-    element.reset();
+    element = kNoElement;
     s.skip_ws();
     if (!s.at_end()) s.fail("unexpected " + s.describe_next() + " after the closing ']'");
     if (m.entries.empty()) s.fail_at(close_at, "the manifest lists no objects after the prefix");

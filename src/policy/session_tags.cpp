@@ -473,50 +473,6 @@ constexpr CaseFold kCaseFold[] = {
     {0x1E91F, 0x1E941}, {0x1E920, 0x1E942}, {0x1E921, 0x1E943},
 };
 
-// Decodes UTF-8; nullopt when any byte is not part of a valid sequence (overlong forms,
-// surrogates and values past U+10FFFF included).
-std::optional<std::vector<std::uint32_t>> decode_utf8(std::string_view s) {
-  std::vector<std::uint32_t> out;
-  static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  for (std::size_t i = 0; i < s.size();) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) n = 1, cp = c;
-    else if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-    else return std::nullopt;
-    if (i + n > s.size()) return std::nullopt;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    out.push_back(cp);
-    i += n;
-  }
-  return out;
-}
-
-void encode_utf8(std::uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // [\p{L}\p{Z}\p{N}_.:/=+\-@]
 bool allowed_char(std::uint32_t cp) {
@@ -539,7 +495,7 @@ std::uint32_t fold(std::uint32_t cp) {
 
 std::string fold_cps(const std::vector<std::uint32_t>& cps) {
   std::string out;
-  for (auto cp : cps) encode_utf8(fold(cp), out);
+  for (auto cp : cps) append_utf8(out, fold(cp));
   return out;
 }
 
