@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/progress_reporter.hpp"
 
@@ -44,6 +45,8 @@ struct TrainCliOptions {
   std::string file_systems;
   std::string isolation = "auto";
   int num_gpus = 0;
+  std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG)
+  std::vector<std::string> session_tags;  // --session-tag KEY=VALUE, repeatable
 };
 int run_train(const GlobalOptions& g, const TrainCliOptions& o);
 

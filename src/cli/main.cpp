@@ -77,6 +77,12 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--isolation", train.isolation, "auto, bubblewrap or none (default auto)")
       ->check(CLI::IsMember({"auto", "bubblewrap", "none"}));
   train_cmd->add_option("--gpus", train.num_gpus, "SM_NUM_GPUS for the job (default 0)")->check(CLI::Range(0, 1024));
+  train_cmd->add_option("--iam-config", train.iam_config,
+                        "IAM roles and policies (docs/iam-config.md): multi-tenant mode, every storage access "
+                        "authorized (env SLUICE_IAM_CONFIG)");
+  train_cmd->add_option("--session-tag", train.session_tags,
+                        "KEY=VALUE tag of the session creating the job (repeatable; needs --iam-config)")
+      ->allow_extra_args(false);
 
   std::string presign_uri;
   int64_t expires_in = 3600;

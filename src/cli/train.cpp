@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -26,6 +27,23 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   if (o.isolation == "bubblewrap") t.isolation = job::Isolation::kBubblewrap;
   else if (o.isolation == "none") t.isolation = job::Isolation::kNone;
   t.num_gpus = o.num_gpus;
+  std::string iam = o.iam_config;
+  if (iam.empty()) {
+    if (const char* v = std::getenv("SLUICE_IAM_CONFIG")) iam = v;
+  }
+  if (!iam.empty()) {
+    t.iam = std::make_shared<const policy::IamConfig>(policy::load_iam_config(iam));
+    t.private_files.push_back(std::filesystem::absolute(iam).string());
+    if (!fs_map.empty()) t.private_files.push_back(std::filesystem::absolute(fs_map).string());
+  }
+  if (!o.session_tags.empty()) {
+    if (!t.iam) {
+      throw Error(ErrorKind::kInvalidInput, "--session-tag",
+                  "session tags only mean something in multi-tenant mode: give the roles and policies with "
+                  "--iam-config FILE (or SLUICE_IAM_CONFIG)");
+    }
+    t.session_tags = policy::parse_session_tags(o.session_tags);
+  }
 
   // Ctrl-C / SIGTERM stop the job the way StopTrainingJob does (SIGTERM, grace, SIGKILL).
   std::atomic<bool> stop{false};

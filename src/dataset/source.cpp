@@ -267,7 +267,7 @@ store::ObjectStore& StoreCache::operator()(const ObjectAddress& where) {
   std::string id = where.scheme == ObjectAddress::Scheme::kFile ? "file://" : "s3://" + where.bucket;
   std::lock_guard lock(mu_);
   auto& slot = stores_[id];
-  if (!slot) {
+  if (!slot.inner) {
     Location loc;
     if (where.scheme == ObjectAddress::Scheme::kFile) {
       loc.kind = Location::Kind::kLocal;
@@ -276,9 +276,10 @@ store::ObjectStore& StoreCache::operator()(const ObjectAddress& where) {
       loc.kind = Location::Kind::kS3;
       loc.bucket = where.bucket;
     }
-    slot = store::open_store(loc, options_);
+    slot.inner = store::open_store(loc, options_);
+    if (wrap_) slot.wrapped = wrap_(*slot.inner, where);
   }
-  return *slot;
+  return slot.wrapped ? *slot.wrapped : *slot.inner;
 }
 
 }  // namespace sluice::dataset

@@ -94,18 +94,28 @@ ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::s
 
 // A StoreFor that opens each store once with store::open_store (one per s3:// bucket, one for
 // file://) and keeps it. Thread-safe.
+//
+// `wrap`, when set, decorates each store as it is opened (the authorizing store of a multi-tenant
+// job, policy/authorizing_store.hpp): it receives the opened store, which the cache keeps alive
+// for as long as the decorator, and where it lives; the cache hands out the decorator.
 class StoreCache {
  public:
-  explicit StoreCache(store::StoreOptions options = {}) : options_(std::move(options)) {}
+  using Wrap = std::function<std::unique_ptr<store::ObjectStore>(store::ObjectStore& inner, const ObjectAddress& where)>;
+  explicit StoreCache(store::StoreOptions options = {}, Wrap wrap = {})
+      : options_(std::move(options)), wrap_(std::move(wrap)) {}
   store::ObjectStore& operator()(const ObjectAddress& where);
   StoreFor store_for() {
     return [this](const ObjectAddress& where) -> store::ObjectStore& { return (*this)(where); };
   }
 
  private:
+  struct Slot {
+    std::unique_ptr<store::ObjectStore> inner, wrapped;  // wrapped is destroyed first
+  };
   store::StoreOptions options_;
+  Wrap wrap_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<store::ObjectStore>> stores_;
+  std::map<std::string, Slot> stores_;
 };
 
 }  // namespace sluice::dataset

@@ -36,6 +36,16 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   return map;
 }
 
+bool path_within(const fs::path& path, const fs::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d) {
+    if (d->empty()) continue;  // the empty last element of a trailing '/'
+    if (p == path.end() || *p != *d) return false;
+    ++p;
+  }
+  return true;
+}
+
 fs::path FileSystemMap::resolve(const Channel& channel) const {
   const FileSystemDataSource& src = *channel.file_system;
   fs::path path;
@@ -43,7 +53,7 @@ fs::path FileSystemMap::resolve(const Channel& channel) const {
   if (it != roots_.end()) {
     fs::path rel = fs::path(src.directory_path).relative_path();  // "/data" under the mount root
     path = (it->second / rel).lexically_normal();
-    if (!path.string().starts_with(it->second.lexically_normal().string())) {
+    if (!path_within(path, it->second.lexically_normal())) {
       throw Error(ErrorKind::kInvalidInput, "channel '" + channel.name + "'",
                   "DirectoryPath '" + src.directory_path + "' leaves the mount root of " + src.file_system_id);
     }

@@ -32,4 +32,8 @@ class FileSystemMap {
   std::map<std::string, std::filesystem::path> roots_;
 };
 
+// Whether `path` is `dir` or below it, comparing whole components ("/mnt/fsx2" is not below
+// "/mnt/fsx"). Both should be lexically normal.
+bool path_within(const std::filesystem::path& path, const std::filesystem::path& dir);
+
 }  // namespace sluice::job

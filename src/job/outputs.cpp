@@ -49,11 +49,11 @@ std::string output_prefix_uri(const JobSpec& spec) {
 }
 
 OutputResult upload_outputs(const JobSpec& spec, const std::vector<fs::path>& host_opt_ml, const fs::path& staging,
-                            const store::StoreOptions& store_options) {
+                            const dataset::StoreFor& store_for) {
   const std::string base = output_prefix_uri(spec);
-  Location loc = parse_location(base);
-  auto store = store::open_store(loc, store_options);
-  const std::string prefix = dataset::directory_prefix(store::key_of(loc));
+  const dataset::ObjectAddress where = dataset::parse_object_address(base);
+  store::ObjectStore& store = store_for(where);
+  const std::string prefix = dataset::directory_prefix(where.key);
   OutputResult result;
 
   if (spec.output.compression == OutputCompression::kNone) {
@@ -65,8 +65,8 @@ OutputResult upload_outputs(const JobSpec& spec, const std::vector<fs::path>& ho
         result.bytes += i.size;
       }
     }
-    upload_or_throw(*store, model, "the model to " + base + "model/");
-    upload_or_throw(*store, data, "the output data to " + base + "data/");
+    upload_or_throw(store, model, "the model to " + base + "model/");
+    upload_or_throw(store, data, "the output data to " + base + "data/");
     result.model_artifacts = base + "model/";
     return result;
   }
@@ -83,7 +83,7 @@ OutputResult upload_outputs(const JobSpec& spec, const std::vector<fs::path>& ho
     auto stats = formats::write_tar(sources, archive, true);
     result.files += stats.files;
     result.bytes += stats.bytes;
-    upload_or_throw(*store, {{archive.string(), static_cast<uint64_t>(fs::file_size(archive)), prefix + a.name}},
+    upload_or_throw(store, {{archive.string(), static_cast<uint64_t>(fs::file_size(archive)), prefix + a.name}},
                     std::string(a.name) + " to " + base);
   }
   result.model_artifacts = base + "model.tar.gz";

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "dataset/source.hpp"
 #include "job/job_spec.hpp"
-#include "store/open.hpp"
 
 namespace sluice::job {
 
@@ -23,9 +23,10 @@ struct OutputResult {
 };
 
 // host_opt_ml: each host's /opt/ml directory on this machine, in rank order. staging: a local
-// directory for the archives (removed by the caller).
+// directory for the archives (removed by the caller). store_for: the job's stores (the same
+// StoreCache as its inputs, so that a multi-tenant job's writes are authorized like its reads).
 OutputResult upload_outputs(const JobSpec& spec, const std::vector<std::filesystem::path>& host_opt_ml,
-                            const std::filesystem::path& staging, const store::StoreOptions& store_options);
+                            const std::filesystem::path& staging, const dataset::StoreFor& store_for);
 
 // "<S3OutputPath>/<TrainingJobName>/output/" as a Location plus key prefix.
 std::string output_prefix_uri(const JobSpec& spec);

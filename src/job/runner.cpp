@@ -22,6 +22,7 @@
 #include "job/job_spec.hpp"
 #include "job/outputs.hpp"
 #include "job/status.hpp"
+#include "job/tenancy.hpp"
 #include "modes/fastfile/channel.hpp"
 #include "modes/pipe/channel.hpp"
 #include "transfer/download.hpp"
@@ -129,6 +130,23 @@ void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
   }
 }
 
+// FailureReason of a job that failed for a reason outside the training code; a denied access
+// says so first ("ClientError: AccessDenied: s3:GetObject on ... is denied ...").
+std::string client_error(const Error& e) {
+  return std::string("ClientError: ") + (e.kind() == ErrorKind::kAccessDenied ? "AccessDenied: " : "") + e.what();
+}
+
+// What a multi-tenant job's command must not read: the IAM configuration and the file system map
+// (options.private_files), and the AWS credential and config files of the user running sluice.
+std::vector<std::string> private_paths(const TrainOptions& options) {
+  std::vector<std::string> out = options.private_files;
+  for (const char* var : {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}) {
+    if (const char* v = std::getenv(var); v && *v) out.push_back(fs::absolute(v).string());
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) out.push_back((fs::path(home) / ".aws").string());
+  return out;
+}
+
 }  // namespace
 
 int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop) {
@@ -156,8 +174,21 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   nlohmann::json request = nlohmann::json::parse(text, nullptr, false);
   StatusRecord status(job_dir / "status.json", spec.training_job_name, arn, request);
 
+  // Multi-tenant mode: the execution role's session; declared before the stores it wraps.
+  std::unique_ptr<Tenancy> tenancy;
+  if (options.iam) {
+    try {
+      tenancy = std::make_unique<Tenancy>(*options.iam, spec, options.session_tags, job_dir / "audit.jsonl", copts.region);
+    } catch (const Error& e) {
+      status.finish("Failed", "Failed", client_error(e));
+      throw JobFailed(e);
+    }
+  } else {
+    log::info("single-tenant: no IAM configuration (--iam-config, SLUICE_IAM_CONFIG), so no policy checks");
+  }
+
   std::vector<HostPlan> plans(selected.size());
-  dataset::StoreCache stores(options.store);
+  dataset::StoreCache stores(options.store, tenancy ? tenancy->store_wrap() : dataset::StoreCache::Wrap{});
   // Every S3 channel's objects (Pipe channels read them for as long as the job runs).
   std::map<std::string, dataset::ResolvedSource> sources;
   // FastFile channels, mounted until the job's commands have ended, and Pipe channels, fed until
@@ -195,6 +226,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         std::string container_dir = std::string(kContainerRoot) + "/input/data/" + ch.name;
         if (ch.file_system) {
           fs::path dir = options.file_systems.resolve(ch);
+          if (tenancy) tenancy->authorize_file_system(ch, dir, options.file_systems);
           p.binds.push_back({dir.string(), container_dir, ch.file_system->access_mode == AccessMode::kRo});
           continue;
         }
@@ -206,10 +238,23 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         plan.current_host = p.name;
         plan.shuffle_seed = ch.shuffle_seed;
         if (spec.mode_of(ch) == InputMode::kPipe) {
-          p.pipes[ch.name] = plan;  // every epoch's share is computed when the epoch starts
+          // Every epoch's share is computed when the epoch starts: all objects may be read.
+          if (tenancy) {
+            for (const auto& obj : src.objects) tenancy->authorize_read(obj.address);
+            for (const auto& line : src.lines) {
+              for (const auto& r : line.records) {
+                if (r.kind == dataset::AugmentedRecord::Kind::kObjectRef) tenancy->authorize_read(r.ref);
+              }
+            }
+          }
+          p.pipes[ch.name] = plan;
           continue;
         }
         auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
+        // FastFile reads happen while the command runs: authorize them now.
+        if (tenancy && spec.mode_of(ch) == InputMode::kFastFile) {
+          for (size_t i : share) tenancy->authorize_read(src.objects[i].address);
+        }
         p.channel_bytes[ch.name] = dataset::share_bytes(src.objects, share);
         if (spec.mode_of(ch) == InputMode::kFastFile) {
           p.fastfile[ch.name] = modes::fastfile::channel_entries(src.objects, share);
@@ -237,6 +282,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
       }
     }
     check_space(plans, job_dir);
+    if (tenancy) {
+      const std::string out = output_prefix_uri(spec);
+      const bool archives = spec.output.compression != OutputCompression::kNone;
+      tenancy->authorize_write(dataset::parse_object_address(out + (archives ? "model.tar.gz" : "model/")));
+    }
 
     // 2. Download (one engine per store; objects of a channel share one store).
     for (auto& p : plans) {
@@ -291,20 +341,20 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     }
   } catch (const Error& e) {
     bool user = e.kind() == ErrorKind::kCancelled;
-    status.finish(user ? "Stopped" : "Failed", user ? "Stopped" : "Failed",
-                  std::string(user ? "" : "ClientError: ") + e.what());
+    status.finish(user ? "Stopped" : "Failed", user ? "Stopped" : "Failed", user ? std::string(e.what()) : client_error(e));
     if (user) throw;
     throw JobFailed(e);
   }
 
   // 3. Train: every host's command at once.
+  if (tenancy) tenancy->clear_denials();  // from here on, a denial fails the job
   status.transition("Training", "Training image download completed. Training in progress.");
   status.set_training_start();
   // The commands stop on Ctrl-C/SIGTERM, and when a Pipe channel fails.
   std::atomic<bool> halt{false}, halting_done{false};
   std::thread halting([&] {
     while (!halting_done) {
-      if ((stop && *stop) || pipe_failed) halt = true;
+      if ((stop && *stop) || pipe_failed || (tenancy && tenancy->first_denial())) halt = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
@@ -329,6 +379,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         sb.log_prefix = "[" + p.name + "] ";
         sb.log_file = (job_dir / "logs" / (p.name + ".log")).string();
         sb.isolation = isolation;
+        if (tenancy) {
+          sb.minimal_root = true;
+          sb.hidden_paths = private_paths(options);
+          sb.hidden_paths.push_back(fs::absolute(options.work_dir).string());  // other jobs
+        }
         p.result = run_sandboxed(sb, &halt);
       } catch (const Error& e) {
         p.result.exit_code = 1;
@@ -364,7 +419,12 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   }
   std::string final_status = "Completed", secondary = "Completed", reason;
   int code = 0;
-  if (!pipe_failure.empty()) {
+  std::optional<Error> denied;
+  if (tenancy) denied = tenancy->first_denial();
+  if (denied) {
+    final_status = "Failed", secondary = "Failed", code = 1;
+    reason = client_error(*denied);
+  } else if (!pipe_failure.empty()) {
     final_status = "Failed", secondary = "Failed", code = 1;
     reason = "ClientError: " + pipe_failure;
   } else if (stopped) {
@@ -386,13 +446,13 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     try {
       std::vector<fs::path> roots;
       for (const auto& p : plans) roots.push_back(p.root);
-      auto out = upload_outputs(spec, roots, job_dir / ".sluice-staging", options.store);
+      auto out = upload_outputs(spec, roots, job_dir / ".sluice-staging", stores.store_for());
       fs::remove_all(job_dir / ".sluice-staging");
       status.set_model_artifacts(out.model_artifacts);
       log::info("model artifacts: {}", out.model_artifacts);
     } catch (const Error& e) {
       final_status = "Failed", secondary = "Failed", code = 1;
-      reason = std::string("ClientError: ") + e.what();
+      reason = client_error(e);
     }
   }
   status.finish(final_status, secondary, reason);

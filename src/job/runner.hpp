@@ -17,6 +17,8 @@
 #include "core/error.hpp"
 #include "job/file_systems.hpp"
 #include "job/sandbox.hpp"
+#include "policy/iam_config.hpp"
+#include "policy/session_tags.hpp"
 #include "store/open.hpp"
 
 namespace sluice::job {
@@ -30,6 +32,13 @@ struct TrainOptions {
   FileSystemMap file_systems;
   Isolation isolation = Isolation::kAuto;
   int num_gpus = 0;
+  // Multi-tenant mode (job/tenancy.hpp, docs/multi-tenant.md): the IAM configuration, or null to
+  // run single-tenant with no policy checks; the tags of the session that creates the job.
+  std::shared_ptr<const policy::IamConfig> iam;
+  std::vector<policy::SessionTag> session_tags;
+  // Files the training command must not see in multi-tenant mode (the IAM configuration, the
+  // file system map); the AWS credential and config files are added by the runner.
+  std::vector<std::string> private_files;
 };
 
 // A job that started (its directory and status.json exist) and failed before its command ran:

@@ -419,7 +419,43 @@ std::atomic<bool> g_warned_no_isolation{false};
 // read-only binds of everything it had (its "shadow"), and remounted read-only at the end.
 class MountPlan {
  public:
-  MountPlan() { table_.push_back({"/", "/", Kind::kHost, false, true}); }
+  // minimal: the root is bwrap's empty tmpfs with only the system directories bound into it.
+  explicit MountPlan(bool minimal = false) {
+    if (!minimal) {
+      table_.push_back({"/", "/", Kind::kHost, false, true});
+      return;
+    }
+    minimal_ = true;
+    table_.push_back({"/", "", Kind::kFresh, true, false});
+    for (const char* dir : {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+      struct stat st {};
+      if (::lstat(dir, &st) != 0) continue;
+      if (S_ISLNK(st.st_mode)) {
+        std::string target(static_cast<std::size_t>(st.st_size) + 256, '\0');
+        ssize_t n = ::readlink(dir, target.data(), target.size());
+        if (n <= 0) continue;
+        target.resize(static_cast<std::size_t>(n));
+        root_.insert(root_.end(), {"--symlink", target, dir});
+      } else if (S_ISDIR(st.st_mode)) {
+        root_.insert(root_.end(), {"--ro-bind", dir, dir});
+        table_.push_back({dir, dir, Kind::kHost, false, false});
+      }
+    }
+  }
+
+  // Covers `path` when the sandbox would show something there: a file with /dev/null, a
+  // directory with an empty tmpfs.
+  void hide(const std::string& path) {
+    auto host = to_host(path);
+    if (!host) return;  // on a private tmpfs: nothing of the host there
+    struct stat st {};
+    if (::stat(host->c_str(), &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+      hidden_.insert(hidden_.end(), {"--tmpfs", path});
+    } else {
+      hidden_.insert(hidden_.end(), {"--ro-bind", "/dev/null", path});
+    }
+  }
 
   void special(std::string_view flag, const std::string& at) {
     ensure_mount_point(at);
@@ -455,13 +491,14 @@ class MountPlan {
 
   std::vector<std::string> args() const {
     std::vector<std::string> out;
-    if (root_shadowed_) {
+    if (minimal_ || root_shadowed_) {
       out.insert(out.end(), root_.begin(), root_.end());
     } else {
       out.insert(out.end(), {"--ro-bind", "/", "/"});
     }
     out.insert(out.end(), body_.begin(), body_.end());
     for (const auto& s : shadows_) out.insert(out.end(), {"--remount-ro", s});
+    out.insert(out.end(), hidden_.begin(), hidden_.end());
     out.insert(out.end(), tail_.begin(), tail_.end());
     return out;
   }
@@ -552,7 +589,9 @@ class MountPlan {
   std::vector<std::string> body_;
   std::vector<std::string> tail_;
   std::vector<std::string> shadows_;
+  std::vector<std::string> hidden_;
   bool root_shadowed_ = false;
+  bool minimal_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -804,7 +843,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
   ExecImage image;
   bool bwrap = isolation == Isolation::kBubblewrap;
   if (bwrap) {
-    MountPlan plan;
+    MountPlan plan(spec.minimal_root);
     plan.special("--dev", "/dev");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/dev", ec)) {  // GPUs, when the host has them
@@ -817,8 +856,9 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     // The sandbox's /tmp is private, so a program or script named by a host path under /tmp (a
     // checkout in a temporary directory, say) would vanish: its directory is bound read-only at
     // the same path.
+    // In a minimal root, any such host path that is not visible is bound the same way.
     for (const std::string& arg : spec.argv) {
-      if (arg.empty() || arg[0] != '/' || !is_under(arg, "/tmp") || plan.to_host(arg)) continue;
+      if (arg.empty() || arg[0] != '/' || (!spec.minimal_root && !is_under(arg, "/tmp")) || plan.to_host(arg)) continue;
       std::error_code aec;
       if (!fs::exists(arg, aec)) continue;
       std::string dir = fs::is_directory(arg, aec) ? arg : fs::path(arg).parent_path().string();
@@ -839,6 +879,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
                               working_dir));
     }
     resolve_program(spec, working_dir, [&](const std::string& p) { return plan.to_host(p); });
+    for (const auto& h : spec.hidden_paths) plan.hide(h);
 
     if (spec.unshare_net) plan.flag({"--unshare-net"});
     if (!spec.hostname.empty()) plan.flag({"--unshare-uts", "--hostname", spec.hostname});

@@ -60,6 +60,16 @@ struct SandboxSpec {
   // When not empty, every output line (with its prefix) is also appended here.
   std::string log_file;
   Isolation isolation = Isolation::kAuto;
+  // Multi-tenant jobs (bwrap only): instead of the whole host root read-only, the sandbox sees
+  // only the system directories a program needs (/usr, /etc and the /bin, /sbin, /lib* links or
+  // directories), its /opt/ml and extra binds, private /tmp, /dev and /proc, and the directories
+  // of absolute host paths named in argv (the training script), read-only. Home directories,
+  // /root, /srv, /var, /work and every other job's directory are absent.
+  bool minimal_root = false;
+  // Paths covered inside the sandbox when they are visible there (bwrap only): a file by an empty
+  // read-only file, a directory by an empty tmpfs. For secrets such as the IAM configuration and
+  // ~/.aws, whatever tree they are in.
+  std::vector<std::string> hidden_paths;
 };
 
 struct RunResult {

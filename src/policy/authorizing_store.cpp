@@ -65,9 +65,7 @@ void Authorizer::check(std::string_view action, std::string_view resource, const
 AuthorizingStore::AuthorizingStore(store::ObjectStore& inner, const Authorizer& auth, std::string resource_base)
     : inner_(inner), auth_(auth), base_(std::move(resource_base)) {}
 
-std::string AuthorizingStore::object_arn(const std::string& key) const {
-  return base_.ends_with(":::") ? base_ + key : base_ + "/" + key;
-}
+std::string AuthorizingStore::object_arn(const std::string& key) const { return object_resource(base_, key); }
 
 store::ListPage AuthorizingStore::list(const store::ListRequest& request) {
   Context extra{{"s3:prefix", {request.prefix}}};
@@ -130,6 +128,10 @@ void AuthorizingStore::remove(const std::string& key) {
 
 std::string resource_base_for(bool s3, std::string_view bucket) {
   return s3 ? "arn:aws:s3:::" + std::string(bucket) : std::string("arn:sluice:file:::");
+}
+
+std::string object_resource(std::string_view base, std::string_view key) {
+  return base.ends_with(":::") ? std::string(base) + std::string(key) : std::string(base) + "/" + std::string(key);
 }
 
 }  // namespace sluice::policy

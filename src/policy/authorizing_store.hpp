@@ -98,4 +98,7 @@ class AuthorizingStore : public store::ObjectStore {
 // for the local file system.
 std::string resource_base_for(bool s3, std::string_view bucket);
 
+// The ARN of object `key` under a resource base: arn:aws:s3:::BUCKET/KEY, arn:sluice:file:::KEY.
+std::string object_resource(std::string_view base, std::string_view key);
+
 }  // namespace sluice::policy

@@ -1,0 +1,88 @@
+// Multi-tenant mode of a job (`sluice train --iam-config FILE`, docs/multi-tenant.md): the job runs
+// as a session of its execution role (RoleArn), with the session tags SageMaker would give it, and
+// every storage access it makes is authorized against the role's policies before it is sent
+// (../shared/reference/iam-abac.md; policy/authorizing_store.hpp).
+//
+//  - The role must be in the IAM configuration and its trust policy must let the SageMaker service
+//    principal (sagemaker.amazonaws.com) call sts:AssumeRole, and sts:TagSession when session tags
+//    are chained (SessionChainingConfig.EnableSessionTagChaining); otherwise the job fails before
+//    anything is read.
+//  - Session tags: with chaining, the tags of the session that created the job (--session-tag)
+//    override the role's tags of the same key; without it, only the role's own tags
+//    (policy::chained_tags).
+//  - Every access goes through the job's stores (dataset::StoreCache with store_wrap()), and is
+//    written to the audit log (<job dir>/audit.jsonl). The first denial is kept (first_denial) so
+//    that a job denied while it runs fails with a FailureReason naming it.
+//  - File-system channels are authorized as EFS clients are: elasticfilesystem:ClientMount to
+//    bind a directory, plus elasticfilesystem:ClientWrite when it is bound read-write, on the
+//    resource arn:aws:elasticfilesystem:REGION:ACCOUNT:file-system/FS-ID/DIR/ where DIR is the
+//    directory's real path (symbolic links resolved) below the file system's mount root.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "dataset/source.hpp"
+#include "job/file_systems.hpp"
+#include "job/job_spec.hpp"
+#include "policy/authorizing_store.hpp"
+#include "policy/iam_config.hpp"
+#include "policy/session_tags.hpp"
+
+namespace sluice::job {
+
+// The principal that assumes a training job's execution role.
+inline constexpr const char* kSageMakerPrincipal = "sagemaker.amazonaws.com";
+
+class Tenancy {
+ public:
+  // Throws Error(kAccessDenied) when RoleArn is not a role of `iam` or its trust policy refuses;
+  // Error(kInvalidInput) when the chained tags break the STS limits; errno errors when the audit
+  // log cannot be opened.
+  Tenancy(const policy::IamConfig& iam, const JobSpec& spec, const std::vector<policy::SessionTag>& caller_tags,
+          const std::filesystem::path& audit_log, const std::string& region);
+
+  // The decorator StoreCache puts around each store it opens.
+  dataset::StoreCache::Wrap store_wrap();
+
+  // s3:GetObject on one object, checked ahead of the reads FastFile and Pipe channels make while
+  // the command runs, so that a denial fails the job before it starts. Throws Error(kAccessDenied).
+  void authorize_read(const dataset::ObjectAddress& object) const;
+
+  // s3:PutObject on an object the job will write when it ends (model.tar.gz), checked before the
+  // command starts so that a job is not run for hours to be refused its output.
+  void authorize_write(const dataset::ObjectAddress& object) const;
+
+  // elasticfilesystem:ClientMount (+ ClientWrite for rw) on the channel's directory; `dir` is
+  // the host directory FileSystemMap::resolve gave. Throws Error(kAccessDenied), or
+  // Error(kInvalidInput) when the directory's real path leaves the file system's mount root.
+  void authorize_file_system(const Channel& channel, const std::filesystem::path& dir, const FileSystemMap& map) const;
+
+  // The first access denied since the job started or since clear_denials(), if any. (A denied
+  // listing that resolving a manifest falls back from is one; the runner clears them before the
+  // command starts.)
+  std::optional<Error> first_denial() const;
+  void clear_denials();
+
+  const std::string& role_arn() const { return role_arn_; }
+  const std::vector<policy::SessionTag>& tags() const { return tags_; }
+  // "role arn:... with session tags {tenant-id=a}" (or "with no session tags"), for messages.
+  std::string describe() const;
+
+ private:
+  void record(const policy::AuditRecord& r);
+
+  std::string role_arn_, account_, region_;
+  std::vector<policy::SessionTag> tags_;
+  std::unique_ptr<policy::AuditLog> audit_;
+  std::unique_ptr<policy::Authorizer> authorizer_;
+  mutable std::mutex mu_;
+  std::optional<Error> first_denial_;
+};
+
+}  // namespace sluice::job
