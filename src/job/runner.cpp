@@ -114,7 +114,10 @@ void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
       for (const auto& item : items) {
         std::error_code ec;
         auto size = fs::file_size(item.path, ec);
-        if (ec || size != item.object.size) missing += item.object.size;
+        if (!ec && size == item.object.size) continue;
+        // A partial file left by an interrupted run is rewritten in place: its bytes are free.
+        auto partial = fs::file_size(transfer::partial_path(item.path), ec);
+        missing += item.object.size - (ec ? 0 : std::min<uint64_t>(partial, item.object.size));
       }
       needed += missing;
       detail += fmt::format("{}channel '{}' of {}: {}", detail.empty() ? "" : ", ", channel, p.name, human(missing));
@@ -176,9 +179,18 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
 
   // Multi-tenant mode: the execution role's session; declared before the stores it wraps.
   std::unique_ptr<Tenancy> tenancy;
+  std::optional<auth::AssumedRole> scoped;  // store-side enforcement: the job's temporary credentials
+  store::StoreOptions store_options = options.store;
   if (options.iam) {
     try {
+      if (isolation == Isolation::kNone) {
+        throw Error(ErrorKind::kInvalidInput, "multi-tenant mode (--iam-config) needs the bubblewrap sandbox",
+                    "without it the training command could read Sluice's credentials, the IAM configuration and "
+                    "other jobs' directories (--isolation none, or bwrap cannot run here: docs/sandbox.md)");
+      }
       tenancy = std::make_unique<Tenancy>(*options.iam, spec, options.session_tags, job_dir / "audit.jsonl", copts.region);
+      scoped = tenancy->assume_store_role(options.store);
+      if (scoped) store_options.env = with_credentials(scoped->credentials, options.store.env);
     } catch (const Error& e) {
       status.finish("Failed", "Failed", client_error(e));
       throw JobFailed(e);
@@ -188,7 +200,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   }
 
   std::vector<HostPlan> plans(selected.size());
-  dataset::StoreCache stores(options.store, tenancy ? tenancy->store_wrap() : dataset::StoreCache::Wrap{});
+  dataset::StoreCache stores(store_options, tenancy ? tenancy->store_wrap() : dataset::StoreCache::Wrap{});
   // Every S3 channel's objects (Pipe channels read them for as long as the job runs).
   std::map<std::string, dataset::ResolvedSource> sources;
   // FastFile channels, mounted until the job's commands have ended, and Pipe channels, fed until
@@ -370,6 +382,17 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (isolation == Isolation::kNone) host_opts.opt_ml_root = p.root.string();
         sb.env = base_environment();
         for (auto& [k, v] : container_environment(spec, p.name, host_opts)) sb.env[k] = v;
+        // Training code that reads S3 itself gets the job's scoped credentials (not Sluice's),
+        // unless the job has no network.
+        if (scoped && !spec.enable_network_isolation) {
+          sb.env["AWS_ACCESS_KEY_ID"] = scoped->credentials.access_key_id;
+          sb.env["AWS_SECRET_ACCESS_KEY"] = scoped->credentials.secret_access_key;
+          sb.env["AWS_SESSION_TOKEN"] = scoped->credentials.session_token;
+          sb.env["AWS_REGION"] = sb.env["AWS_DEFAULT_REGION"] = copts.region;
+          if (auto endpoint = auth::resolve_endpoint(options.store.endpoint_url, options.store.env)) {
+            sb.env["AWS_ENDPOINT_URL"] = *endpoint;
+          }
+        }
         sb.opt_ml_host_dir = p.root.string();
         sb.extra_binds = p.binds;
         sb.hostname = p.name;

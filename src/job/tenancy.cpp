@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "core/log.hpp"
+#include "policy/session_policy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,10 +56,12 @@ Tenancy::Tenancy(const policy::IamConfig& iam, const JobSpec& spec, const std::v
     log::info("the job's session tags are not passed to its execution role (SessionChainingConfig."
               "EnableSessionTagChaining is not true): the role session has only the role's own tags");
   }
+  role_ = role;
+  session_name_ = session_name(spec.training_job_name);
+  context_ = policy::session_context(tags_, role_arn_, session_name_);
   audit_ = std::make_unique<policy::AuditLog>(audit_log.string());
-  authorizer_ = std::make_unique<policy::Authorizer>(
-      role->policies, std::vector<policy::Document>{}, policy::session_context(tags_, role_arn_, session_name(spec.training_job_name)),
-      role_arn_, tag_list(tags_), [this](const policy::AuditRecord& r) { record(r); });
+  authorizer_ = std::make_unique<policy::Authorizer>(role->policies, std::vector<policy::Document>{}, context_, role_arn_,
+                                                     tag_list(tags_), [this](const policy::AuditRecord& r) { record(r); });
   log::info("multi-tenant: the job runs as {}; every storage access is authorized (audit log {})", describe(),
             audit_log.string());
 }
@@ -85,6 +88,47 @@ std::optional<Error> Tenancy::first_denial() const {
 void Tenancy::clear_denials() {
   std::lock_guard lock(mu_);
   first_denial_.reset();
+}
+
+std::optional<auth::AssumedRole> Tenancy::assume_store_role(const store::StoreOptions& options) const {
+  if (role_->store_role_arn.empty()) {
+    log::info("store-side enforcement is off: role {} has no StoreRoleArn in the IAM configuration, so only "
+              "Sluice checks the job's accesses", role_arn_);
+    return std::nullopt;
+  }
+  const std::string what = fmt::format("asking the store for the job's scoped credentials (AssumeRole {}, StoreRoleArn of {})",
+                                       role_->store_role_arn, role_arn_);
+  try {
+    auto endpoint = auth::resolve_endpoint(options.endpoint_url, options.env);
+    policy::SessionPolicy sp = policy::concrete_session_policy(role_->policies, context_);
+    for (const auto& o : sp.omitted) {
+      log::warn("the store's session policy leaves out {} (Sluice still applies it itself)", o);
+    }
+    auth::AssumeRoleRequest r;
+    r.endpoint = endpoint ? *endpoint : fmt::format("https://sts.{}.amazonaws.com", region_);
+    r.region = region_;
+    r.caller = auth::resolve_credentials(options.env);
+    r.role_arn = role_->store_role_arn;
+    r.session_name = session_name_;
+    r.policy = sp.json;
+    r.duration_seconds = role_->max_session_duration;
+    auto assumed = auth::assume_role(r);
+    log::info("store-side enforcement: the job's data access uses temporary credentials of {} narrowed to this "
+              "session's policy ({} bytes)", role_->store_role_arn, sp.json.size());
+    return assumed;
+  } catch (const Error& e) {
+    throw e.with_context(what);
+  }
+}
+
+auth::EnvLookup with_credentials(const auth::Credentials& credentials, auth::EnvLookup base) {
+  return [credentials, base = std::move(base)](std::string_view name) -> std::optional<std::string> {
+    if (name == "AWS_ACCESS_KEY_ID") return credentials.access_key_id;
+    if (name == "AWS_SECRET_ACCESS_KEY") return credentials.secret_access_key;
+    if (name == "AWS_SESSION_TOKEN") return credentials.session_token;
+    if (name == "AWS_PROFILE") return std::nullopt;
+    return base(name);
+  };
 }
 
 dataset::StoreCache::Wrap Tenancy::store_wrap() {

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/credentials.hpp"
+#include "auth/sts.hpp"
 #include "core/error.hpp"
 #include "dataset/source.hpp"
 #include "job/file_systems.hpp"
@@ -33,6 +35,7 @@
 #include "policy/authorizing_store.hpp"
 #include "policy/iam_config.hpp"
 #include "policy/session_tags.hpp"
+#include "store/open.hpp"
 
 namespace sluice::job {
 
@@ -46,6 +49,12 @@ class Tenancy {
   // log cannot be opened.
   Tenancy(const policy::IamConfig& iam, const JobSpec& spec, const std::vector<policy::SessionTag>& caller_tags,
           const std::filesystem::path& audit_log, const std::string& region);
+
+  // Store-side enforcement: when the role has a StoreRoleArn, asks the store's STS (AssumeRole)
+  // for temporary credentials of that role narrowed by the concrete session policy of this
+  // session (policy/session_policy.hpp); the job's stores and its training code use them. nullopt
+  // (and a log line) when the role has none. Throws the STS error with context.
+  std::optional<auth::AssumedRole> assume_store_role(const store::StoreOptions& options) const;
 
   // The decorator StoreCache puts around each store it opens.
   dataset::StoreCache::Wrap store_wrap();
@@ -77,12 +86,18 @@ class Tenancy {
  private:
   void record(const policy::AuditRecord& r);
 
-  std::string role_arn_, account_, region_;
+  const policy::Role* role_ = nullptr;
+  policy::Context context_;
+  std::string role_arn_, account_, region_, session_name_;
   std::vector<policy::SessionTag> tags_;
   std::unique_ptr<policy::AuditLog> audit_;
   std::unique_ptr<policy::Authorizer> authorizer_;
   mutable std::mutex mu_;
   std::optional<Error> first_denial_;
 };
+
+// `base` with the AWS credential variables replaced by `credentials` (and AWS_PROFILE unset), for
+// the StoreOptions of a job that runs with scoped credentials.
+auth::EnvLookup with_credentials(const auth::Credentials& credentials, auth::EnvLookup base);
 
 }  // namespace sluice::job

@@ -1,6 +1,7 @@
 #include "policy/iam_config.hpp"
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -55,6 +56,10 @@ json parse_json(std::string_view text, const std::string& prefix) {
                 prefix + "malformed JSON at byte " + std::to_string(offset) + " (line " +
                     std::to_string(line) + ", column " + std::to_string(column) + ")",
                 parse_reason(e.what()));
+  } catch (const json::out_of_range& e) {  // 406: a number too large for a double, e.g. 1e999
+    std::string reason = e.what();
+    if (auto p = reason.find("] "); p != std::string::npos) reason.erase(0, p + 2);
+    throw Error(ErrorKind::kInvalidInput, prefix + "malformed JSON", reason);
   }
 }
 
@@ -321,7 +326,8 @@ struct ConfigParser {
 
   Role parse_role(const json& j, const std::string& path) const {
     if (!j.is_object()) fail(path, "must be an object, got " + describe(j));
-    check_members(j, path, {"Arn", "AssumeRolePolicyDocument", "Policies", "Tags", "MaxSessionDuration"}, "role");
+    check_members(j, path, {"Arn", "AssumeRolePolicyDocument", "Policies", "Tags", "MaxSessionDuration", "StoreRoleArn"},
+                  "role");
     Role r;
     auto arn = j.find("Arn");
     if (arn == j.end()) fail(path + ".Arn", "missing");
@@ -347,6 +353,15 @@ struct ConfigParser {
       }
     }
     if (auto t = j.find("Tags"); t != j.end()) r.tags = parse_tags(*t, path + ".Tags");
+    if (auto sr = j.find("StoreRoleArn"); sr != j.end()) {
+      if (!sr->is_string()) fail(path + ".StoreRoleArn", "must be a string, got " + describe(*sr));
+      r.store_role_arn = sr->get<std::string>();
+      if (!r.store_role_arn.starts_with("arn:") || r.store_role_arn.find(":role/") == std::string::npos ||
+          r.store_role_arn.size() > 2048) {
+        fail(path + ".StoreRoleArn", "must be the ARN of a role in the object store, arn:...:role/NAME (e.g. "
+                                     "arn:aws:iam:::role/sluice-jobs for Ceph RGW), got \"" + r.store_role_arn + "\"");
+      }
+    }
     if (auto d = j.find("MaxSessionDuration"); d != j.end()) {
       if (!d->is_number_integer()) fail(path + ".MaxSessionDuration", "must be an integer, got " + describe(*d));
       long long s = d->is_number_unsigned() ? static_cast<long long>(std::min<std::uint64_t>(d->get<std::uint64_t>(), 1ULL << 40))
@@ -427,6 +442,8 @@ IamConfig parse_iam_config(std::string_view text, std::string_view name) {
 }
 
 IamConfig load_iam_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw errno_error(EISDIR, "reading IAM config", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw errno_error(errno, "reading IAM config", path);
   std::ostringstream ss;

@@ -38,6 +38,10 @@ struct Role {
   std::vector<Document> policies;  // permission (identity) policies, in file order
   std::vector<std::pair<std::string, std::string>> tags;  // in file order, case preserved
   int max_session_duration = 3600;                        // seconds, 3600..43200
+  // The role in the object store's own STS that jobs of this role assume, with the concrete
+  // session policy of their session (policy/session_policy.hpp), so that the store enforces the
+  // policies too; empty: Sluice's own checks only.
+  std::string store_role_arn;
 };
 
 struct IamConfig {

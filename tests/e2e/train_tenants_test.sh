@@ -228,4 +228,54 @@ for bad in 'aws:x=1' 'k=v*' '=v' 'Team=1 team=2'; do
   [[ $rc == 2 ]] && grep -q -- '--session-tag' "$tmp/train.err" || { show_train_log; fail "invalid tags '$bad': exit $rc"; }
 done
 [[ ! -e $outside/work2 ]] || fail "an invalid tag still created the job directory"
+
+# --- 5. store-side enforcement -------------------------------------------------------------------
+note "5. StoreRoleArn: the store's STS scopes the job's credentials; training code gets them, and the store refuses tenant B"
+store_role=sluice-e2e-jobs-$$-$RANDOM
+rgw_admin() { timeout 60 radosgw-admin -c "$SLUICE_LOCAL_S3_DIR/ceph.conf" "$@"; }
+rgw_admin role create --role-name="$store_role" --assume-role-policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam:::user/sluice\"]},\"Action\":[\"sts:AssumeRole\"]}]}" >/dev/null
+trap 'rc=$?; rgw_admin role-policy delete --role-name="$store_role" --policy-name=all >/dev/null 2>&1; rgw_admin role delete --role-name="$store_role" >/dev/null 2>&1; rm -rf "$outside"; (exit $rc); e2e_cleanup' EXIT
+rgw_admin role-policy put --role-name="$store_role" --policy-name=all \
+  --policy-doc='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}' >/dev/null
+python3 - "$outside/iam.json" "$outside/iam-store.json" "arn:aws:iam:::role/$store_role" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["Roles"][0]["StoreRoleArn"] = sys.argv[3]
+json.dump(cfg, open(sys.argv[2], "w"))
+PY
+jst=store-side-$$
+mkdir -p "$outside/work/$jst/algo-1/code" && cp "$outside/expected-a.json" "$outside/work/$jst/algo-1/code/expected.json"
+make_job "$jst" "$tmp/jst.json" "[$(s3_channel file S3Prefix "s3://$bucket/in/tenant-a/data/" File)]" \
+  "s3://$bucket/out/tenant-a/" "s3://$bucket/ckpt/tenant-a/store/" -
+python3 - "$tmp/jst.json" "$bucket" <<'PY'
+import json, sys
+job = json.load(open(sys.argv[1]))
+job["Environment"] = {"PROBE_S3": f"{sys.argv[2]}/in/tenant-a/data/part-1.bin {sys.argv[2]}/in/tenant-b/data/part-1.bin"}
+json.dump(job, open(sys.argv[1], "w"))
+PY
+HOME="$outside/home" SLUICE_LOG=info train rc "$tmp/jst.json" --work-dir "$outside/work" --iam-config "$outside/iam-store.json" \
+  --file-systems "$outside/file-systems.json" --session-tag tenant-id=tenant-a
+expect_rc "$rc" 0 "a job with store-side enforcement"
+grep -q "store-side enforcement: the job's data access uses temporary credentials of arn:aws:iam:::role/$store_role" "$tmp/train.err" ||
+  { show_train_log; fail "the job did not use the store's scoped credentials"; }
+report=$outside/work/$jst/algo-1/model/report.json
+[[ $(json_get "$report" 'd["s3"]["ok"]') == 200 ]] || fail "the scoped credentials cannot read tenant A's data: $(cat "$report")"
+[[ $(json_get "$report" 'd["s3"]["denied"]') == 403 ]] || fail "the store let the scoped credentials read tenant B: $(cat "$report")"
+key_id=$(json_get "$report" 'd["access_key_id"]')
+[[ -n $key_id && $key_id != "$AWS_ACCESS_KEY_ID" ]] || fail "the training code got Sluice's own access key, not scoped credentials"
+grep -q "$AWS_SECRET_ACCESS_KEY" "$tmp/train.err" "$outside/work/$jst/status.json" "$outside/work/$jst/audit.jsonl" && fail "a secret leaked"
+note "5b. EnableNetworkIsolation: no credentials for the training code"
+python3 - "$tmp/jst.json" <<'PY'
+import json, sys
+job = json.load(open(sys.argv[1]))
+job["TrainingJobName"] += "-isolated"
+job["EnableNetworkIsolation"] = True
+json.dump(job, open(sys.argv[1], "w"))
+PY
+mkdir -p "$outside/work/$jst-isolated/algo-1/code" && cp "$outside/expected-a.json" "$outside/work/$jst-isolated/algo-1/code/expected.json"
+HOME="$outside/home" train rc "$tmp/jst.json" --work-dir "$outside/work" --iam-config "$outside/iam-store.json" \
+  --file-systems "$outside/file-systems.json" --session-tag tenant-id=tenant-a
+expect_rc "$rc" 0 "an isolated job with store-side enforcement"
+[[ -z $(json_get "$outside/work/$jst-isolated/algo-1/model/report.json" 'd["access_key_id"]') ]] ||
+  fail "a job with EnableNetworkIsolation got credentials"
 echo "PASS"

@@ -48,6 +48,22 @@ for path in forbidden:
     except OSError:
         report["unreadable"].append(path)
 
+# PROBE_S3="PATH-OK PATH-DENIED" (bucket/key): GET both with the credentials the job was given,
+# as training code reading S3 itself would; the HTTP status of each goes into the report.
+if os.environ.get("PROBE_S3"):
+    import subprocess
+    env = os.environ
+    report["access_key_id"] = env.get("AWS_ACCESS_KEY_ID", "")
+    report["s3"] = {}
+    for name, path in zip(("ok", "denied"), env["PROBE_S3"].split()):
+        cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+               "--aws-sigv4", f"aws:amz:{env.get('AWS_REGION', 'us-east-1')}:s3",
+               "--user", f"{env.get('AWS_ACCESS_KEY_ID', '')}:{env.get('AWS_SECRET_ACCESS_KEY', '')}",
+               "-H", f"x-amz-security-token: {env.get('AWS_SESSION_TOKEN', '')}",
+               "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+               f"{env.get('AWS_ENDPOINT_URL', '')}/{path}"]
+        report["s3"][name] = subprocess.run(cmd, capture_output=True, text=True).stdout
+
 os.makedirs("/opt/ml/model", exist_ok=True)
 with open("/opt/ml/model/report.json", "w") as f:
     json.dump(report, f)

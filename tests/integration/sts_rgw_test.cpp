@@ -1,0 +1,504 @@
+// auth::assume_role against the real store (Ceph RGW 16 with `rgw s3 auth use sts = true`, started by
+// ctest's local_s3 fixture). A platform admin's setup is done once per run through the IAM API on the
+// same endpoint: a role (unique name) whose trust policy allows the store's test user and whose role
+// policy allows s3:* on *. The tests assume it with session policies and use the temporary
+// credentials through store::open_store: a session scoped to tenant-a/ reads and lists there and is
+// refused tenant-b/, the whole bucket and PUT. They also pin down what RGW 16 accepts in a session
+// policy and as DurationSeconds (the facts Sluice's session-policy generator relies on). Roles and
+// the bucket are deleted at the end, also when a test fails.
+#include <gtest/gtest.h>
+#include <pugixml.hpp>
+
+#include <chrono>
+#include <memory>
+#include <random>
+
+#include "auth/sigv4.hpp"
+#include "auth/sts.hpp"
+#include "core/hash.hpp"
+#include "http/client.hpp"
+#include "support.hpp"
+
+namespace sluice::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The store's S3 user (scripts/local-s3, S3_UID): the principal the roles trust.
+std::string store_uid() {
+  const char* v = std::getenv("SLUICE_LOCAL_S3_UID");
+  return v && *v ? v : "sluice";
+}
+
+auth::Credentials admin_credentials() {
+  const EnvMap& env = store_env();
+  return auth::Credentials{env.at("AWS_ACCESS_KEY_ID"), env.at("AWS_SECRET_ACCESS_KEY"), "", "the store's env file"};
+}
+
+std::string store_region() {
+  const EnvMap& env = store_env();
+  auto it = env.find("AWS_REGION");
+  return it == env.end() ? "us-east-1" : it->second;
+}
+
+// ---- a minimal IAM client for the admin's one-time setup (CreateRole, PutRolePolicy, ...) -------------
+class Iam {
+ public:
+  // The answer body of a 200, else throws std::runtime_error with the status and the error body
+  // (RGW's error bodies hold no secret).
+  std::string call(std::vector<std::pair<std::string, std::string>> fields) {
+    fields.insert(fields.begin() + 1, {"Version", "2010-05-08"});
+    const std::string endpoint = store_env().at("AWS_ENDPOINT_URL");
+    const std::string host = endpoint.substr(endpoint.find("://") + 3);
+    auto body = std::make_shared<const std::string>(auth::form_encode(fields));
+    const std::string hash = sha256_hex(*body);
+    const std::string type = "application/x-www-form-urlencoded; charset=utf-8";
+    auth::Request sreq;
+    sreq.method = "POST";
+    sreq.wire_path = "/";
+    sreq.headers = {{"Host", host}, {"Content-Type", type}, {"x-amz-content-sha256", hash}};
+    sreq.payload_sha256_hex = hash;
+    auth::SigningParams p;
+    p.credentials = admin_credentials();
+    p.region = store_region();
+    p.service = "iam";
+    p.time = std::chrono::system_clock::now();
+    p.path_rule = auth::PathRule::kGeneric;
+    http::Request r;
+    r.method = "POST";
+    r.url = endpoint + "/";
+    r.headers = {{"Content-Type", type}, {"x-amz-content-sha256", hash}};
+    for (auto& h : auth::sign_headers(sreq, p)) r.headers.push_back(std::move(h));
+    r.body.bytes = body;
+    r.timeout = 30s;
+    http::Outcome o = client_.perform(std::move(r));
+    if (o.curl_code != 0 || o.response.status != 200) {
+      throw std::runtime_error("IAM " + fields[0].second + ": " +
+                               (o.curl_code != 0 ? o.curl_message
+                                                 : "HTTP " + std::to_string(o.response.status) + " " + o.response.body));
+    }
+    return o.response.body;
+  }
+
+  // Returns the role's ARN as RGW reports it.
+  std::string create_role(const std::string& name, const std::string& trust, const std::string& path = "/",
+                          int max_session_duration = 0) {
+    std::vector<std::pair<std::string, std::string>> f = {
+        {"Action", "CreateRole"}, {"RoleName", name}, {"AssumeRolePolicyDocument", trust}, {"Path", path}};
+    if (max_session_duration > 0) f.emplace_back("MaxSessionDuration", std::to_string(max_session_duration));
+    std::string body = call(f);
+    pugi::xml_document doc;
+    doc.load_string(body.c_str());
+    auto arn = doc.find_node([](pugi::xml_node n) { return std::string_view(n.name()) == "Arn"; });
+    if (!arn) throw std::runtime_error("CreateRole answered without an Arn: " + body);
+    return arn.text().as_string();
+  }
+  void put_role_policy(const std::string& role, const std::string& name, const std::string& doc) {
+    call({{"Action", "PutRolePolicy"}, {"RoleName", role}, {"PolicyName", name}, {"PolicyDocument", doc}});
+  }
+  void delete_role_policy(const std::string& role, const std::string& name) {
+    call({{"Action", "DeleteRolePolicy"}, {"RoleName", role}, {"PolicyName", name}});
+  }
+  void delete_role(const std::string& role) { call({{"Action", "DeleteRole"}, {"RoleName", role}}); }
+
+ private:
+  http::Client client_;
+};
+
+const char* kAllowAll = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]})";
+
+std::string trust_for(const std::string& uid) {
+  return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/)" + uid +
+         R"("]},"Action":["sts:AssumeRole"]}]})";
+}
+
+std::string unique_role_name(const std::string& tag) {
+  std::random_device rd;
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "sluice-it-%s-%d-%08x", tag.c_str(), static_cast<int>(::getpid()),
+                static_cast<unsigned>(rd()));
+  return buf;
+}
+
+// A role that exists for as long as this object: created with a trust policy and (optionally) the
+// allow-all role policy, deleted again (policy first) when destroyed. Cleanup problems are printed.
+class TestRole {
+ public:
+  TestRole(Iam& iam, const std::string& tag, const std::string& trust, bool allow_all = true,
+           const std::string& path = "/", int max_session_duration = 0)
+      : iam_(iam), name_(unique_role_name(tag)) {
+    arn_ = iam_.create_role(name_, trust, path, max_session_duration);
+    if (allow_all) {
+      iam_.put_role_policy(name_, "allow-all", kAllowAll);
+      has_policy_ = true;
+    }
+  }
+  TestRole(const TestRole&) = delete;
+  TestRole& operator=(const TestRole&) = delete;
+  ~TestRole() {
+    try {
+      if (has_policy_) iam_.delete_role_policy(name_, "allow-all");
+      iam_.delete_role(name_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cleanup: could not delete role %s: %s\n", name_.c_str(), e.what());
+    }
+  }
+  const std::string& name() const { return name_; }
+  const std::string& arn() const { return arn_; }
+
+ private:
+  Iam& iam_;
+  std::string name_, arn_;
+  bool has_policy_ = false;
+};
+
+// ---- the shared setup: one bucket with tenant-a/x and tenant-b/x, one role -----------------------------
+class StsRgw : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    iam_ = new Iam();
+    bucket_ = new TestBucket("sts");
+    put_many(bucket_->store(), {{"tenant-a/x", "data of tenant a"}, {"tenant-b/x", "data of tenant b"}});
+    role_ = new TestRole(*iam_, "jobs", trust_for(store_uid()));
+  }
+  static void TearDownTestSuite() {
+    delete role_;
+    delete bucket_;
+    delete iam_;
+    role_ = nullptr;
+    bucket_ = nullptr;
+    iam_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(role_, nullptr);
+    ASSERT_NE(bucket_, nullptr);
+  }
+
+  static auth::AssumeRoleRequest request(const std::string& policy = "", int duration = 900) {
+    auth::AssumeRoleRequest r;
+    r.endpoint = store_env().at("AWS_ENDPOINT_URL");
+    r.region = store_region();
+    r.caller = admin_credentials();
+    r.role_arn = role_->arn();
+    r.session_name = "sluice-it-session";
+    r.policy = policy;
+    r.duration_seconds = duration;
+    return r;
+  }
+
+  static std::string bucket_arn() { return "arn:aws:s3:::" + bucket_->name(); }
+
+  // The session policy Sluice generates for one tenant: read and list under PREFIX only.
+  static std::string tenant_policy(const std::string& prefix) {
+    return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" +
+           bucket_arn() + "/" + prefix + R"(*"]},{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":[")" +
+           bucket_arn() + R"("],"Condition":{"StringLike":{"s3:prefix":[")" + prefix + R"(*"]}}}]})";
+  }
+
+  // The bucket through the temporary credentials, opened the way the CLI opens a store.
+  static std::unique_ptr<store::ObjectStore> open_as(const auth::Credentials& c) {
+    EnvMap env = {{"AWS_ACCESS_KEY_ID", c.access_key_id},
+                  {"AWS_SECRET_ACCESS_KEY", c.secret_access_key},
+                  {"AWS_SESSION_TOKEN", c.session_token},
+                  {"AWS_ENDPOINT_URL", store_env().at("AWS_ENDPOINT_URL")},
+                  {"AWS_REGION", store_region()}};
+    return open_s3(bucket_->name(), env, 4);
+  }
+
+  static Iam* iam_;
+  static TestBucket* bucket_;
+  static TestRole* role_;
+};
+Iam* StsRgw::iam_ = nullptr;
+TestBucket* StsRgw::bucket_ = nullptr;
+TestRole* StsRgw::role_ = nullptr;
+
+
+std::string all_text(const Error& e) { return std::string(e.what()) + " | " + e.cause(); }
+
+// Prints the message a user would see (it holds no secret: the tests check that).
+void show(const Error& e) { std::printf("  -> %s: %s\n", std::string(to_string(e.kind())).c_str(), all_text(e).c_str()); }
+
+// "ok" when fn succeeds, else the kind of the sluice::Error it throws.
+template <class F>
+std::string outcome(F&& fn) {
+  auto e = error_of(fn);
+  return e ? std::string(to_string(e->kind())) : "ok";
+}
+
+// What a session may do: "get a, get b, list a, list b, list all, put a" outcomes.
+std::string abilities(store::ObjectStore& s) {
+  std::vector<std::string> out = {
+      outcome([&] { store::get_string(s, {"tenant-a/x", {}, {}}); }),
+      outcome([&] { store::get_string(s, {"tenant-b/x", {}, {}}); }),
+      outcome([&] { store::list_all(s, "tenant-a/"); }),
+      outcome([&] { store::list_all(s, "tenant-b/"); }),
+      outcome([&] { store::list_all(s, ""); }),
+      outcome([&] { s.put("tenant-a/new", http::Body::from_string("x")); }),
+  };
+  std::string joined;
+  for (const auto& o : out) joined += (joined.empty() ? "" : " ") + o;
+  return joined;
+}
+
+// ---- the tests ----------------------------------------------------------------------------------------
+
+TEST_F(StsRgw, RoleArnHasNoAccount) {
+  EXPECT_EQ(role_->arn(), "arn:aws:iam:::role/" + role_->name());
+}
+
+TEST_F(StsRgw, SessionPolicyScopesTheSessionToOneTenant) {
+  const std::string secret_of_caller = admin_credentials().secret_access_key;
+  auto before = std::chrono::system_clock::now();
+  auth::AssumedRole got = auth::assume_role(request(tenant_policy("tenant-a/"), 900));
+  const auth::Credentials& c = got.credentials;
+  EXPECT_FALSE(c.access_key_id.empty());
+  EXPECT_FALSE(c.secret_access_key.empty());
+  EXPECT_FALSE(c.session_token.empty());
+  EXPECT_NE(c.access_key_id, admin_credentials().access_key_id);
+  EXPECT_EQ(c.source, "sts:AssumeRole " + role_->arn());
+  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(got.expiration - before).count();
+  EXPECT_GE(lifetime, 900 - 5);
+  EXPECT_LE(lifetime, 900 + 5);
+
+  auto s = open_as(c);
+  EXPECT_EQ(store::get_string(*s, {"tenant-a/x", {}, {}}), "data of tenant a");
+  auto listed = store::list_all(*s, "tenant-a/");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].key, "tenant-a/x");
+
+  struct Refused {
+    const char* what;
+    std::function<void()> fn;
+  };
+  std::vector<Refused> refused = {
+      {"get tenant-b/x", [&] { store::get_string(*s, {"tenant-b/x", {}, {}}); }},
+      {"list tenant-b/", [&] { store::list_all(*s, "tenant-b/"); }},
+      {"list the bucket", [&] { store::list_all(*s, ""); }},
+      {"put tenant-a/new", [&] { s->put("tenant-a/new", http::Body::from_string("x")); }},
+      {"head tenant-b/x", [&] { s->head("tenant-b/x"); }},
+  };
+  for (const auto& r : refused) {
+    auto e = error_of(r.fn);
+    ASSERT_TRUE(e.has_value()) << r.what << " was allowed";
+    EXPECT_EQ(e->kind(), ErrorKind::kAccessDenied) << r.what << ": " << all_text(*e);
+    for (const std::string& secret : {c.secret_access_key, c.session_token, secret_of_caller}) {
+      EXPECT_EQ(all_text(*e).find(secret), std::string::npos) << r.what << ": secret in the message";
+    }
+  }
+  // Nothing was written.
+  EXPECT_EQ(store::list_all(bucket_->store(), "tenant-a/").size(), 1u);
+}
+
+TEST_F(StsRgw, WithoutSessionPolicyTheRolePolicyApplies) {
+  // The control for the test above: the same role without a session policy reads tenant-b.
+  auto s = open_as(auth::assume_role(request()).credentials);
+  EXPECT_EQ(abilities(*s), "ok ok ok ok ok ok");
+  s->remove("tenant-a/new");
+}
+
+TEST_F(StsRgw, MalformedPolicyIsInvalidInput) {
+  for (const std::string& policy : {std::string("{not json"),
+                                   // policy variables are refused (object-store.md)
+                                   R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" +
+                                       bucket_arn() + R"(/${aws:PrincipalTag/tenant}/*"]}]})"}) {
+    auto e = error_of([&] { auth::assume_role(request(policy)); });
+    ASSERT_TRUE(e.has_value()) << policy;
+    show(*e);
+    EXPECT_EQ(e->kind(), ErrorKind::kInvalidInput) << all_text(*e);
+    EXPECT_NE(all_text(*e).find("MalformedPolicyDocument"), std::string::npos) << all_text(*e);
+    EXPECT_NE(all_text(*e).find(role_->arn()), std::string::npos) << all_text(*e);
+  }
+}
+
+TEST_F(StsRgw, MissingRoleIsNotFound) {
+  auto req = request();
+  req.role_arn = "arn:aws:iam:::role/" + unique_role_name("missing");
+  auto e = error_of([&] { auth::assume_role(req); });
+  ASSERT_TRUE(e.has_value());
+  show(*e);
+  EXPECT_EQ(e->kind(), ErrorKind::kNotFound) << all_text(*e);
+  EXPECT_NE(all_text(*e).find(req.role_arn), std::string::npos) << all_text(*e);
+  EXPECT_NE(all_text(*e).find("NoSuchEntity"), std::string::npos) << all_text(*e);
+}
+
+TEST_F(StsRgw, UntrustedCallerIsAccessDenied) {
+  TestRole other(*iam_, "untrusted", trust_for("someone-else"));
+  auto req = request();
+  req.role_arn = other.arn();
+  auto e = error_of([&] { auth::assume_role(req); });
+  ASSERT_TRUE(e.has_value());
+  show(*e);
+  EXPECT_EQ(e->kind(), ErrorKind::kAccessDenied) << all_text(*e);
+  EXPECT_NE(all_text(*e).find(other.arn()), std::string::npos) << all_text(*e);
+  EXPECT_EQ(all_text(*e).find(admin_credentials().secret_access_key), std::string::npos);
+}
+
+TEST_F(StsRgw, WrongCallerSecretIsAccessDenied) {
+  auto req = request();
+  req.caller.secret_access_key = "WrongSecretWrongSecretWrongSecret0000000";
+  auto e = error_of([&] { auth::assume_role(req); });
+  ASSERT_TRUE(e.has_value());
+  show(*e);
+  EXPECT_EQ(e->kind(), ErrorKind::kAccessDenied) << all_text(*e);
+  EXPECT_EQ(all_text(*e).find(req.caller.secret_access_key), std::string::npos);
+}
+
+// What RGW 16 accepts in a session policy ("ok") or refuses (the STS error code). The generator of
+// concrete session policies must stay inside what is accepted here.
+TEST_F(StsRgw, RgwSessionPolicyGrammar) {
+  const std::string b = bucket_arn();
+  auto stmt = [](const std::string& body) { return R"({"Version":"2012-10-17","Statement":[)" + body + "]}"; };
+  const std::string get_a = R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})";
+  struct Case {
+    const char* what;
+    std::string policy;
+    const char* expect;  // "ok" or the error code
+  };
+  std::vector<Case> cases = {
+      {"the tenant policy", tenant_policy("tenant-a/"), "ok"},
+      {"Action and Resource as strings, Statement as an object",
+       R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":")" + b + R"(/a/*"}})",
+       "ok"},
+      {"Sid", stmt(R"({"Sid":"A1","Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/a/*"]})"), "ok"},
+      {"s3:Get* wildcard", stmt(R"({"Effect":"Allow","Action":["s3:Get*"],"Resource":["*"]})"), "ok"},
+      {"Action *", stmt(R"({"Effect":"Allow","Action":"*","Resource":"*"})"), "ok"},
+      {"iam:* and sts:* actions", stmt(get_a + R"(,{"Effect":"Allow","Action":["iam:*","sts:AssumeRole"],"Resource":"*"})"), "ok"},
+      {"elasticfilesystem:* action", stmt(get_a + R"(,{"Effect":"Allow","Action":["elasticfilesystem:*"],"Resource":"*"})"),
+       "MalformedPolicyDocument"},
+      {"elasticfilesystem:ClientMount action",
+       stmt(get_a + R"(,{"Effect":"Allow","Action":["elasticfilesystem:ClientMount"],"Resource":"*"})"), "MalformedPolicyDocument"},
+      {"sagemaker:* action", stmt(get_a + R"(,{"Effect":"Allow","Action":["sagemaker:*"],"Resource":"*"})"),
+       "MalformedPolicyDocument"},
+      {"unknown s3 action", stmt(R"({"Effect":"Allow","Action":["s3:FooBar"],"Resource":"*"})"), "MalformedPolicyDocument"},
+      {"Resource not an ARN", stmt(R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":"foo"})"), "MalformedPolicyDocument"},
+      {"elasticfilesystem Resource ARN",
+       stmt(get_a + R"(,{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1"})"),
+       "MalformedPolicyDocument"},
+      {"policy variable", stmt(R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/${aws:username}/*"]})"),
+       "MalformedPolicyDocument"},
+      {"NotAction", stmt(get_a + R"(,{"Effect":"Deny","NotAction":["s3:GetObject"],"Resource":"*"})"), "ok"},
+      {"NotResource", stmt(R"({"Effect":"Allow","Action":["s3:*"],"NotResource":[")" + b + R"(/tenant-b/*"]})"), "ok"},
+      {"Condition StringEquals s3:prefix",
+       stmt(R"({"Effect":"Allow","Action":["s3:ListBucket"],"Resource":")" + b + R"(","Condition":{"StringEquals":{"s3:prefix":"a/"}}})"), "ok"},
+      {"Condition StringNotLike, Null, ForAnyValue:, IpAddress",
+       stmt(R"({"Effect":"Allow","Action":["s3:ListBucket"],"Resource":")" + b +
+            R"(","Condition":{"StringNotLike":{"s3:prefix":"b/*"},"Null":{"s3:prefix":"false"},"ForAnyValue:StringLike":{"s3:prefix":"a/*"},"IpAddress":{"aws:SourceIp":"127.0.0.1/32"}}})"),
+       "ok"},
+      {"Condition aws:PrincipalTag with a literal value",
+       stmt(R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/tenant":"a"}}})"), "ok"},
+      {"unknown condition operator",
+       stmt(R"({"Effect":"Allow","Action":["s3:ListBucket"],"Resource":")" + b + R"(","Condition":{"FooBar":{"s3:prefix":"x"}}})"),
+       "MalformedPolicyDocument"},
+      {"Principal in a session policy", stmt(R"({"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"*"})"), "ok"},
+      {"no Version", R"({"Statement":[)" + get_a + "]}", "ok"},
+      {"empty object", "{}", "ok"},
+      {"pretty-printed (newlines, tabs, spaces; %20-encoded)",
+       "{\n\t\"Version\": \"2012-10-17\",\n\t\"Statement\": [ " + get_a + " ]\n}\n", "ok"},
+  };
+  cases.push_back({"spaces inside a statement",
+                   stmt(R"({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [")" + b + R"(/tenant-a/*"]})"), "ok"});
+  cases.push_back({"space after Effect colon only",
+                   stmt(R"({"Effect": "Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
+  cases.push_back({"space after Action colon only",
+                   stmt(R"({"Effect":"Allow","Action": ["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
+  cases.push_back({"space after Resource colon only",
+                   stmt(R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource": [")" + b + R"(/tenant-a/*"]})"), "ok"});
+  cases.push_back({"space after comma only",
+                   stmt(R"({"Effect":"Allow", "Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
+  cases.push_back({"newline after Effect colon",
+                   stmt(R"({"Effect":)" "\n" R"("Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
+  // Size: RGW refuses a policy text longer than 2048 bytes (whitespace counts).
+  std::string at_limit = stmt(get_a);
+  at_limit.insert(1, 2048 - at_limit.size(), '\n');
+  cases.push_back({"2048 bytes", at_limit, "ok"});
+  cases.push_back({"2049 bytes", "\n" + at_limit, "PackedPolicyTooLarge"});
+
+  for (const auto& c : cases) {
+    auto e = error_of([&] { auth::assume_role(request(c.policy)); });
+    std::string got = "ok";
+    if (e) {
+      EXPECT_EQ(e->kind(), ErrorKind::kInvalidInput) << c.what << ": " << all_text(*e);
+      got = all_text(*e).find(c.expect) != std::string::npos ? c.expect : all_text(*e);
+    }
+    EXPECT_EQ(got, c.expect) << c.what << "\npolicy: " << c.policy;
+  }
+}
+
+// How RGW 16 evaluates what it accepts (abilities: get a, get b, list a, list b, list all, put a).
+TEST_F(StsRgw, RgwSessionPolicyEffects) {
+  const std::string b = bucket_arn();
+  auto stmt = [](const std::string& body) { return R"({"Version":"2012-10-17","Statement":[)" + body + "]}"; };
+  const std::string all = R"({"Effect":"Allow","Action":["s3:*"],"Resource":["*"]})";
+  auto ab = [&](const std::string& policy) {
+    auto s = open_as(auth::assume_role(request(policy)).credentials);
+    std::string a = abilities(*s);
+    try {
+      bucket_->store().remove("tenant-a/new");
+    } catch (const std::exception&) {
+    }
+    return a;
+  };
+  std::string ok = "ok";
+  std::string D = std::string(to_string(ErrorKind::kAccessDenied));
+  auto row = [&](std::vector<std::string> v) {
+    std::string j;
+    for (auto& x : v) j += (j.empty() ? "" : " ") + x;
+    return j;
+  };
+  // Allow with Resource and an s3:prefix condition: the form the generator uses.
+  EXPECT_EQ(ab(tenant_policy("tenant-a/")), row({ok, D, ok, D, D, D}));
+  // An explicit Deny with Action and Resource works.
+  EXPECT_EQ(ab(stmt(all + R"(,{"Effect":"Deny","Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-b/*"]})")),
+            row({ok, D, ok, ok, ok, ok}));
+  // Deny + NotResource works.
+  EXPECT_EQ(ab(stmt(all + R"(,{"Effect":"Deny","Action":["s3:GetObject"],"NotResource":[")" + b + R"(/tenant-a/*"]})")),
+            row({ok, D, ok, ok, ok, ok}));
+  // Allow + NotResource works.
+  EXPECT_EQ(ab(stmt(R"({"Effect":"Allow","Action":["s3:*"],"NotResource":[")" + b + R"(/tenant-b/*"]})")),
+            row({ok, D, ok, ok, ok, ok}));
+  // RGW 16 quirks (accepted, evaluated wrongly): Allow + NotAction grants nothing (fails closed);
+  // Deny + NotAction is ignored (fails OPEN). Never generate NotAction.
+  EXPECT_EQ(ab(stmt(R"({"Effect":"Allow","NotAction":["s3:PutObject"],"Resource":["*"]})")), row({D, D, D, D, D, D}));
+  EXPECT_EQ(ab(stmt(all + R"(,{"Effect":"Deny","NotAction":["s3:GetObject"],"Resource":["*"]})")),
+            row({ok, ok, ok, ok, ok, ok}));
+  // A literal aws:PrincipalTag condition never matches (AssumeRole tags are dropped): denies all.
+  EXPECT_EQ(ab(stmt(R"({"Effect":"Allow","Action":["s3:*"],"Resource":["*"],"Condition":{"StringEquals":{"aws:PrincipalTag/tenant":"a"}}})")),
+            row({D, D, D, D, D, D}));
+}
+
+TEST_F(StsRgw, RgwDurationLimits) {
+  auto code_of = [&](const auth::AssumeRoleRequest& r) {
+    auto e = error_of([&] { auth::assume_role(r); });
+    if (!e) return std::string("ok");
+    EXPECT_EQ(e->kind(), ErrorKind::kInvalidInput) << all_text(*e);
+    return all_text(*e).find("InvalidArgument") != std::string::npos ? std::string("InvalidArgument") : all_text(*e);
+  };
+  // The role's MaxSessionDuration (default 3600) is the maximum, 900 the minimum.
+  EXPECT_EQ(code_of(request("", 899)), "InvalidArgument");
+  EXPECT_EQ(code_of(request("", 900)), "ok");
+  EXPECT_EQ(code_of(request("", 3600)), "ok");
+  EXPECT_EQ(code_of(request("", 3601)), "InvalidArgument");
+  // A role made with MaxSessionDuration 43200 (the IAM maximum) allows 12 hours, not more.
+  TestRole long_role(*iam_, "long", trust_for(store_uid()), true, "/sluice/", 43200);
+  EXPECT_EQ(long_role.arn(), "arn:aws:iam:::role/sluice/" + long_role.name());  // the path is in the ARN
+  auto r = request("", 43200);
+  r.role_arn = long_role.arn();
+  auto before = std::chrono::system_clock::now();
+  auto got = auth::assume_role(r);
+  EXPECT_NEAR(std::chrono::duration<double>(got.expiration - before).count(), 43200, 5);
+  r.duration_seconds = 43201;
+  EXPECT_EQ(code_of(r), "InvalidArgument");
+  // CreateRole refuses MaxSessionDuration above 43200.
+  const std::string too_long = unique_role_name("toolong");
+  try {
+    iam_->create_role(too_long, trust_for(store_uid()), "/", 43201);
+    ADD_FAILURE() << "CreateRole accepted MaxSessionDuration 43201";
+    iam_->delete_role(too_long);
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("HTTP 400"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sluice::itest
