@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <charconv>
+#include <future>
+#include <memory>
 #include <mutex>
 
 #include "auth/sigv4.hpp"
@@ -14,6 +16,10 @@
 
 namespace sluice::store {
 namespace {
+
+// The largest ListObjectsV2 page read: 1000 keys of 1024 bytes, percent-encoded, with their
+// metadata are a few MiB.
+constexpr size_t kMaxListBody = size_t{16} << 20;
 
 const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -116,7 +122,12 @@ Error S3Store::error_for(const std::string& what, const std::string& key, const 
   std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
   if (o.curl_code != CURLE_OK) {
     std::string where = config_.endpoint ? *config_.endpoint : "the S3 endpoint";
-    return Error(ErrorKind::kRetryable, msg, "cannot reach " + where + ": " + o.curl_message + tries);
+    // The store was reached but its answer broke off (reset, body shorter than its Content-Length,
+    // stalled): say so rather than "cannot reach".
+    const bool broke = o.curl_code == CURLE_PARTIAL_FILE || o.curl_code == CURLE_RECV_ERROR ||
+                       o.curl_code == CURLE_OPERATION_TIMEDOUT || o.curl_code == CURLE_GOT_NOTHING;
+    return Error(ErrorKind::kRetryable, msg,
+                 (broke ? "the answer from " + where + " broke off: " : "cannot reach " + where + ": ") + o.curl_message + tries);
   }
   auto doc = s3xml::parse_error(o.response.body);
   std::string status = "HTTP " + std::to_string(o.response.status);
@@ -165,12 +176,72 @@ ListPage S3Store::list(const ListRequest& request) {
   if (!request.prefix.empty()) q.emplace_back("prefix", request.prefix);
   if (!request.delimiter.empty()) q.emplace_back("delimiter", request.delimiter);
   if (!request.continuation_token.empty()) q.emplace_back("continuation-token", request.continuation_token);
-  auto o = call("listing", request.prefix, [&] { return build("GET", "", q, {}, {}, kEmptySha256); });
-  try {
-    return s3xml::parse_list_v2(o.response.body, true);
-  } catch (const Error& e) {
-    throw e.with_context("listing s3://" + config_.bucket + "/" + request.prefix);
+  const std::string where = "listing s3://" + config_.bucket + "/" + request.prefix;
+  // The page goes through a sink that stops at kMaxListBody: a page of 1000 keys of 1024 bytes is a
+  // few MiB even percent-encoded, so a larger body is not a listing, and is not kept in memory.
+  struct Page {
+    std::string body;
+    bool too_big = false;
+  };
+  auto page_body = std::make_shared<Page>();
+  auto done = std::make_shared<std::promise<std::pair<http::Outcome, int>>>();
+  auto result = done->get_future();
+  http::execute(*client_, config_.retry,
+                http::RetryingCall{[this, &q, page_body](int) {
+                                     page_body->body.clear();
+                                     page_body->too_big = false;
+                                     http::Sink sink = [page_body](const char* d, size_t n) {
+                                       if (page_body->body.size() + n > kMaxListBody) {
+                                         page_body->too_big = true;
+                                         return false;
+                                       }
+                                       page_body->body.append(d, n);
+                                       return true;
+                                     };
+                                     return std::pair<http::Request, http::Sink>(
+                                         build("GET", "", q, {}, {}, kEmptySha256), std::move(sink));
+                                   },
+                                   error_code_of,
+                                   [done](http::Outcome o, int n) { done->set_value({std::move(o), n}); },
+                                   {}});
+  auto [o, attempts] = result.get();
+  if (page_body->too_big) {
+    throw Error(ErrorKind::kInternal, where,
+                "malformed ListObjectsV2 response from the store: the page is larger than " +
+                    std::to_string(kMaxListBody >> 20) + " MiB (a page of 1000 keys is at most a few MiB); not read further");
   }
+  if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+    throw error_for("listing", request.prefix, o, attempts);
+  }
+  ListPage page;
+  try {
+    page = s3xml::parse_list_v2(page_body->body, true);
+  } catch (const Error& e) {
+    throw e.with_context(where);
+  }
+  // A store that answers with the token it was sent would be listed forever; keys outside the
+  // prefix are not what was asked for (and callers cut the prefix off them).
+  if (!request.continuation_token.empty() && page.next_continuation_token == request.continuation_token) {
+    throw Error(ErrorKind::kInternal, where,
+                "malformed ListObjectsV2 response from the store: it returned the continuation token it was sent ('" +
+                    request.continuation_token.substr(0, 100) + "'), so the listing would never end");
+  }
+  auto outside = [&](const std::string& k) { return k.compare(0, request.prefix.size(), request.prefix) != 0; };
+  for (const auto& obj : page.objects) {
+    if (outside(obj.key)) {
+      throw Error(ErrorKind::kInternal, where,
+                  "malformed ListObjectsV2 response from the store: key '" + obj.key.substr(0, 200) +
+                      "' does not start with the requested prefix '" + request.prefix + "'");
+    }
+  }
+  for (const auto& p : page.common_prefixes) {
+    if (outside(p)) {
+      throw Error(ErrorKind::kInternal, where,
+                  "malformed ListObjectsV2 response from the store: common prefix '" + p.substr(0, 200) +
+                      "' does not start with the requested prefix '" + request.prefix + "'");
+    }
+  }
+  return page;
 }
 
 ObjectInfo S3Store::head(const std::string& key) {
@@ -293,9 +364,42 @@ std::string S3Store::put(const std::string& key, http::Body body, const PutOptio
 }
 
 std::string S3Store::create_multipart(const std::string& key) {
-  auto o = call("starting a multipart upload to", key,
-                [&] { return build("POST", key, {{"uploads", ""}}, {}, {}, kEmptySha256); });
-  return s3xml::parse_upload_id(o.response.body);
+  const auto started = std::chrono::system_clock::now();
+  auto [o, attempts] = http::execute_sync(
+      *client_, config_.retry, [&](int) { return build("POST", key, {{"uploads", ""}}, {}, {}, kEmptySha256); },
+      error_code_of);
+  // An attempt whose answer was lost may have reached the store and created an upload: nobody would
+  // ever complete or abort it (its parts stay stored, and billed).
+  const bool lost_answers = attempts > 1 || o.curl_code != CURLE_OK;
+  if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+    if (lost_answers) abort_lost_uploads(key, "", started);
+    throw error_for("starting a multipart upload to", key, o, attempts);
+  }
+  std::string id = s3xml::parse_upload_id(o.response.body);
+  if (lost_answers) abort_lost_uploads(key, id, started);
+  return id;
+}
+
+void S3Store::abort_lost_uploads(const std::string& key, const std::string& ours,
+                                 std::chrono::system_clock::time_point started) {
+  // Uploads of exactly this key initiated since our first attempt (less 5 s of clock skew) are
+  // ours: another writer starting one of the same key within that window is racing us anyway.
+  const int64_t since =
+      std::chrono::duration_cast<std::chrono::nanoseconds>((started - std::chrono::seconds(5)).time_since_epoch()).count();
+  try {
+    auto o = call("listing the multipart uploads of", key,
+                  [&] { return build("GET", "", {{"uploads", ""}, {"prefix", key}}, {}, {}, kEmptySha256); });
+    for (const auto& u : s3xml::parse_multipart_uploads(o.response.body)) {
+      if (u.key != key || u.upload_id == ours || u.initiated_ns < since) continue;
+      abort_multipart(key, u.upload_id);
+      log::info("aborted multipart upload {} of s3://{}/{}: a retried CreateMultipartUpload left it behind", u.upload_id,
+                config_.bucket, key);
+    }
+  } catch (const Error& e) {
+    log::warn("s3://{}/{}: a retried CreateMultipartUpload may have left an incomplete upload behind, and looking for "
+              "it failed ({}); a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes such uploads",
+              config_.bucket, key, e.what());
+  }
 }
 
 void S3Store::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,

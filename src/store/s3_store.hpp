@@ -1,6 +1,8 @@
 // The s3:// backend: S3 REST over the http layer, signed with SigV4.
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ class S3Store final : public ObjectStore {
   std::string object_url_path(const std::string& key) const;
   std::string host_and_base(std::string* host) const;
   http::Outcome call(const std::string& what, const std::string& key, std::function<http::Request()> make);
+  // After a CreateMultipartUpload that needed retries: aborts the uploads of `key` that earlier
+  // attempts created (initiated since `started`, not `ours`). Best effort: a failure is logged.
+  void abort_lost_uploads(const std::string& key, const std::string& ours, std::chrono::system_clock::time_point started);
   Error error_for(const std::string& what, const std::string& key, const http::Outcome& o, int attempts) const;
 
   S3Config config_;

@@ -2,7 +2,9 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <ctime>
 
 #include "core/error.hpp"
@@ -75,7 +77,10 @@ int64_t parse_iso8601_ns(std::string_view s) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + frac_ns;
+  const int64_t secs = static_cast<int64_t>(timegm(&tm));
+  // Years past 2262 (or before 1677) do not fit in int64 nanoseconds: unparsable, not overflow.
+  if (secs >= INT64_MAX / 1'000'000'000 || secs <= INT64_MIN / 1'000'000'000) return 0;
+  return secs * 1'000'000'000 + frac_ns;
 }
 
 std::string strip_quotes(std::string_view etag) {
@@ -96,6 +101,13 @@ ErrorDoc parse_error(std::string_view body) {
 }
 
 ListPage parse_list_v2(std::string_view body, bool url_encoded) {
+  // A page of 1000 keys has some 30 000 tags ('<' is escaped inside keys): a body with far more is
+  // not a listing, and parsing it would take some 70 bytes of memory per element.
+  constexpr size_t kMaxTags = 200'000;
+  if (const auto tags = static_cast<size_t>(std::count(body.begin(), body.end(), '<')); tags > kMaxTags) {
+    throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store",
+                std::to_string(tags) + " XML tags in one page (a page of 1000 keys has some 30000); not parsed");
+  }
   auto doc = load(body, "ListObjectsV2 response");
   auto root = doc.child("ListBucketResult");
   if (!root) throw Error(ErrorKind::kInternal, "malformed ListObjectsV2 response from the store", "no <ListBucketResult>");
@@ -126,6 +138,17 @@ std::string parse_upload_id(std::string_view body) {
   std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (id.empty()) throw Error(ErrorKind::kInternal, "malformed CreateMultipartUpload response from the store", "no <UploadId>");
   return id;
+}
+
+std::vector<PendingUpload> parse_multipart_uploads(std::string_view body) {
+  auto doc = load(body, "ListMultipartUploads response");
+  auto root = doc.child("ListMultipartUploadsResult");
+  if (!root) throw Error(ErrorKind::kInternal, "malformed ListMultipartUploads response from the store", "no <ListMultipartUploadsResult>");
+  std::vector<PendingUpload> out;
+  for (auto u : root.children("Upload")) {
+    out.push_back({u.child_value("Key"), u.child_value("UploadId"), parse_iso8601_ns(u.child_value("Initiated"))});
+  }
+  return out;
 }
 
 std::string complete_multipart_body(const std::vector<std::string>& part_etags) {

@@ -23,6 +23,16 @@ ListPage parse_list_v2(std::string_view body, bool url_encoded);
 // <InitiateMultipartUploadResult><UploadId>.
 std::string parse_upload_id(std::string_view body);
 
+// One <Upload> of a ListMultipartUploads result.
+struct PendingUpload {
+  std::string key;
+  std::string upload_id;
+  int64_t initiated_ns = 0;  // 0 when the store did not say
+};
+// <ListMultipartUploadsResult>; keys as written (no encoding-type). Throws Error(kInternal) for a
+// malformed body.
+std::vector<PendingUpload> parse_multipart_uploads(std::string_view body);
+
 // The body of CompleteMultipartUpload.
 std::string complete_multipart_body(const std::vector<std::string>& part_etags);
 

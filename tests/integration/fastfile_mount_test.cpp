@@ -159,17 +159,6 @@ std::vector<std::string> readdir_names(const std::string& dir, bool* saw_dots = 
 
 int errno_of(int rc) { return rc < 0 ? errno : 0; }
 
-template <class F>
-std::optional<Error> error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected a sluice::Error, got: " << e.what();
-  }
-  return std::nullopt;
-}
 
 // A source tree: files written under a temporary directory, served by a FileStore.
 struct SourceTree {

@@ -24,19 +24,6 @@ std::string md5_hex(std::string_view data) {
   return d.finish_hex();
 }
 
-// The Error `fn` throws (nullopt when it throws none, a failure when it throws something else).
-template <class F>
-std::optional<Error> error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected a sluice::Error, got " << typeid(e).name() << ": " << e.what();
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
 
 std::string all_text(const Error& e) { return std::string(e.what()) + " | " + e.message() + " | " + e.cause(); }
 

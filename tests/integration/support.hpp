@@ -38,6 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <typeinfo>
+
 #include "auth/credentials.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
@@ -384,17 +388,35 @@ struct ProcResult {
   }
 };
 
+// The Error `fn` throws (nullopt when it throws none, a failure when it throws something else).
+template <class F>
+std::optional<Error> error_of(F&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected a sluice::Error, got " << typeid(e).name() << ": " << e.what();
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 inline std::string sluice_binary() {
   const char* b = std::getenv("SLUICE_BINARY");
   if (b == nullptr || *b == '\0') throw std::runtime_error("SLUICE_BINARY is not set: run through ctest");
   return b;
 }
 
-// The environment for a child: only PATH, LANG and a HOME without AWS files, plus `vars`.
+// The environment for a child: only PATH, LANG and a HOME without AWS files, plus `vars`. The
+// sanitizer runtime options (./sluice.sh test-asan / test-tsan) are passed on, so that a report in
+// a child goes where the run looks for reports.
 inline std::vector<std::string> child_env(const EnvMap& vars) {
   EnvMap m;
   const char* path = std::getenv("PATH");
   m["PATH"] = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (const char* name : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"})
+    if (const char* v = std::getenv(name)) m[name] = v;
   m["LANG"] = "C.UTF-8";
   m["HOME"] = "/nonexistent-sluice-test-home";
   for (const auto& [k, v] : vars) m[k] = v;

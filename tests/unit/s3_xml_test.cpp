@@ -151,6 +151,25 @@ TEST(S3XmlList, MalformedXmlNamesTheProblem) {
   }
 }
 
+// A body with far more elements than a page of 1000 keys has is refused before it is parsed
+// (parsing costs some 70 bytes per element); a full page of 1000 keys is well under the limit.
+TEST(S3XmlList, TooManyElementsRefusedBeforeParsing) {
+  std::string deep = "<ListBucketResult>";
+  for (int i = 0; i < 300'000; ++i) deep += "<a>";
+  Error e = refusal(deep);
+  EXPECT_EQ(e.kind(), ErrorKind::kInternal);
+  EXPECT_NE(e.message().find("malformed"), std::string::npos) << e.what();
+  EXPECT_NE(e.cause().find("300001 XML tags"), std::string::npos) << e.cause();
+  std::string page = "<ListBucketResult>";
+  for (int i = 0; i < 1000; ++i) {
+    page += "<Contents><Key>k" + std::to_string(i) + "</Key><LastModified>2024-01-02T03:04:05.000Z</LastModified>"
+            "<ETag>&quot;x&quot;</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass><Owner><ID>o</ID>"
+            "<DisplayName>o</DisplayName></Owner><Type>Normal</Type></Contents>";
+  }
+  page += "<IsTruncated>false</IsTruncated></ListBucketResult>";
+  EXPECT_EQ(parse_list_v2(page, false).objects.size(), 1000u);
+}
+
 TEST(S3XmlList, EmptyBodyRefused) {
   Error e = refusal("");
   EXPECT_EQ(e.kind(), ErrorKind::kInternal);
