@@ -224,12 +224,22 @@ class BufferedInput {
   }
 
   // Appends up to n bytes to s; fewer only at the end of the stream (s then holds what came).
+  // s grows as the bytes come, at most 16 MiB ahead of them, so a corrupt length in a short
+  // stream (a RecordIO header claiming 512 MiB, a TFRecord one claiming 4 GiB) is reported as
+  // truncated without first allocating what it claims.
   size_t append(std::string& s, size_t n) {
-    const size_t old = s.size();
-    s.resize(old + n);
-    const size_t got = read(s.data() + old, n);
-    s.resize(old + got);
-    return got;
+    constexpr size_t kStep = size_t{16} << 20;
+    size_t total = 0;
+    while (total < n) {
+      const size_t want = std::min(n - total, kStep);
+      const size_t old = s.size();
+      s.resize(old + want);
+      const size_t got = read(s.data() + old, want);
+      s.resize(old + got);
+      total += got;
+      if (got < want) break;
+    }
+    return total;
   }
 
   size_t skip(size_t n) {

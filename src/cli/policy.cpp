@@ -2,6 +2,7 @@
 // identity and session policies, the way the job's storage accesses will be evaluated.
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,8 +16,11 @@
 namespace sluice::cli {
 namespace {
 
+// The input's name for messages ("policy simulation input sim.json", or "(stdin)"); set once.
+std::string g_name = "policy simulation input";
+
 Error bad(const std::string& where, const std::string& why) {
-  return Error(ErrorKind::kInvalidInput, "policy simulation input: " + where, why);
+  return Error(ErrorKind::kInvalidInput, g_name + ": " + where, why);
 }
 
 std::string read_input(const std::string& path) {
@@ -24,6 +28,8 @@ std::string read_input(const std::string& path) {
   if (path == "-") {
     text << std::cin.rdbuf();
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw errno_error(EISDIR, "reading the policy simulation input", path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw errno_error(errno, "reading the policy simulation input", path);
     text << in.rdbuf();
@@ -48,8 +54,8 @@ std::vector<policy::Document> documents(const nlohmann::json& list, const std::s
         throw bad(at, "must be a policy document (a JSON object, or a string holding one)");
       }
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kInvalidInput) throw;
-      throw Error(ErrorKind::kInvalidInput, "policy simulation input: " + at + ": " + e.message(), e.cause());
+      if (e.kind() != ErrorKind::kInvalidInput || e.message().starts_with(g_name)) throw;
+      throw Error(ErrorKind::kInvalidInput, g_name + ": " + at + ": " + e.message(), e.cause());
     }
   }
   return out;
@@ -64,12 +70,13 @@ std::string value_text(const nlohmann::json& v, const std::string& at) {
 }  // namespace
 
 int run_policy_simulate(const std::string& input, bool explain) {
+  g_name = "policy simulation input " + (input == "-" ? std::string("(stdin)") : input);
   const std::string text = read_input(input);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::kInvalidInput, "policy simulation input " + (input == "-" ? std::string("(stdin)") : input),
+    throw Error(ErrorKind::kInvalidInput, g_name,
                 fmt::format("malformed JSON at byte {}: {}", e.byte, e.what()));
   }
   if (!doc.is_object()) throw bad("top level", "must be an object with \"policies\" and \"request\"");

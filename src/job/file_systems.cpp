@@ -11,6 +11,8 @@ namespace fs = std::filesystem;
 namespace sluice::job {
 
 FileSystemMap FileSystemMap::load(const fs::path& file) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw errno_error(EISDIR, "reading the file system map", file.string());
   std::ifstream in(file);
   if (!in) throw errno_error(errno, "reading the file system map", file.string());
   std::stringstream text;
@@ -19,7 +21,10 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   try {
     doc = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(), e.what());
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 26: ..."
+    std::string why = e.what();
+    if (auto at = why.find("] "); why.starts_with("[json.exception") && at != std::string::npos) why = why.substr(at + 2);
+    throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(), "malformed JSON: " + why);
   }
   if (!doc.is_object()) {
     throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(),
@@ -27,7 +32,11 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   }
   FileSystemMap map;
   for (const auto& [id, root] : doc.items()) {
-    if (!root.is_string() || root.get<std::string>().empty() || root.get<std::string>().front() != '/') {
+    if (!root.is_string()) {
+      throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(),
+                  "the mount root of '" + id + "' must be a string (an absolute path), got " + std::string(root.type_name()));
+    }
+    if (root.get<std::string>().empty() || root.get<std::string>().front() != '/') {
       throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(),
                   "the mount root of '" + id + "' must be an absolute path");
     }

@@ -94,7 +94,6 @@ using json = nlohmann::json;
 
 constexpr size_t kShowMax = 100;                      // characters of a value echoed in a message
 constexpr int64_t kMaxRuntimeLimit = 28 * 24 * 3600;  // 2419200 s, the API's maximum
-constexpr int64_t kDefaultMaxRuntime = 86400;
 
 // ---- text helpers -----------------------------------------------------------------------------
 
@@ -823,6 +822,9 @@ void check_channel(Ctx& c, const Node& n, std::optional<InputMode> job_mode, Cha
   if (auto s = get_string(c, name, 1, 64)) {
     if (!valid_channel_name(*s)) {
       c.add(name.path, "must match [A-Za-z0-9.\\-_]+ (letters, digits, '.', '-' and '_'), got " + show(*s));
+    } else if (*s == "." || *s == "..") {
+      // The API pattern allows them, but /opt/ml/input/data/<channel> must be a directory of its own.
+      c.add(name.path, "must not be '.' or '..': the channel is the directory /opt/ml/input/data/" + *s);
     } else {
       ch.name = *s;
       seen.push_back({index, *s, name.path});
@@ -1243,6 +1245,12 @@ bool parse_json(Ctx& c, std::string_view text, json& doc) {
     size_t offset = e.byte == 0 ? 0 : e.byte - 1;  // e.byte is 1-based: the last character read
     c.problems.clear();                              // duplicates seen before the error would only confuse
     c.add("", "invalid JSON at " + position(text, offset) + ": " + reason);
+    return false;
+  } catch (const json::out_of_range& e) {  // 406: a number too large for a double, e.g. 1e999
+    std::string reason = e.what();
+    if (auto p = reason.find("] "); p != std::string::npos) reason.erase(0, p + 2);
+    c.problems.clear();
+    c.add("", "invalid JSON: " + reason);
     return false;
   }
 }

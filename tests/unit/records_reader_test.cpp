@@ -395,6 +395,34 @@ TEST(RecordIOReaderErrors, RecordLongerThanTheLimit) {
                "part at byte 16: record longer than the limit");
 }
 
+// A corrupt length in a short stream is reported as truncated without first allocating the
+// claimed length: the record string grows only as bytes come (16 MiB steps).
+TEST(RecordReaderErrors, ClaimedLengthIsNotAllocatedBeforeTheBytesCome) {
+  std::string rec;
+  {
+    RecordIOReader r(string_source(rio_header(0, (1u << 29) - 1) + "abc"));
+    try {
+      r.next(rec);
+      ADD_FAILURE() << "no error";
+    } catch (const RecordError& e) {
+      EXPECT_NE(std::string(e.what()).find("truncated payload (3 of 536870911 bytes)"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(rec.capacity(), size_t{32} << 20) << "a 512 MiB claim in an 11-byte stream allocated it";
+  }
+  {
+    const std::string len = le64(uint64_t{1} << 30);  // 1 GiB, under the default 4 GiB limit, valid CRC
+    TFRecordReader r(string_source(len + le32(mask_crc32c(crc32c(len))) + "abc"));
+    std::string big;
+    try {
+      r.next(big);
+      ADD_FAILURE() << "no error";
+    } catch (const RecordError& e) {
+      EXPECT_NE(std::string(e.what()).find("truncated data (3 of 1073741824 bytes)"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(big.capacity(), size_t{32} << 20) << "a 1 GiB claim in a 15-byte stream allocated it";
+  }
+}
+
 // ---- corruption: TFRecord (the bad record follows the 19-byte "abc" one)
 
 TEST(TFRecordReaderErrors, EveryCase) {
