@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -41,6 +42,14 @@ int conclude(const std::vector<Error>& failures, uint64_t refused) {
     return 130;
   }
   if (failures.size() == 1 && refused == 0) return exit_code_for(failures.front().kind());
+  // An error that stops the whole copy (the disk is full, access denied, the store unreachable)
+  // fails every file in flight at once: its own code, not "some failed", however many those were.
+  if (!failures.empty() && refused == 0) {
+    ErrorKind k = failures.front().kind();
+    bool stops_all = k == ErrorKind::kNoSpace || k == ErrorKind::kAccessDenied || k == ErrorKind::kRetryable;
+    bool same = std::all_of(failures.begin(), failures.end(), [k](const Error& e) { return e.kind() == k; });
+    if (stops_all && same) return exit_code_for(k);
+  }
   return failures.empty() && refused == 0 ? kExitOk : kExitSomeFailed;
 }
 

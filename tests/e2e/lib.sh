@@ -111,3 +111,29 @@ wait_for_file() {
   done
   return 1
 }
+
+# check_tree DIR SRC: every file under a final name in DIR equals the file of the same relative
+# path in SRC; no ".sluice-partial-" file is left. Prints the number of complete files.
+check_tree() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+root, src = sys.argv[1], sys.argv[2]
+bad, partial, n = [], [], 0
+for d, _, names in os.walk(root):
+    for name in names:
+        p = os.path.join(d, name)
+        rel = os.path.relpath(p, root)
+        if name.startswith(".sluice-partial-"):
+            partial.append(rel)
+            continue
+        s = os.path.join(src, rel)
+        if not os.path.isfile(s) or open(s, "rb").read() != open(p, "rb").read():
+            bad.append(rel)
+        n += 1
+if bad:
+    sys.exit("files under a final name that are not their source: " + " ".join(bad))
+if partial:
+    sys.exit("temporary files left: " + " ".join(partial))
+print(n)
+PY
+}

@@ -155,7 +155,10 @@ struct EpochStream::Impl {
       try {
         std::rethrow_exception(c.error);
       } catch (const Error& e) {
-        throw e.with_context(fmt::format("{}: reading {}", what, describe(records[c.record])));
+        // A store's error names the object already ("reading s3://b/k: ..."): not twice.
+        const std::string object = describe(records[c.record]);
+        if (e.message().find(object) != std::string::npos) throw e.with_context(what);
+        throw e.with_context(fmt::format("{}: reading {}", what, object));
       }
     }
     return c;
