@@ -137,6 +137,9 @@ struct ExecImage {
   std::vector<std::string> argv;
   std::vector<std::string> envp;  // "NAME=value"
   std::string chdir_to;           // empty: stay
+  // Without bwrap: run the command under a supervisor process (see supervise()) so that its
+  // whole process group dies with Sluice, not only the command.
+  bool supervised = false;
 };
 
 struct Spawned {
@@ -157,7 +160,59 @@ struct ChildSetup {
   int status_w;
   pid_t parent;
   int max_fd;
+  bool supervised;
 };
+
+// The supervisor of a command run without bwrap (bwrap's --die-with-parent does this for a
+// sandbox): the child of Sluice, leader of the command's process group, it forks the command and
+// waits. When Sluice dies (even by SIGKILL) the kernel sends it SIGHUP (PR_SET_PDEATHSIG) and it
+// kills the whole group, so processes the command started die too. It ignores the SIGTERM Sluice
+// sends the group when stopping (the command gets its own), and ends as the command ended: the
+// same exit code, or the same signal. Returns in the command's process (to exec it). Only
+// async-signal-safe calls: this runs between fork() and exec() in a threaded program.
+void supervise() {
+  sigset_t wait_for;
+  sigemptyset(&wait_for);
+  for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) sigaddset(&wait_for, sig);
+  ::sigprocmask(SIG_BLOCK, &wait_for, nullptr);
+  const pid_t supervisor = ::getpid();
+  pid_t command = ::fork();
+  if (command < 0) return;  // cannot supervise: run the command here, as before
+  if (command == 0) {
+    // The command: dies if the supervisor does; signals as they were.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != supervisor) ::_exit(127);
+    ::sigprocmask(SIG_UNBLOCK, &wait_for, nullptr);
+    return;
+  }
+  // Hold none of the command's pipes: Sluice must see EOF when the command's side closes.
+  for (int fd = 0; fd < 5; ++fd) ::close(fd);
+  ::prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
+  for (;;) {
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&wait_for, &info);
+    if (sig == SIGHUP) {
+      ::kill(0, SIGKILL);  // the whole group, this process included
+      ::_exit(137);
+    }
+    if (sig != SIGCHLD) continue;  // SIGTERM/SIGINT: meant for the command, which got its own
+    int status = 0;
+    pid_t r = ::waitpid(command, &status, WNOHANG);
+    if (r != command) continue;
+    if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+    const int term = WTERMSIG(status);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(term, &dfl, nullptr);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, term);
+    ::sigprocmask(SIG_UNBLOCK, &just, nullptr);
+    ::kill(supervisor, term);
+    ::_exit(128 + term);  // a signal whose default is not to terminate
+  }
+}
 
 [[noreturn]] void child_after_fork(const ChildSetup& s) {
   int err = s.err_w;
@@ -201,6 +256,7 @@ struct ChildSetup {
     for (int fd = static_cast<int>(first_closed); fd < s.max_fd; ++fd) ::close(fd);
   }
   if (s.chdir_to != nullptr && ::chdir(s.chdir_to) != 0) fail(kStageChdir);
+  if (s.supervised) supervise();
   ::execve(s.path, s.argv, s.envp);
   fail(kStageExec);
   ::_exit(127);  // not reached
@@ -229,7 +285,7 @@ Spawned spawn(ExecImage image, bool with_status_fd) {
   }
   ChildSetup setup{image.path.c_str(), argv.data(), envp.data(),
                    image.chdir_to.empty() ? nullptr : image.chdir_to.c_str(),
-                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd};
+                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd, image.supervised};
 
   sigset_t all, old;
   sigfillset(&all);
@@ -905,6 +961,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     });
     image.argv = spec.argv;
     image.chdir_to = host_wd;
+    image.supervised = true;
     for (const auto& [k, v] : spec.env) {
       if (k != "PWD") image.envp.push_back(k + "=" + v);
     }

@@ -280,4 +280,39 @@ fi
 [[ -z $(awk -v p="$tmp/work/" 'index($5, p) == 1' /proc/self/mountinfo) ]] || fail "a mount is left under the work directory"
 note "3. ok: the command ($n processes) ended with sluice train"
 
+# --- 3b. the same without bubblewrap ------------------------------------------------------------
+note "3b. kill -9 of sluice train --isolation none while its command (and the command's child) runs"
+job=crash-run-none-$$-$RANDOM
+token=e2e-crash-none-token-$$-$RANDOM
+# Without bwrap there is no /opt/ml: the script works in its working directory (the host's code dir).
+cat >"$tmp/job3b.json" <<EOF
+{
+  "TrainingJobName": "$job",
+  "RoleArn": "arn:aws:iam::123456789012:role/SluiceE2E",
+  "AlgorithmSpecification": {"TrainingInputMode": "File",
+                             "ContainerEntrypoint": ["python3", "-c", "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', sys.argv[1]]); open('started', 'w').close(); time.sleep(120)", "$token"]},
+  "OutputDataConfig": {"S3OutputPath": "s3://$bucket/out"},
+  "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+  "StoppingCondition": {"MaxRuntimeInSeconds": 300}
+}
+EOF
+"$sluice" train "$tmp/job3b.json" --work-dir "$tmp/work" --isolation none 2>"$tmp/train3b.err" >/dev/null &
+bg_pid=$!
+wait_for_file "$tmp/work/$job/algo-1/code/started" 30 || { cat "$tmp/train3b.err" >&2; fail "the job's command never started"; }
+n=$(pids_with_token "$token" | wc -l)
+((n >= 2)) || fail "the script and its child are not both running ($n processes with the token)"
+kill -KILL "$bg_pid"
+wait "$bg_pid" 2>/dev/null || true
+bg_pid=""
+for _ in $(seq 50); do
+  [[ -z $(pids_with_token "$token") ]] && break
+  sleep 0.1
+done
+left=$(pids_with_token "$token")
+if [[ -n $left ]]; then
+  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+  fail "without bubblewrap, processes of the job outlived sluice train's kill -9 by 5 s: $left"
+fi
+note "3b. ok: the command and its child ($n processes) ended with sluice train"
+
 echo "crash_resume: ok ($((SECONDS - started)) s)"
