@@ -78,6 +78,8 @@ int run_policy_simulate(const std::string& input, bool explain) {
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(ErrorKind::kInvalidInput, g_name,
                 fmt::format("malformed JSON at byte {}: {}", e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 1e999
+    throw Error(ErrorKind::kInvalidInput, g_name, fmt::format("malformed JSON: {}", e.what()));
   }
   if (!doc.is_object()) throw bad("top level", "must be an object with \"policies\" and \"request\"");
   for (const auto& [k, _] : doc.items()) {

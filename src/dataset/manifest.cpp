@@ -466,14 +466,16 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
   } catch (const ScanError& e) {
     throw fail(e.offset, e.what);
   }
+  // Counted, not judged from the text: an empty attribute name adds nothing to `missing`.
   std::string missing;
+  size_t missing_count = 0;
   for (size_t i = 0; i < attribute_names.size(); ++i) {
     if (found[i]) continue;
-    if (!missing.empty()) missing += "', '";
+    if (missing_count++ > 0) missing += "', '";
     missing += shown(attribute_names[i]);
   }
-  if (!missing.empty()) {
-    bool several = missing.find("', '") != std::string::npos;
+  if (missing_count > 0) {
+    bool several = missing_count > 1;
     throw Error(ErrorKind::kInvalidInput, "invalid augmented manifest",
                 "line " + std::to_string(line_number) + ": " + (several ? "attributes '" : "attribute '") + missing +
                     (several ? "' are missing" : "' is missing"));

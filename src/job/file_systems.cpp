@@ -20,7 +20,7 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 26: ..."
     std::string why = e.what();
     if (auto at = why.find("] "); why.starts_with("[json.exception") && at != std::string::npos) why = why.substr(at + 2);

@@ -329,7 +329,9 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
                   human(p.channel_bytes[channel]), co.mount.mountpoint.string());
       }
       for (auto& [channel, plan] : p.pipes) {
-        const auto& ch = *std::find_if(spec.channels.begin(), spec.channels.end(), [&](const auto& c) { return c.name == channel; });
+        // (A structured binding cannot be captured by a lambda before C++20 in clang < 16.)
+        const auto& ch = *std::find_if(spec.channels.begin(), spec.channels.end(),
+                                       [&name = channel](const auto& c) { return c.name == name; });
         modes::pipe::ChannelSpec ps;
         ps.name = channel;
         ps.dir = p.root / "input" / "data";

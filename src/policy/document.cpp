@@ -364,6 +364,10 @@ Document parse_document(std::string_view json_text) {
                 "invalid policy document: malformed JSON at byte " + std::to_string(offset) +
                     " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")",
                 parse_reason(e.what()));
+  } catch (const json::out_of_range& e) {  // 406: a number too large for a double, e.g. 1e999
+    std::string reason = e.what();
+    if (auto p = reason.find("] "); p != std::string::npos) reason.erase(0, p + 2);
+    throw Error(ErrorKind::kInvalidInput, "invalid policy document: malformed JSON", reason);
   }
   if (!j.is_object()) fail("(document)", "must be a JSON object, got " + describe(j));
   Document doc;

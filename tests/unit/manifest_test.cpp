@@ -416,6 +416,17 @@ TEST(AugmentedManifest, BlankLinesLineEndingsAndBom) {
   EXPECT_EQ(untouched.line_number, 99u);
 }
 
+TEST(AugmentedManifest, EmptyAttributeNameMissingIsAnError) {  // found by the fuzz target (ASan)
+  AugmentedLine out;
+  try {
+    parse_augmented_line(R"({"a":"x"})", 1, {"a", ""}, out);
+    ADD_FAILURE() << "a missing attribute '' was not reported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("is missing"), std::string::npos) << e.what();
+  }
+}
+
 TEST(AugmentedManifest, IgnoredMembersAreStillCheckedForSyntax) {
   auto l = line_of(R"({"junk":{"deep":[1,{"x":[true,false,null,"s",-1.5e3]}]},"a":"ok","more":[]})", {"a"});
   EXPECT_EQ(l.records[0].data, "ok");

@@ -106,6 +106,12 @@ TEST(PolicyDocument, StatementAsSingleObjectAndVersions) {
   EXPECT_EQ(e.statements[0].effect, Effect::kDeny);
 }
 
+TEST(PolicyDocument, HugeNumberIsMalformedJson) {  // found by the policy fuzz target
+  expect_refused(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*",)"
+                 R"("Condition":{"NumericEquals":{"k":1e999}}}]})",
+                 "malformed JSON");
+}
+
 TEST(PolicyDocument, MalformedJsonNamesPosition) {
   // Missing comma after the Effect line: the error is at the end of the unexpected "Action" token.
   const std::string text = "{\n  \"Statement\": {\n    \"Effect\": \"Allow\"\n    \"Action\": \"*\"\n  }\n}";

@@ -335,6 +335,12 @@ TEST(S3XmlEtag, StripQuotes) {
   EXPECT_EQ(strip_quotes("W/\"weak\""), "W/\"weak\"");
 }
 
+TEST(S3XmlTime, OutOfRangeDatesAreUnparsable) {  // found by the s3_list_xml fuzz target (UBSan)
+  EXPECT_EQ(parse_iso8601_ns("9999-12-31T23:59:59Z"), 0);
+  EXPECT_EQ(parse_iso8601_ns("1000-01-01T00:00:00Z"), 0);
+  EXPECT_GT(parse_iso8601_ns("2262-01-01T00:00:00Z"), 0);
+}
+
 TEST(S3XmlTime, Iso8601) {
   EXPECT_EQ(parse_iso8601_ns("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(parse_iso8601_ns("1970-01-01T00:00:01Z"), 1'000'000'000);
