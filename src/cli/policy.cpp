@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "policy/evaluate.hpp"
 
 namespace sluice::cli {
@@ -74,7 +75,9 @@ int run_policy_simulate(const std::string& input, bool explain) {
   const std::string text = read_input(input);
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text);
+    doc = parse_json_limited(text);
+  } catch (const JsonTooDeep& e) {
+    throw Error(ErrorKind::kInvalidInput, g_name, e.what());
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(ErrorKind::kInvalidInput, g_name,
                 fmt::format("malformed JSON at byte {}: {}", e.byte, e.what()));

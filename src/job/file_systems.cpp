@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,7 +20,9 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   text << in.rdbuf();
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text.str());
+    doc = parse_json_limited(text.str());
+  } catch (const JsonTooDeep& e) {
+    throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(), e.what());
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 26: ..."
     std::string why = e.what();

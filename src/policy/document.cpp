@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 
 namespace sluice::policy {
 namespace {
@@ -349,7 +350,9 @@ bool parse_date(std::string_view s, long long& ms_out) {
 Document parse_document(std::string_view json_text) {
   json j;
   try {
-    j = json::parse(json_text.begin(), json_text.end());
+    j = parse_json_limited(json_text);
+  } catch (const JsonTooDeep& e) {
+    throw Error(ErrorKind::kInvalidInput, "invalid policy document: malformed JSON", e.what());
   } catch (const json::parse_error& e) {
     // e.byte is the 1-based index of the last byte read (the end of the offending token, or the
     // end of the input); reported 0-based with its 1-based line:column.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "policy/match.hpp"
 
 namespace sluice::policy {
@@ -43,7 +44,9 @@ std::string parse_reason(const std::string& what) {
 // Parses JSON text; malformed input throws with `prefix` + byte offset (0-based) and line:column.
 json parse_json(std::string_view text, const std::string& prefix) {
   try {
-    return json::parse(text.begin(), text.end());
+    return parse_json_limited(text);
+  } catch (const JsonTooDeep& e) {
+    throw Error(ErrorKind::kInvalidInput, prefix + "malformed JSON", e.what());
   } catch (const json::parse_error& e) {
     std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
     if (offset > text.size()) offset = text.size();

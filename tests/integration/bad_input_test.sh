@@ -277,7 +277,7 @@ invalid UTF-8;2;latin1;latin1
 Effect Maybe;2;bad-effect,Effect;bad-effect
 unknown condition operator;2;bad-operator,StringFuzzy;bad-operator
 policy string that is not JSON;2;identity[0];string-doc-truncated
-100000 nested arrays;2;identity[0],policy document;deep
+100000 nested arrays;2;deep,nested more than 256 deep;deep
 no request;2;request;no-request
 EOF
 
@@ -442,7 +442,7 @@ unknown member;2;extra,Extra;extra
 bad role ARN;2;bad-arn,Roles[0].Arn,12 digits;bad-arn
 bad permission policy;2;bad-policy,Roles[0].Policies[0],Effect;bad-policy
 invalid UTF-8;2;latin1;latin1
-100000 nested arrays;2;deep,Roles;deep
+100000 nested arrays;2;deep,nested more than 256 deep;deep
 EOF
 fi
 
