@@ -105,7 +105,9 @@ job = {
     "TrainingJobName": name,
     "RoleArn": "arn:aws:iam::123456789012:role/SluiceE2E",
     "AlgorithmSpecification": {"TrainingInputMode": mode,
-                               "ContainerEntrypoint": ["python3", "$scripts/fault_check.py"] + json.loads(args)},
+                               # The python/ directory is named in the command as well, so that the sandbox
+                               # binds it when the checkout is under /tmp (the job's /tmp is private).
+                               "ContainerEntrypoint": ["python3", "$scripts/fault_check.py"] + json.loads(args) + ["$src/python"]},
     "HyperParameters": {"sums": '''$sums''', "sluice_python": "$src/python"},
     "OutputDataConfig": {"S3OutputPath": "s3://$bucket/out"},
     "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},

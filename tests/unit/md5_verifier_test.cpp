@@ -416,7 +416,15 @@ TEST_P(Md5VerifierTest, DestroyingCancelsFilesInFlight) {
   go.set_value();
   destroyer.join();
   EXPECT_EQ(rec.get(7).md5, small.md5);
-  EXPECT_EQ(rec.get(8).md5, small.md5);
+  // With one worker the first small file is hashed before anything else. With several, it may
+  // share a lane batch with the big files that another worker has not finished when the
+  // destructor runs: then it is cancelled like them (seen once in CI), never given a wrong MD5.
+  const Outcome first = rec.get(8);
+  if (first.error && GetParam().threads > 1) {
+    EXPECT_EQ(kind_of(first.error), ErrorKind::kCancelled) << message_of(first.error);
+  } else {
+    EXPECT_EQ(first.md5, small.md5);
+  }
   int cancelled = 0;
   for (size_t i = 0; i < 7; ++i) {
     const Outcome o = rec.get(i);

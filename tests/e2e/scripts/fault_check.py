@@ -29,7 +29,7 @@ import sys
 config_dir = os.environ.get("SM_INPUT_CONFIG_DIR", "/opt/ml/input/config")
 output_dir = os.environ.get("SM_OUTPUT_DIR", "/opt/ml/output")
 hp = json.load(open(os.path.join(config_dir, "hyperparameters.json")))
-mode, arg = sys.argv[1], sys.argv[2]
+mode, arg = sys.argv[1], sys.argv[2]  # a third argument (the python/ directory, for the sandbox) is unused
 
 
 def digest(data, like):
