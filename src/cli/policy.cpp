@@ -11,7 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 #include "core/error.hpp"
-#include "core/json_limits.hpp"
+#include "core/json_input.hpp"
 #include "policy/evaluate.hpp"
 
 namespace sluice::cli {
@@ -73,17 +73,7 @@ std::string value_text(const nlohmann::json& v, const std::string& at) {
 int run_policy_simulate(const std::string& input, bool explain) {
   g_name = "policy simulation input " + (input == "-" ? std::string("(stdin)") : input);
   const std::string text = read_input(input);
-  nlohmann::json doc;
-  try {
-    doc = parse_json_limited(text);
-  } catch (const JsonTooDeep& e) {
-    throw Error(ErrorKind::kInvalidInput, g_name, e.what());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::kInvalidInput, g_name,
-                fmt::format("malformed JSON at byte {}: {}", e.byte, e.what()));
-  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 1e999
-    throw Error(ErrorKind::kInvalidInput, g_name, fmt::format("malformed JSON: {}", e.what()));
-  }
+  nlohmann::json doc = parse_json_input(text, g_name + ": ");
   if (!doc.is_object()) throw bad("top level", "must be an object with \"policies\" and \"request\"");
   for (const auto& [k, _] : doc.items()) {
     if (k != "policies" && k != "request") throw bad(k, "unknown member (expected \"policies\" and \"request\")");

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "core/json_limits.hpp"
+#include "core/json_input.hpp"
 
 namespace fs = std::filesystem;
 
@@ -18,17 +18,7 @@ FileSystemMap FileSystemMap::load(const fs::path& file) {
   if (!in) throw errno_error(errno, "reading the file system map", file.string());
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = parse_json_limited(text.str());
-  } catch (const JsonTooDeep& e) {
-    throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(), e.what());
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 26: ..."
-    std::string why = e.what();
-    if (auto at = why.find("] "); why.starts_with("[json.exception") && at != std::string::npos) why = why.substr(at + 2);
-    throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(), "malformed JSON: " + why);
-  }
+  nlohmann::json doc = parse_json_input(text.str(), "invalid file system map " + file.string() + ": ");
   if (!doc.is_object()) {
     throw Error(ErrorKind::kInvalidInput, "invalid file system map " + file.string(),
                 "expected a JSON object like {\"fs-0123456789abcdef0\": \"/mnt/fsx\"}");

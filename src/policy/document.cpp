@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
-#include "core/json_limits.hpp"
+#include "core/json_input.hpp"
 
 namespace sluice::policy {
 namespace {
@@ -234,16 +234,6 @@ Statement parse_statement(const json& j, const std::string& path) {
   return s;
 }
 
-// "<reason>" from nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>".
-std::string parse_reason(const std::string& what) {
-  auto col = what.find("column ");
-  if (col != std::string::npos) {
-    auto colon = what.find(": ", col);
-    if (colon != std::string::npos) return what.substr(colon + 2);
-  }
-  return what;
-}
-
 }  // namespace
 
 bool is_negated(Operator op) {
@@ -348,30 +338,7 @@ bool parse_date(std::string_view s, long long& ms_out) {
 }
 
 Document parse_document(std::string_view json_text) {
-  json j;
-  try {
-    j = parse_json_limited(json_text);
-  } catch (const JsonTooDeep& e) {
-    throw Error(ErrorKind::kInvalidInput, "invalid policy document: malformed JSON", e.what());
-  } catch (const json::parse_error& e) {
-    // e.byte is the 1-based index of the last byte read (the end of the offending token, or the
-    // end of the input); reported 0-based with its 1-based line:column.
-    std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
-    if (offset > json_text.size()) offset = json_text.size();
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < offset; ++i) {
-      if (json_text[i] == '\n') ++line, column = 1;
-      else ++column;
-    }
-    throw Error(ErrorKind::kInvalidInput,
-                "invalid policy document: malformed JSON at byte " + std::to_string(offset) +
-                    " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")",
-                parse_reason(e.what()));
-  } catch (const json::out_of_range& e) {  // 406: a number too large for a double, e.g. 1e999
-    std::string reason = e.what();
-    if (auto p = reason.find("] "); p != std::string::npos) reason.erase(0, p + 2);
-    throw Error(ErrorKind::kInvalidInput, "invalid policy document: malformed JSON", reason);
-  }
+  json j = parse_json_input(json_text, "invalid policy document: ");
   if (!j.is_object()) fail("(document)", "must be a JSON object, got " + describe(j));
   Document doc;
   // Checked in a fixed order (Version, Id, Statement, then anything else), not the JSON's order.

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "core/error.hpp"
-#include "core/json_limits.hpp"
+#include "core/json_input.hpp"
 #include "policy/match.hpp"
 
 namespace sluice::policy {
@@ -28,41 +28,6 @@ std::string describe(const json& j) {
     case json::value_t::null: return "null";
     case json::value_t::boolean: return "a boolean (" + j.dump() + ")";
     default: return "a number (" + j.dump() + ")";
-  }
-}
-
-// "<reason>" from nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>".
-std::string parse_reason(const std::string& what) {
-  auto col = what.find("column ");
-  if (col != std::string::npos) {
-    auto colon = what.find(": ", col);
-    if (colon != std::string::npos) return what.substr(colon + 2);
-  }
-  return what;
-}
-
-// Parses JSON text; malformed input throws with `prefix` + byte offset (0-based) and line:column.
-json parse_json(std::string_view text, const std::string& prefix) {
-  try {
-    return parse_json_limited(text);
-  } catch (const JsonTooDeep& e) {
-    throw Error(ErrorKind::kInvalidInput, prefix + "malformed JSON", e.what());
-  } catch (const json::parse_error& e) {
-    std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
-    if (offset > text.size()) offset = text.size();
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < offset; ++i) {
-      if (text[i] == '\n') ++line, column = 1;
-      else ++column;
-    }
-    throw Error(ErrorKind::kInvalidInput,
-                prefix + "malformed JSON at byte " + std::to_string(offset) + " (line " +
-                    std::to_string(line) + ", column " + std::to_string(column) + ")",
-                parse_reason(e.what()));
-  } catch (const json::out_of_range& e) {  // 406: a number too large for a double, e.g. 1e999
-    std::string reason = e.what();
-    if (auto p = reason.find("] "); p != std::string::npos) reason.erase(0, p + 2);
-    throw Error(ErrorKind::kInvalidInput, prefix + "malformed JSON", reason);
   }
 }
 
@@ -377,7 +342,7 @@ struct ConfigParser {
   }
 
   IamConfig parse(std::string_view text) const {
-    json j = parse_json(text, prefix);
+    json j = parse_json_input(text, prefix);
     if (!j.is_object()) fail("(document)", "must be a JSON object, got " + describe(j));
     check_members(j, "", {"Roles"}, "top-level");
     auto roles = j.find("Roles");
@@ -436,7 +401,7 @@ const Role* IamConfig::find(std::string_view arn) const {
 }
 
 TrustPolicy parse_trust_policy(std::string_view json_text) {
-  return parse_trust_json(parse_json(json_text, std::string(kTrustPrefix)));
+  return parse_trust_json(parse_json_input(json_text, std::string(kTrustPrefix)));
 }
 
 IamConfig parse_iam_config(std::string_view text, std::string_view name) {

@@ -241,6 +241,31 @@ diff "$tmp/missing3" "$tmp/gets2" >&2 ||
 [[ -z $(pids_with_token "$tmp/work") ]] || fail "processes of the job are left after the rerun"
 note "2. ok: the rerun fetched $(wc -l <"$tmp/gets2") of 40 objects, $k already present ($((SECONDS - started)) s)"
 
+# kill_while_running JOB.json JOB TOKEN [sluice train args]: starts the job, waits until its command
+# (long-running, with a child; both name TOKEN) has written code/started, kills sluice train with
+# SIGKILL and checks that every process with TOKEN is gone within 5 s. Sets n (processes seen).
+kill_while_running() {
+  local job_file=$1 name=$2 tok=$3 p left
+  shift 3
+  "$sluice" train "$job_file" --work-dir "$tmp/work" "$@" 2>"$job_file.err" >/dev/null &
+  bg_pid=$!
+  wait_for_file "$tmp/work/$name/algo-1/code/started" 30 || { cat "$job_file.err" >&2; fail "the job's command never started"; }
+  n=$(pids_with_token "$tok" | wc -l)
+  ((n >= 2)) || fail "the script and its child are not both running ($n processes with the token)"
+  kill -KILL "$bg_pid"
+  wait "$bg_pid" 2>/dev/null || true
+  bg_pid=""
+  for _ in $(seq 50); do
+    [[ -z $(pids_with_token "$tok") ]] && break
+    sleep 0.1
+  done
+  left=$(pids_with_token "$tok")
+  if [[ -n $left ]]; then
+    for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+    fail "processes of the job ($*) outlived sluice train's kill -9 by 5 s: $left"
+  fi
+}
+
 # --- 3. sluice train, killed while the training command runs ----------------------------------------
 note "3. kill -9 of sluice train while its command (and the command's child) runs"
 job=crash-run-$$-$RANDOM
@@ -259,23 +284,7 @@ cat >"$tmp/job3.json" <<EOF
   "StoppingCondition": {"MaxRuntimeInSeconds": 300}
 }
 EOF
-"$sluice" train "$tmp/job3.json" --work-dir "$tmp/work" 2>"$tmp/train3.err" >/dev/null &
-bg_pid=$!
-wait_for_file "$tmp/work/$job/algo-1/code/started" 30 || { cat "$tmp/train3.err" >&2; fail "the job's command never started"; }
-n=$(pids_with_token "$token" | wc -l)
-((n >= 2)) || fail "the script and its child are not both running ($n processes with the token)"
-kill -KILL "$bg_pid"
-wait "$bg_pid" 2>/dev/null || true
-bg_pid=""
-for _ in $(seq 50); do
-  [[ -z $(pids_with_token "$token") ]] && break
-  sleep 0.1
-done
-left=$(pids_with_token "$token")
-if [[ -n $left ]]; then
-  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
-  fail "processes of the job outlived sluice train's kill -9 by 5 s: $left"
-fi
+kill_while_running "$tmp/job3.json" "$job" "$token"
 [[ -z $(pids_with_token "$tmp/work") ]] || fail "processes naming the work directory are left: $(pids_with_token "$tmp/work")"
 [[ -z $(awk -v p="$tmp/work/" 'index($5, p) == 1' /proc/self/mountinfo) ]] || fail "a mount is left under the work directory"
 note "3. ok: the command ($n processes) ended with sluice train"
@@ -296,23 +305,7 @@ cat >"$tmp/job3b.json" <<EOF
   "StoppingCondition": {"MaxRuntimeInSeconds": 300}
 }
 EOF
-"$sluice" train "$tmp/job3b.json" --work-dir "$tmp/work" --isolation none 2>"$tmp/train3b.err" >/dev/null &
-bg_pid=$!
-wait_for_file "$tmp/work/$job/algo-1/code/started" 30 || { cat "$tmp/train3b.err" >&2; fail "the job's command never started"; }
-n=$(pids_with_token "$token" | wc -l)
-((n >= 2)) || fail "the script and its child are not both running ($n processes with the token)"
-kill -KILL "$bg_pid"
-wait "$bg_pid" 2>/dev/null || true
-bg_pid=""
-for _ in $(seq 50); do
-  [[ -z $(pids_with_token "$token") ]] && break
-  sleep 0.1
-done
-left=$(pids_with_token "$token")
-if [[ -n $left ]]; then
-  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
-  fail "without bubblewrap, processes of the job outlived sluice train's kill -9 by 5 s: $left"
-fi
+kill_while_running "$tmp/job3b.json" "$job" "$token" --isolation none
 note "3b. ok: the command and its child ($n processes) ended with sluice train"
 
 echo "crash_resume: ok ($((SECONDS - started)) s)"
