@@ -110,6 +110,12 @@ size_t on_read(char* buffer, size_t size, size_t n, void* user) {
   return want;
 }
 
+// Called each time curl is about to send the request, also when it sends it again by itself.
+int on_prereq(void* user, char*, char*, int, int) {
+  ++static_cast<Transfer*>(user)->outcome.sends;
+  return CURL_PREREQFUNC_OK;
+}
+
 // curl asks to rewind the body when it must send it again (e.g. on a reused dead connection).
 int on_seek(void* user, curl_off_t offset, int origin) {
   auto* t = static_cast<Transfer*>(user);
@@ -203,6 +209,8 @@ class Client::Loop {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
 
     const bool has_body = r.body.bytes || r.body.fd >= 0;
     if (r.method == "HEAD") {

@@ -52,6 +52,10 @@ struct Outcome {
   Response response;
   bool aborted_by_sink = false;  // the sink refused data (its own error explains why)
   uint64_t body_bytes = 0;       // bytes handed to the sink or kept in response.body
+  // How many times curl sent the request. More than 1 when curl itself sent it again on a new
+  // connection because a reused one died before answering: the store may have acted on the
+  // first (matters for requests that are not idempotent, like CreateMultipartUpload).
+  int sends = 0;
 };
 
 // Receives the body of a 2xx response, chunk by chunk, on an I/O thread. Returning false aborts

@@ -33,6 +33,22 @@ uint64_t header_u64(const http::Response& r, std::string_view name, uint64_t fal
   return ec == std::errc() ? out : fallback;
 }
 
+// The ETag S3 gives an object made of these parts: the MD5 of the parts' MD5s, then "-" and the
+// count. Empty when a part's ETag is not a plain MD5 (encrypted objects): then it cannot be told.
+std::string multipart_etag(const std::vector<std::string>& part_etags) {
+  Digest d(Digest::Algo::kMd5);
+  for (const auto& e : part_etags) {
+    if (e.size() != 32) return "";
+    std::string raw(16, '\0');
+    for (size_t i = 0; i < 16; ++i) {
+      auto [p, ec] = std::from_chars(e.data() + 2 * i, e.data() + 2 * i + 2, reinterpret_cast<unsigned char&>(raw[i]), 16);
+      if (ec != std::errc() || p != e.data() + 2 * i + 2) return "";
+    }
+    d.update(raw);
+  }
+  return d.finish_hex() + "-" + std::to_string(part_etags.size());
+}
+
 }  // namespace
 
 S3Store::S3Store(S3Config config, std::shared_ptr<http::Client> client)
@@ -369,8 +385,9 @@ std::string S3Store::create_multipart(const std::string& key) {
       *client_, config_.retry, [&](int) { return build("POST", key, {{"uploads", ""}}, {}, {}, kEmptySha256); },
       error_code_of);
   // An attempt whose answer was lost may have reached the store and created an upload: nobody would
-  // ever complete or abort it (its parts stay stored, and billed).
-  const bool lost_answers = attempts > 1 || o.curl_code != CURLE_OK;
+  // ever complete or abort it (its parts stay stored, and billed). Also when curl sent the request
+  // again by itself after a reused connection died without an answer.
+  const bool lost_answers = attempts > 1 || o.curl_code != CURLE_OK || o.sends > 1;
   if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
     if (lost_answers) abort_lost_uploads(key, "", started);
     throw error_for("starting a multipart upload to", key, o, attempts);
@@ -427,10 +444,26 @@ std::string S3Store::complete_multipart(const std::string& key, const std::strin
                                         const std::vector<std::string>& part_etags) {
   std::string body = s3xml::complete_multipart_body(part_etags);
   std::string hash = sha256_hex(body);
-  auto o = call("completing the multipart upload of", key, [&] {
-    return build("POST", key, {{"uploadId", upload_id}}, {{"Content-Type", "application/xml"}},
-                 http::Body::from_string(body), hash);
-  });
+  auto [o, attempts] = http::execute_sync(
+      *client_, config_.retry,
+      [&](int) {
+        return build("POST", key, {{"uploadId", upload_id}}, {{"Content-Type", "application/xml"}},
+                     http::Body::from_string(body), hash);
+      },
+      error_code_of);
+  if (http::classify(o, o.curl_code == CURLE_OK ? error_code_of(o) : "") != http::Verdict::kSuccess) {
+    // An earlier attempt whose answer was lost may have completed the upload: the store then
+    // knows the upload no more. The object is ours if its ETag is the one these parts make.
+    if ((attempts > 1 || o.sends > 1) && o.curl_code == CURLE_OK && error_code_of(o) == "NoSuchUpload") {
+      const std::string expected = multipart_etag(part_etags);
+      try {
+        auto info = head(key);
+        if (!expected.empty() && info.etag == expected) return info.etag;
+      } catch (const Error&) {
+      }
+    }
+    throw error_for("completing the multipart upload of", key, o, attempts);
+  }
   // S3 may answer 200 and put an error in the body.
   auto err = s3xml::parse_error(o.response.body);
   if (!err.code.empty()) {

@@ -11,7 +11,9 @@
 #     upload is left in progress (listed with a direct request), also when the proxy lost the
 #     answer to a CreateMultipartUpload the store had done (sluice finds that upload and aborts it);
 #  3. faults by request number: 503 on the first 3 attempts of one GET is absorbed by the retries
-#     (the log shows the same range asked 4 times); each kind of fault on every GET
+#     (the log shows the same range asked 4 times); the answer to a CreateMultipartUpload or to a
+#     CompleteMultipartUpload the store carried out is lost: the upload completes byte-exact and
+#     none is left in progress; each kind of fault on every GET
 #     (AWS_MAX_ATTEMPTS=3) fails with exit 5, an error naming the object and the attempts,
 #     nothing under the final name and no partial file; a reset in the middle of a body resumes
 #     after the bytes received (the next Range starts later);
@@ -297,6 +299,31 @@ part3() {
     fail "the retries did not ask for the same object and range: $(cat "$tmp/at.log")"
   echo "3. 503 on the first 3 attempts of a GET: absorbed, byte-exact"
   rm -f "$one/small-3.bin"
+
+  # The answer to a CreateMultipartUpload or to a CompleteMultipartUpload the store carried out is
+  # lost (the proxy reads it, then resets the connection): curl or sluice sends it again. The
+  # upload the first create made is found and aborted; RGW answers a repeated complete with
+  # success (a store that answers NoSuchUpload is covered by unit.S3StoreLostAnswers). Either way:
+  # exit 0, the object byte-exact, no upload left in progress.
+  local what n
+  for what in create:1 complete:2; do
+    n=${what#*:} what=${what%:*}
+    log=$tmp/lost-$what.log
+    start_proxy "$log" --faults reset-before --at "$n" --methods POST
+    SLUICE_LOG=info via cp --multipart-threshold 5M --part-size 5M "$src/c/big7.bin" "s3://$bucket/lost-$what/big7.bin"
+    stop_proxy
+    [[ $RC == 0 ]] || fail "a lost answer to the $what of a multipart upload: exit $RC: $(cat "$tmp/err")"
+    grep -q "^n=$n method=POST .* fault=reset-before " "$log" || fail "lost $what: the proxy did not reset POST $n: $(cat "$log")"
+    t 60 "$sluice" cp -q "s3://$bucket/lost-$what/big7.bin" "$one/" || fail "lost $what: downloading the object failed"
+    cmp -s "$one/big7.bin" "$src/c/big7.bin" || fail "lost $what: the object in the store is not the source file"
+    rm -f "$one/big7.bin"
+    [[ -z $(list_uploads "lost-$what/") ]] || fail "lost $what: multipart uploads left in progress: $(list_uploads "lost-$what/")"
+    if [[ $what == create ]]; then
+      grep -q "aborted multipart upload .* a retried CreateMultipartUpload left it behind" "$tmp/err" ||
+        fail "lost create: sluice did not say it aborted the upload of the lost answer: $(cat "$tmp/err")"
+    fi
+    echo "3. lost answer to the $what of a multipart upload: exit 0, byte-exact, no upload left"
+  done
 
   # Each kind of fault on every GET: exit 5, an error naming the object, nothing under the final
   # name, no partial file.

@@ -39,6 +39,7 @@ class ScriptedServer {
     std::optional<size_t> content_length;  // the declared length; default body.size()
     std::chrono::milliseconds delay{0};    // wait this long before answering
     bool close = false;                    // close the connection after answering
+    bool drop = false;                     // close the connection without answering (it died)
   };
   struct Seen {
     std::string method;
@@ -199,6 +200,10 @@ class ScriptedServer {
       Reply r = handler_(s, index);
       auto until = std::chrono::steady_clock::now() + r.delay;
       while (!stop_ && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (r.drop) {
+        --in_flight_;
+        break;
+      }
       std::string out = "HTTP/1.1 " + std::to_string(r.status) + " Scripted\r\n";
       out += "Content-Length: " + std::to_string(r.content_length.value_or(r.body.size())) + "\r\n";
       for (const auto& [n, v] : r.headers) out += n + ": " + v + "\r\n";
