@@ -393,8 +393,10 @@ TEST(Execute, NotFoundNotRetried) {
 }
 
 TEST(Execute, ForbiddenAndPreconditionNotRetried) {
-  for (auto [status, code] : std::vector<std::pair<int, std::string>>{
+  for (const auto& status_code : std::vector<std::pair<int, std::string>>{
            {403, "AccessDenied"}, {412, "PreconditionFailed"}, {400, "InvalidArgument"}, {429, "TooManyRequests"}}) {
+    const int status = status_code.first;
+    const std::string& code = status_code.second;
     ScriptedServer server([&](const ScriptedServer::Seen&, int) { return error_reply(status, code); });
     Client client;
     auto [o, attempts] = execute_sync(client, fast(), [&](int n) { return get(server, n); }, s3_code);
@@ -486,6 +488,7 @@ void destroy_during_backoff(int loops) {
   std::atomic<int> done_calls{0};
   std::atomic<int> last_code{-1};
   std::promise<void> first_seen;
+  std::atomic<bool> once{false};  // outlives the client: its destructor may still call observe
   {
     ClientOptions opts;
     opts.loops = loops;
@@ -493,7 +496,6 @@ void destroy_during_backoff(int loops) {
     RetryPolicy slow;
     slow.base = 30'000ms;
     slow.cap = 30'000ms;
-    std::atomic<bool> once{false};
     execute(client, slow,
             RetryingCall{[&](int) { return std::pair<Request, Sink>(get(server), Sink{}); }, s3_code,
                          [&](Outcome o, int) {

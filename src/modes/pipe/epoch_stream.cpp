@@ -85,6 +85,7 @@ struct EpochStream::Impl {
   size_t next_issue = 0;
   int in_flight = 0;
   uint64_t reserved = 0, peak = 0, fetched = 0;
+  int completing = 0;  // completions still running (they use this stream after in_flight drops)
   bool started = false, cancelled = false;
 
   std::string describe(const Record& r) const { return r.object ? r.object->uri : std::string("inline data"); }
@@ -130,6 +131,7 @@ struct EpochStream::Impl {
         c.done = true;
         c.error = e;
         --in_flight;
+        ++completing;
         if (!e) {
           fetched += c.data.size();
           if (c.whole) {  // the real size is known now
@@ -141,6 +143,10 @@ struct EpochStream::Impl {
       }
       cv.notify_all();
       pump();
+      // The last use of this stream: the destructor may free it as soon as the lock is released.
+      std::lock_guard lock(mu);
+      --completing;
+      cv.notify_all();
     };
     src.engine->fetch(std::move(req), std::move(sink), std::move(done));
   }
@@ -207,9 +213,10 @@ EpochStream::EpochStream(std::vector<Record> records, StreamOptions options, std
 
 EpochStream::~EpochStream() {
   cancel();
-  // Completions reference this stream: wait until none is outstanding.
+  // Completions reference this stream: wait until none is outstanding or still running (ASan
+  // caught a completion calling pump() on a stream freed once in_flight had reached 0).
   std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return impl_->in_flight == 0; });
+  impl_->cv.wait(lock, [&] { return impl_->in_flight == 0 && impl_->completing == 0; });
 }
 
 void EpochStream::start() {
