@@ -501,7 +501,7 @@ std::string fold_cps(const std::vector<std::uint32_t>& cps) {
 
 // A quoted, always-valid-UTF-8 rendering of user text for a message: invalid bytes become
 // U+FFFD, and text longer than a valid tag argument (128 + 1 + 256 characters) is cut.
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   constexpr std::size_t kMaxShown = kMaxTagKeyChars + 1 + kMaxTagValueChars;
   std::string shown = utf8_prefix(text, kMaxShown);
   if (utf8_prefix(text, kMaxShown + 1).size() > shown.size()) shown += "...";
@@ -563,7 +563,7 @@ void check_distinct(const std::vector<SessionTag>& tags, Name name) {
   }
 }
 
-std::string tag_name(const SessionTag& t) { return "session tag " + quoted(t.key); }
+std::string tag_name(const SessionTag& t) { return "session tag " + in_quotes(t.key); }
 
 }  // namespace
 
@@ -574,7 +574,7 @@ std::string fold_case(const std::string& utf8) {
 }
 
 std::vector<SessionTag> parse_session_tags(const std::vector<std::string>& args) {
-  auto name = [&](std::size_t i) { return "--session-tag " + quoted(args[i]); };
+  auto name = [&](std::size_t i) { return "--session-tag " + in_quotes(args[i]); };
   std::vector<SessionTag> tags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -596,7 +596,7 @@ std::vector<SessionTag> parse_session_tags(const std::vector<std::string>& args)
 Context session_context(const std::vector<SessionTag>& tags, const std::string& role_arn,
                         const std::string& session_name) {
   if (role_arn.size() < 20 || role_arn.size() > 2048 || role_arn.rfind("arn:", 0) != 0) {
-    invalid("role ARN " + quoted(role_arn), "expected an ARN of 20-2048 characters");
+    invalid("role ARN " + in_quotes(role_arn), "expected an ARN of 20-2048 characters");
   }
   bool name_ok = session_name.size() >= 2 && session_name.size() <= 64 &&
                  std::all_of(session_name.begin(), session_name.end(), [](char c) {
@@ -604,7 +604,7 @@ Context session_context(const std::vector<SessionTag>& tags, const std::string& 
                           std::string_view("_+=,.@-").find(c) != std::string_view::npos;
                  });
   if (!name_ok) {
-    invalid("role session name " + quoted(session_name),
+    invalid("role session name " + in_quotes(session_name),
             "expected 2-64 characters of letters, digits and _ + = , . @ -");
   }
   check_distinct(tags, [&](std::size_t i) { return tag_name(tags[i]); });
@@ -617,7 +617,7 @@ Context session_context(const std::vector<SessionTag>& tags, const std::string& 
 std::vector<SessionTag> chained_tags(const std::vector<SessionTag>& caller_tags,
                                      const std::vector<SessionTag>& role_tags,
                                      bool enable_chaining) {
-  check_distinct(role_tags, [&](std::size_t i) { return "role tag " + quoted(role_tags[i].key); });
+  check_distinct(role_tags, [&](std::size_t i) { return "role tag " + in_quotes(role_tags[i].key); });
   if (!enable_chaining) return role_tags;
   if (caller_tags.size() > kMaxSessionTags) {
     invalid("the caller's session tags", "more than 50 session tags (" +

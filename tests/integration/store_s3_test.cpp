@@ -310,7 +310,8 @@ TEST(S3Store, DownloadOfAnObjectChangedAfterListingFailsWithoutAFinalFile) {
 void expect_round_trip(TestBucket& b, const std::string& prefix, const std::vector<std::string>& keys) {
   std::vector<std::pair<std::string, std::string>> objects;
   for (size_t i = 0; i < keys.size(); ++i) objects.emplace_back(keys[i], "content of " + keys[i] + "\n" + random_bytes(i * 37, i));
-  for (const auto& [k, v] : objects) {
+  for (const auto& kv : objects) {
+    const std::string &k = kv.first, &v = kv.second;  // lambdas capture these (clang 14: not bindings)
     auto e = error_of([&] { b.store().put(k, http::Body::from_string(v), {}); });
     EXPECT_FALSE(e) << "put '" << k << "': " << (e ? e->what() : "");
   }
@@ -321,7 +322,8 @@ void expect_round_trip(TestBucket& b, const std::string& prefix, const std::vect
   for (const auto& o : listed) got.insert(o.key);
   EXPECT_EQ(got, want) << "the listing does not give back the keys as written";
 
-  for (const auto& [k, v] : objects) {
+  for (const auto& kv : objects) {
+    const std::string &k = kv.first, &v = kv.second;
     SCOPED_TRACE("key '" + k + "'");
     auto he = error_of([&] {
       store::ObjectInfo info = b.store().head(k);

@@ -72,7 +72,7 @@ TEST(Md5LanesDispatch, BackendsAreWhatWasAsked) {
   if (Md5Lanes::avx2_supported()) {
     EXPECT_TRUE(Md5Lanes(Backend::kAvx2).uses_avx2());
   } else {
-    EXPECT_THROW(Md5Lanes(Backend::kAvx2), Error);
+    EXPECT_THROW(Md5Lanes{Backend::kAvx2}, Error);
   }
 }
 
