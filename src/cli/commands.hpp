@@ -7,13 +7,19 @@
 #include <vector>
 
 #include "cli/progress_reporter.hpp"
+#include "store/open.hpp"
 
 namespace sluice::cli {
 
 struct GlobalOptions {
   std::optional<std::string> endpoint_url;
   int max_connections = 64;
+  std::optional<int> read_timeout_s;     // --cli-read-timeout
+  std::optional<int> connect_timeout_s;  // --cli-connect-timeout
 };
+
+// The store options the global options ask for, with this many connections.
+store::StoreOptions store_options(const GlobalOptions& g, int max_connections);
 
 struct LsOptions {
   std::string uri;

@@ -76,9 +76,7 @@ class InterruptWatch {
 };
 
 int download(const GlobalOptions& g, const CpOptions& o, const Location& src, const Location& dst) {
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = g.max_connections;
+  store::StoreOptions so = store_options(g, g.max_connections);
   auto store = store::open_store(src, so);
   std::vector<transfer::DownloadItem> items;
   std::vector<Error> refused;
@@ -150,9 +148,7 @@ int upload(const GlobalOptions& g, const CpOptions& o, const Location& src, cons
     std::string key = dst.key.empty() || dst.key.back() == '/' ? dst.key + basename_of(src.path) : dst.key;
     items.push_back({src.path, static_cast<uint64_t>(st.st_size), key});
   }
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = g.max_connections;
+  store::StoreOptions so = store_options(g, g.max_connections);
   auto store = store::open_store(dst, so);
   transfer::Progress progress;
   ProgressReporter reporter(progress, o.style, "uploaded");

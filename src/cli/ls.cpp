@@ -25,9 +25,7 @@ std::string date_of(int64_t ns) {
 // names relative to the prefix's directory, full keys with --recursive.
 int run_ls(const GlobalOptions& g, const LsOptions& o) {
   Location loc = parse_location(o.uri);
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = 4;
+  store::StoreOptions so = store_options(g, 4);
   auto store = store::open_store(loc, so);
   std::string prefix = store::key_of(loc);
   if (!loc.is_s3() && !prefix.empty() && prefix.back() != '/') prefix += "/";
@@ -37,16 +35,15 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
   req.prefix = prefix;
   req.delimiter = o.recursive ? "" : "/";
   uint64_t count = 0;
-  for (;;) {
-    store::ListPage page = store->list(req);
-    for (const auto& p : page.common_prefixes) fmt::print("{:>30} {}\n", "PRE", p.substr(shown_base.size()));
-    for (const auto& obj : page.objects) {
+  store::Pager pager(*store, std::move(req));
+  while (auto page = pager.next()) {
+    for (const auto& p : page->common_prefixes) fmt::print("{:>30} {}\n", "PRE", p.substr(shown_base.size()));
+    for (const auto& obj : page->objects) {
       std::string name = o.recursive && loc.is_s3() ? obj.key : obj.key.substr(shown_base.size());
       fmt::print("{} {:>10} {}\n", date_of(obj.mtime_epoch_ns), obj.size, name);
     }
-    count += page.objects.size() + page.common_prefixes.size();
-    if (page.next_continuation_token.empty() || interrupted()) break;
-    req.continuation_token = page.next_continuation_token;
+    count += page->objects.size() + page->common_prefixes.size();
+    if (interrupted()) break;
   }
   if (count == 0 && !prefix.empty()) {
     // Like `aws s3 ls`: nothing under the prefix is not an error to print, but it is exit 1.

@@ -46,6 +46,13 @@ int main(int argc, char** argv) {
   std::string log_level = std::getenv("SLUICE_LOG") ? std::getenv("SLUICE_LOG") : "warn";
   app.add_option("--endpoint-url", endpoint, "S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS S3)");
   app.add_option("--max-connections", g.max_connections, "requests in flight at once")->check(CLI::Range(1, 1024));
+  app.add_option("--cli-read-timeout", g.read_timeout_s,
+                 "seconds without a byte before a request is abandoned and retried (0: never; default 30 for data, "
+                 "60 for other requests)")
+      ->check(CLI::Range(0, 86400));
+  app.add_option("--cli-connect-timeout", g.connect_timeout_s,
+                 "seconds a connection may take to open (0: the system's limit; default 10)")
+      ->check(CLI::Range(0, 86400));
   app.add_option("--log-level", log_level, "error, warn, info, debug or trace (env SLUICE_LOG)");
 
   cli::LsOptions ls;

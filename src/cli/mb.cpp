@@ -14,9 +14,7 @@ int run_mb(const GlobalOptions& g, const std::string& uri) {
   if (!loc.is_s3() || !loc.key.empty()) {
     throw Error(ErrorKind::kInvalidInput, "making bucket '" + uri + "'", "expected s3://BUCKET");
   }
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = 2;
+  store::StoreOptions so = store_options(g, 2);
   auto store = store::open_store(loc, so);
   dynamic_cast<store::S3Store&>(*store).create_bucket();
   fmt::print("make_bucket: {}\n", loc.bucket);

@@ -82,9 +82,7 @@ void detach(const std::string& log_file) {
 // Everything after the fork: resolve, mount, report, serve. `ready` is called once the mount
 // answers (or never, when this throws).
 int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<void(const std::string&)>& ready) {
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = g.max_connections;
+  store::StoreOptions so = store_options(g, g.max_connections);
   dataset::StoreCache stores(so);
   dataset::ResolveOptions ro;
   ro.file_paths = true;

@@ -18,9 +18,7 @@ int run_presign(const GlobalOptions& g, const std::string& uri, int64_t expires_
     throw Error(ErrorKind::kInvalidInput, "presigning '" + uri + "'",
                 "--expires-in must be 1 to 604800 seconds (7 days), got " + std::to_string(expires_in));
   }
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = 1;
+  store::StoreOptions so = store_options(g, 1);
   auto store = store::open_store(loc, so);
   fmt::print("{}\n", dynamic_cast<store::S3Store&>(*store).presign_get(loc.key, std::chrono::seconds(expires_in)));
   return kExitOk;

@@ -10,13 +10,6 @@
 namespace sluice::cli {
 namespace {
 
-store::StoreOptions options_for(const GlobalOptions& g) {
-  store::StoreOptions so;
-  so.endpoint_url = g.endpoint_url;
-  so.max_connections = 4;
-  return so;
-}
-
 Location s3_location(const std::string& uri, const char* what) {
   Location loc = parse_location(uri);
   if (!loc.is_s3()) throw Error(ErrorKind::kInvalidInput, std::string(what) + " '" + uri + "'", "expected an s3:// location");
@@ -28,7 +21,7 @@ Location s3_location(const std::string& uri, const char* what) {
 // Like `aws s3 rm`: one object, or with -r every object under the prefix (as a directory).
 int run_rm(const GlobalOptions& g, const std::string& uri, bool recursive) {
   Location loc = s3_location(uri, "deleting");
-  auto store = store::open_store(loc, options_for(g));
+  auto store = store::open_store(loc, store_options(g, 4));
   if (!recursive) {
     if (loc.key.empty() || loc.key.back() == '/') {
       throw Error(ErrorKind::kInvalidInput, "deleting '" + uri + "'", "this names a prefix, not an object; add --recursive");
@@ -51,7 +44,7 @@ int run_rb(const GlobalOptions& g, const std::string& uri, bool force) {
   Location loc = s3_location(uri, "removing bucket");
   if (!loc.key.empty()) throw Error(ErrorKind::kInvalidInput, "removing bucket '" + uri + "'", "expected s3://BUCKET");
   if (force) run_rm(g, uri, true);
-  auto store = store::open_store(loc, options_for(g));
+  auto store = store::open_store(loc, store_options(g, 4));
   dynamic_cast<store::S3Store&>(*store).delete_bucket();
   fmt::print("remove_bucket: {}\n", loc.bucket);
   return kExitOk;

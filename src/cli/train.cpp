@@ -17,8 +17,7 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   t.work_dir = o.work_dir;
   if (!o.host.empty()) t.host = o.host;
   t.stop_grace = std::chrono::milliseconds(static_cast<int64_t>(o.stop_grace_seconds * 1000));
-  t.store.endpoint_url = g.endpoint_url;
-  t.store.max_connections = g.max_connections;
+  t.store = store_options(g, g.max_connections);
   std::string fs_map = o.file_systems;
   if (fs_map.empty()) {
     if (const char* v = std::getenv("SLUICE_FILE_SYSTEMS")) fs_map = v;

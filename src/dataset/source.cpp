@@ -174,10 +174,10 @@ std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::
       req.prefix = lo.substr(0, common);
       size_t cursor = 0, unmatched = distinct.size(), pages = 0;
       try {
-        for (;;) {
-          store::ListPage page = store.list(req);
+        store::Pager pager(store, std::move(req));
+        while (auto page = pager.next()) {
           ++pages;
-          for (auto& o : page.objects) {
+          for (auto& o : page->objects) {
             while (cursor < distinct.size() && keys[distinct[cursor]] < o.key) ++cursor;
             if (cursor < distinct.size() && keys[distinct[cursor]] == o.key) {
               infos[distinct[cursor]] = std::move(o);
@@ -186,9 +186,8 @@ std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::
             }
           }
           bool past_last = cursor >= distinct.size() ||
-                           (!page.objects.empty() && page.objects.back().key >= hi);
-          if (past_last || page.next_continuation_token.empty() || pages >= unmatched) break;
-          req.continuation_token = std::move(page.next_continuation_token);
+                           (!page->objects.empty() && page->objects.back().key >= hi);
+          if (past_last || pages >= unmatched) break;
         }
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::kAccessDenied) throw;  // not allowed to list: HEAD everything

@@ -90,6 +90,26 @@ class ObjectStore {
   virtual bool supports_multipart() const { return true; }
 };
 
+// The pages of one listing, in order, following continuation tokens. It also checks that the
+// store moves forward: a store that answers with ever new continuation tokens but nothing after
+// what it listed already (cycling) would be listed forever, so kMaxStalledPages pages in a row
+// without an entry after the greatest key or common prefix so far are an error (kInternal).
+// A few such pages are let through: a store may answer an empty page before the next full one.
+class Pager {
+ public:
+  static constexpr int kMaxStalledPages = 100;
+  Pager(ObjectStore& store, ListRequest request) : store_(store), request_(std::move(request)) {}
+  // The next page, or nullopt after the last one.
+  std::optional<ListPage> next();
+
+ private:
+  ObjectStore& store_;
+  ListRequest request_;
+  bool done_ = false;
+  std::string greatest_;  // the greatest key or common prefix listed so far
+  int stalled_ = 0;
+};
+
 // All objects under prefix, following continuation tokens (recursive listing).
 std::vector<ObjectInfo> list_all(ObjectStore& store, const std::string& prefix,
                                  const std::function<void(size_t listed)>& progress = {});

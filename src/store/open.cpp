@@ -13,8 +13,10 @@ std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOpt
   config.region = auth::resolve_region(options.env);
   config.credentials = auth::resolve_credentials(options.env);
   config.retry = http::RetryPolicy::from_env();
+  if (options.read_timeout) config.stall_timeout = config.request_timeout = *options.read_timeout;
   http::ClientOptions copts;
   copts.max_connections = options.max_connections;
+  if (options.connect_timeout) copts.connect_timeout = *options.connect_timeout;
   return std::make_unique<S3Store>(std::move(config), std::make_shared<http::Client>(copts));
 }
 

@@ -1,6 +1,7 @@
 // Opening the backend for a location, with credentials, region and endpoint resolved the AWS way.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,11 @@ namespace sluice::store {
 struct StoreOptions {
   std::optional<std::string> endpoint_url;  // --endpoint-url
   int max_connections = 64;
+  // --cli-read-timeout: a data transfer that receives no byte this long, or a metadata request
+  // not answered this long, is abandoned (and retried); 0: never. Unset: 30 s and 60 s.
+  std::optional<std::chrono::seconds> read_timeout;
+  // --cli-connect-timeout: how long a connection may take to open; 0: the system's. Unset: 10 s.
+  std::optional<std::chrono::seconds> connect_timeout;
   auth::EnvLookup env = auth::process_env();
 };
 

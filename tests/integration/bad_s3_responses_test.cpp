@@ -215,6 +215,16 @@ TEST(BadS3Responses, ListingsThatNeverEndAreCut) {
   }));
   check("the same continuation token again", run(same_token, {"ls", "s3://bkt/pre/"}, 30s),
         {70, {"listing s3://bkt/pre/", "continuation token"}});
+  // A new token every time, and the same key: the store cycles (store::Pager).
+  ScriptedServer cycling(listing_answers([](const Seen&, int i) {
+    return reply(200, list_doc(contents("pre/a"), "<IsTruncated>true</IsTruncated><NextContinuationToken>t" +
+                                                      std::to_string(i) + "</NextContinuationToken>"));
+  }));
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"ls", "s3://bkt/pre/"},
+                                               std::vector<std::string>{"cp", "-r", "s3://bkt/pre/", "/nonexistent-dest"}}) {
+    check("new continuation tokens, nothing new (" + args[0] + ")", run(cycling, args, 30s),
+          {70, {"listing s3://bkt/pre/", "not moving forward", "'pre/a'"}});
+  }
 }
 
 TEST(BadS3Responses, KeysOutsideTheRequestedPrefixAreRefused) {

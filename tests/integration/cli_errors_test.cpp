@@ -91,6 +91,8 @@ TEST(CliErrors, BadFlagsAndMissingArgumentsExitTwo) {
   expect_usage_error({"no subcommand", {}, {}});
   expect_usage_error({"unknown subcommand", {"frobnicate"}, {}});
   expect_usage_error({"--max-connections 0", {"--max-connections", "0", "ls", "s3://bucket/"}, {"max-connections"}});
+  expect_usage_error({"--cli-read-timeout -1", {"--cli-read-timeout", "-1", "ls", "s3://bucket/"}, {"cli-read-timeout"}});
+  expect_usage_error({"--cli-connect-timeout soon", {"--cli-connect-timeout", "soon", "ls", "s3://bucket/"}, {"cli-connect-timeout"}});
   expect_usage_error({"--part-size with a bad unit", {"cp", "--part-size", "8X", "s3://bucket/k", "/tmp/x"}, {"8X"}});
 }
 

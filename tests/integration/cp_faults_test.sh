@@ -20,9 +20,9 @@
 #  4. an object overwritten between two ranged reads of its download (single-PUT and multipart
 #     objects, `cp` and `cp -r`): exit 6 and an error naming the object and saying it changed, or
 #     a file that is all old or all new bytes, never a mix;
-#  5. delay past the client's timeout: sluice has no option to shorten its timeouts (30 s without
-#     a byte for data, 60 s per metadata request), so this part takes over 30 s and runs only with
-#     SLUICE_FAULTS_SLOW=1 (it is reported as skipped otherwise).
+#  5. an answer held past the client's timeout (`--cli-read-timeout 2`, the proxy holds it 6 s):
+#     a ranged GET and a HEAD are abandoned and retried, and the download is byte-exact; with
+#     AWS_MAX_ATTEMPTS=1 the error says it timed out and nothing is left under the final name.
 # Development knobs: SLUICE_FAULTS_SEEDS="S:ATTEMPTS ..." (download and upload seeds),
 # SLUICE_FAULTS_KINDS (the --faults list of parts 1 and 2), SLUICE_FAULTS_RATE (default 0.1),
 # SLUICE_FAULTS_PARTS (default "1 2 3 4 5"), SLUICE_FAULTS_KEEP=DIR (the proxy logs and sluice's
@@ -412,27 +412,29 @@ part4() {
 # ------------------------------------------------------------------------------------------------
 # 5. A GET held past the client's stall timeout (30 s): retried, or a clear timeout error.
 part5() {
-  local t0 log=$tmp/delay.log
-  if [[ ${SLUICE_FAULTS_SLOW:-} != 1 ]]; then
-    echo "5. delay past the client timeout: skipped (sluice has no option to shorten its 30 s stall timeout; SLUICE_FAULTS_SLOW=1 runs it)"
-    return
-  fi
-  start_proxy "$log" --faults delay --at 1 --methods GET --delay-seconds 40
-  t0=$SECONDS
-  via cp -q "s3://$bucket/tree/c/big5.bin" "$one/"
+  local t0 method log
+  for method in GET HEAD; do
+    log=$tmp/delay-$method.log
+    start_proxy "$log" --faults delay --at 1 --methods "$method" --delay-seconds 6
+    t0=$SECONDS
+    via --cli-read-timeout 2 cp -q "s3://$bucket/tree/c/big5.bin" "$one/"
+    stop_proxy
+    [[ $RC == 0 ]] || fail "a $method held 6 s with --cli-read-timeout 2: exit $RC: $(cat "$tmp/err")"
+    cmp -s "$one/big5.bin" "$src/c/big5.bin" || fail "the download retried after a held $method gave other bytes"
+    grep -q "^n=1 method=$method .* fault=delay status=20[06](held 6s)$" "$log" || fail "the log does not show the held $method: $(cat "$log")"
+    grep -q "^n=2 method=$method .* fault=ok status=20[06]$" "$log" || fail "the log does not show the retry of the held $method: $(cat "$log")"
+    ((SECONDS - t0 < 6)) || fail "the held $method was waited out ($((SECONDS - t0)) s), not abandoned after 2 s"
+    echo "5. a $method held 6 s with --cli-read-timeout 2: abandoned, retried, byte-exact ($((SECONDS - t0)) s)"
+    rm -f "$one/big5.bin"
+  done
+  # No attempt left: a clear error, nothing under the final name.
+  start_proxy "$tmp/delay-once.log" --faults delay --at 1 --methods GET --delay-seconds 6
+  AWS_MAX_ATTEMPTS=1 via --cli-read-timeout 2 cp -q "s3://$bucket/tree/c/big5.bin" "$one/"
   stop_proxy
-  if [[ $RC == 0 ]]; then
-    cmp -s "$one/big5.bin" "$src/c/big5.bin" || fail "the download retried after a stalled GET gave other bytes"
-    grep -q "^n=1 method=GET .* fault=delay status=206(held 40s)$" "$log" || fail "the log does not show the held GET: $(cat "$log")"
-    grep -q "^n=2 method=GET .* fault=ok status=206$" "$log" || fail "the log does not show the retry of the held GET: $(cat "$log")"
-    echo "5. a GET held 40 s: retried after the stall timeout, byte-exact ($((SECONDS - t0)) s)"
-  else
-    clean_failure "a GET held 40 s"
-    grep -qi 'timeout\|timed out' "$tmp/err" || fail "a GET held 40 s: the error does not say it timed out: $(cat "$tmp/err")"
-    [[ -z $(ls -A "$one") ]] || fail "a failed download after a stall left files: $(ls -A "$one")"
-    echo "5. a GET held 40 s: exit $RC, $(grep -m1 '^sluice: error:' "$tmp/err")"
-  fi
-  rm -f "$one/big5.bin"
+  clean_failure "a GET held 6 s with one attempt"
+  grep -qi 'timeout\|timed out' "$tmp/err" || fail "a GET held 6 s: the error does not say it timed out: $(cat "$tmp/err")"
+  [[ -z $(ls -A "$one") ]] || fail "a failed download after a stall left files: $(ls -A "$one")"
+  echo "5. a GET held 6 s, one attempt: exit $RC, $(grep -m1 '^sluice: error:' "$tmp/err")"
 }
 
 for p in ${SLUICE_FAULTS_PARTS:-1 2 3 4 5}; do
