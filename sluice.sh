@@ -10,7 +10,8 @@
 #                       run briefly over their corpora as part of it), then the transfer engine
 #                       and FUSE tests built with ThreadSanitizer (clang, in BUILD-tsan). Ends with
 #                       one line "N passed, N failed" summing the runs. With ctest arguments
-#                       (e.g. -R NAME) or SLUICE_TEST_SANITIZERS=0: the Release run only
+#                       (e.g. -R NAME): the Release run only; with SLUICE_TEST_SANITIZERS=0: the
+#                       Release run and the fuzz targets briefly (BUILD-fuzz)
 #   ./sluice.sh test-asan   only the ASan + UBSan pass (whole suite and fuzz targets)
 #   ./sluice.sh test-tsan   only the ThreadSanitizer pass; a sanitizer report in any process fails
 #                           the pass
@@ -159,9 +160,13 @@ run_tests() {
   log "running the tests (ctest)"
   local rc=0
   ctest_run "$BUILD" "$@" || rc=$?
-  if (($# == 0)) && [[ ${SLUICE_TEST_SANITIZERS:-1} != 0 ]]; then
-    sanitizer_pass asan || rc=1
-    sanitizer_pass tsan || rc=1
+  if (($# == 0)); then
+    if [[ ${SLUICE_TEST_SANITIZERS:-1} != 0 ]]; then
+      sanitizer_pass asan || rc=1  # the fuzz targets run in it
+      sanitizer_pass tsan || rc=1
+    else
+      fuzz_pass || rc=1
+    fi
   fi
   echo "$PASSED passed, $FAILED failed"
   return "$rc"
