@@ -11,12 +11,13 @@
 
 #include "core/error.hpp"
 #include "store/object_store.hpp"
+#include "support/read_only_store.hpp"
 
 namespace sluice::store {
 namespace {
 
 // Answers list() with script(request, call number); everything else is not expected.
-class ScriptedListing final : public ObjectStore {
+class ScriptedListing final : public testing::ReadOnlyTestStore {
  public:
   using Script = std::function<ListPage(const ListRequest&, int)>;
   explicit ScriptedListing(Script script) : script_(std::move(script)) {}
@@ -25,19 +26,8 @@ class ScriptedListing final : public ObjectStore {
     requests.push_back(request);
     return script_(request, calls++);
   }
-  ObjectInfo head(const std::string&) override { throw std::logic_error("head"); }
-  void get(const GetRequest&, DataSink, Completion) override { throw std::logic_error("get"); }
-  std::string put(const std::string&, http::Body, const PutOptions&) override { throw std::logic_error("put"); }
-  std::string create_multipart(const std::string&) override { throw std::logic_error("create"); }
-  void upload_part(const std::string&, const std::string&, int, http::Body,
-                   std::function<void(std::exception_ptr, std::string)>) override {
-    throw std::logic_error("part");
-  }
-  std::string complete_multipart(const std::string&, const std::string&, const std::vector<std::string>&) override {
-    throw std::logic_error("complete");
-  }
-  void abort_multipart(const std::string&, const std::string&) override { throw std::logic_error("abort"); }
-  void remove(const std::string&) override { throw std::logic_error("remove"); }
+  ObjectInfo head(const std::string&) override { throw unused("head"); }
+  void get(const GetRequest&, DataSink, Completion) override { throw unused("get"); }
 
   int calls = 0;
   std::vector<ListRequest> requests;

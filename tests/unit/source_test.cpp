@@ -16,6 +16,7 @@
 #include "dataset/shard.hpp"
 #include "dataset/source.hpp"
 #include "store/file_store.hpp"
+#include "support/read_only_store.hpp"
 
 namespace sluice::dataset {
 namespace {
@@ -51,7 +52,7 @@ class TempDir {
 
 // An in-memory bucket store with ListObjectsV2 paging, call counters and a switch that refuses
 // listing, as a role with s3:GetObject but not s3:ListBucket would see.
-class MemStore : public store::ObjectStore {
+class MemStore : public testing::ReadOnlyTestStore {
  public:
   std::map<std::string, std::string> objects;
   bool deny_list = false;
@@ -87,17 +88,6 @@ class MemStore : public store::ObjectStore {
     sink(it->second.data(), it->second.size());
     done(nullptr);
   }
-  std::string put(const std::string&, http::Body, const store::PutOptions&) override { throw std::logic_error("unused"); }
-  std::string create_multipart(const std::string&) override { throw std::logic_error("unused"); }
-  void upload_part(const std::string&, const std::string&, int, http::Body,
-                   std::function<void(std::exception_ptr, std::string)>) override {
-    throw std::logic_error("unused");
-  }
-  std::string complete_multipart(const std::string&, const std::string&, const std::vector<std::string>&) override {
-    throw std::logic_error("unused");
-  }
-  void abort_multipart(const std::string&, const std::string&) override { throw std::logic_error("unused"); }
-  void remove(const std::string&) override { throw std::logic_error("unused"); }
 
  private:
   store::ObjectInfo info(const std::string& key) const {
