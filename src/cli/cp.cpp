@@ -80,6 +80,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
   auto store = store::open_store(src, so);
   std::vector<transfer::DownloadItem> items;
   std::vector<Error> refused;
+  std::string root;  // the destination directory, when the copy goes into one
   if (o.recursive) {
     if (!src.is_s3() && !is_dir(src.path)) {
       throw Error(ErrorKind::kNotFound, "copying " + src.str(), "no such directory");
@@ -101,6 +102,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
       throw Error(ErrorKind::kNotFound, "nothing to copy",
                   "no objects under " + (src.is_s3() ? "s3://" + src.bucket + "/" + prefix : src.path + "/"));
     }
+    root = dst.path;
   } else {
     std::string key = store::key_of(src);
     if (src.is_s3() && (key.empty() || key.back() == '/')) {
@@ -110,7 +112,9 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
       throw Error(ErrorKind::kInvalidInput, "copying " + src.str(), "this is a directory; add --recursive");
     }
     store::ObjectInfo info = store->head(key);
-    std::string path = dst.trailing_slash || is_dir(dst.path) ? dst.path + "/" + basename_of(key) : dst.path;
+    bool into_dir = dst.trailing_slash || is_dir(dst.path);
+    std::string path = into_dir ? dst.path + "/" + basename_of(key) : dst.path;
+    if (into_dir) root = dst.path;
     items.push_back({std::move(info), path});
   }
   for (const auto& e : refused) fmt::print(stderr, "sluice: error: {}\n", e.what());
@@ -122,6 +126,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
   dopts.part_size = o.part_size;
   dopts.verify_md5 = o.verify_md5;
   dopts.progress = &progress;
+  dopts.root = root;  // nothing below it is reached through a symbolic link
   transfer::DownloadResult result;
   {
     InterruptWatch watch([&engine] { engine.cancel(); });

@@ -5,14 +5,23 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <memory>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <list>
+#include <map>
+#include <memory>
 #include <mutex>
-#include <unordered_set>
+#include <optional>
+#include <unordered_map>
 
+#include "core/beneath.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "core/unique_fd.hpp"
 #include "transfer/md5_verifier.hpp"
 
 namespace fs = std::filesystem;
@@ -20,10 +29,253 @@ namespace fs = std::filesystem;
 namespace sluice::transfer {
 namespace {
 
+// ------------------------------------------------------------------------------------------------
+// The record of complete files (format in download.hpp)
+
+constexpr std::string_view kRecordHeader = "sluice-download-record\t1";
+
+struct RecordEntry {
+  std::string key, etag;
+  uint64_t size = 0, dev = 0, ino = 0;
+  int64_t ctime_ns = 0;
+};
+using Record = std::map<std::string, RecordEntry>;  // by the item's path
+
+int64_t ctime_ns(const struct stat& st) {
+  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+}
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+bool unescape(std::string_view s, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out += s[i];
+      continue;
+    }
+    if (++i == s.size()) return false;
+    switch (s[i]) {
+      case '\\': out += '\\'; break;
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      default: return false;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+bool parse_number(std::string_view s, T& value) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+}
+
+bool parse_record_line(std::string_view line, Record& record) {
+  std::vector<std::string_view> fields;
+  for (size_t start = 0;;) {
+    size_t tab = line.find('\t', start);
+    fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (fields.size() != 7) return false;
+  std::string path;
+  RecordEntry e;
+  if (!unescape(fields[0], path) || path.empty() || !unescape(fields[1], e.key) || !unescape(fields[2], e.etag)) {
+    return false;
+  }
+  if (!parse_number(fields[3], e.size) || !parse_number(fields[4], e.dev) || !parse_number(fields[5], e.ino) ||
+      !parse_number(fields[6], e.ctime_ns)) {
+    return false;
+  }
+  record[std::move(path)] = std::move(e);  // a path again: appended later, so it wins
+  return true;
+}
+
+std::string record_line(const std::string& file, const RecordEntry& e) {
+  return escape(file) + '\t' + escape(e.key) + '\t' + escape(e.etag) + '\t' + std::to_string(e.size) + '\t' +
+         std::to_string(e.dev) + '\t' + std::to_string(e.ino) + '\t' + std::to_string(e.ctime_ns) + '\n';
+}
+
+// The record at `path`; empty when there is none, and (with a warning) when it cannot be read or
+// is not a whole record of this format.
+Record read_record(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno != ENOENT) {
+      log::warn("cannot read the download record {} ({}): every file is downloaded again", path, std::strerror(errno));
+    }
+    return {};
+  }
+  std::string text;
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      log::warn("cannot read the download record {} ({}): every file is downloaded again", path, std::strerror(errno));
+      return {};
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  Record record;
+  std::string_view rest = text;
+  bool first = true, ok = true;
+  while (ok && !rest.empty()) {
+    size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos) {
+      ok = !first;  // a last entry cut short (killed while appending it): that file only is not recorded
+      break;
+    }
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl + 1);
+    ok = first ? line == kRecordHeader : parse_record_line(line, record);
+    first = false;
+  }
+  if (!ok || first) {
+    log::warn("the download record {} is corrupt: ignored, every file is downloaded again", path);
+    return {};
+  }
+  return record;
+}
+
+// Replaces the record at `path` with `record` (a temporary file renamed over it). A failure is a
+// warning: the next run downloads again what it cannot prove complete.
+void write_record(const std::string& path, const Record& record) {
+  std::string text(kRecordHeader);
+  text += '\n';
+  for (const auto& [file, e] : record) text += record_line(file, e);
+  const std::string tmp = path + ".tmp";
+  auto give_up = [&](const char* what) {
+    log::warn("cannot write the download record {} ({}: {}): the next run downloads every file again", path, what,
+              std::strerror(errno));
+    ::unlink(tmp.c_str());
+  };
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return give_up("creating");
+  for (size_t done = 0; done < text.size();) {
+    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return give_up("writing");
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd.get()) != 0) return give_up("writing");
+  if (::close(fd.release()) != 0) return give_up("writing");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return give_up("renaming");
+}
+
+// ------------------------------------------------------------------------------------------------
+// Directories
+
+// Open directory handles by directory, the most recently used first; at most `capacity` kept
+// (a file in flight keeps its own reference, so evicting never closes a handle in use).
+class DirCache {
+ public:
+  using Dir = std::shared_ptr<UniqueFd>;
+  explicit DirCache(size_t capacity) : capacity_(capacity) {}
+
+  template <typename Open>
+  Dir get(const std::string& dir, Open&& open) {
+    if (auto it = index_.find(dir); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      return it->second->second;
+    }
+    auto fd = std::make_shared<UniqueFd>(open(dir));
+    lru_.emplace_front(dir, fd);
+    index_[dir] = lru_.begin();
+    if (lru_.size() > capacity_) {
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+    return fd;
+  }
+
+ private:
+  size_t capacity_;
+  std::list<std::pair<std::string, Dir>> lru_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, Dir>>::iterator> index_;
+};
+
+// Where an item goes: the directory (relative to root, "" for root itself; or a path when there
+// is no root, "" for the working directory) and the file's name in it.
+struct Place {
+  std::string dir;
+  std::string name;
+};
+
+// `root`, lexically normal and without a trailing separator.
+fs::path normal_root(const std::string& root) {
+  fs::path r = fs::path(root).lexically_normal();
+  if (!r.has_filename() && r.has_relative_path()) r = r.parent_path();
+  return r;
+}
+
+Error bad_item(const DownloadItem& item, std::string why) {
+  return Error(ErrorKind::kInvalidInput, "downloading " + item.object.key + " to " + item.path, std::move(why));
+}
+
+Place place_of(const DownloadItem& item, const std::optional<fs::path>& root, const std::string& root_shown) {
+  if (root) {
+    fs::path rel = fs::path(item.path).lexically_normal().lexically_relative(*root);
+    bool below = !rel.empty() && rel.has_filename();
+    for (const auto& part : rel) below = below && part != ".." && part != "." && !part.empty();
+    if (!below) throw bad_item(item, "the path does not name a file below the destination " + root_shown);
+    return {rel.parent_path().generic_string(), rel.filename().string()};
+  }
+  fs::path p(item.path);
+  std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == "..") throw bad_item(item, "the path does not name a file");
+  return {p.parent_path().string(), name};
+}
+
+// The first symbolic link on the way to `rel` below `root` ("a/b" of "a/b/c"), or "" if none is
+// found (any more: the tree may be changing).
+std::string link_on_the_way(int root, const std::string& rel) {
+  std::string prefix;
+  for (const auto& part : fs::path(rel)) {
+    prefix += (prefix.empty() ? "" : "/") + part.string();
+    UniqueFd fd(beneath::open_at(root, prefix, O_PATH | O_NOFOLLOW));
+    struct stat st;
+    if (!fd || ::fstat(fd.get(), &st) != 0) return {};
+    if (S_ISLNK(st.st_mode)) return prefix;
+  }
+  return {};
+}
+
+std::string partial_name(const std::string& base) {
+  // ".sluice-" names are never listed by the file:// backend, so partial files are not uploaded
+  // or copied by a later `cp -r` of the directory.
+  std::string name = ".sluice-partial-";
+  name.append(base.size() + name.size() <= 255 ? base : sha256_hex(base));
+  return name;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Files
+
 // One file being written, shared by its parts.
 struct FileJob {
   const DownloadItem* item = nullptr;
-  std::string tmp;
+  DirCache::Dir dir;      // the directory it is written in
+  std::string name;       // its final name there
+  std::string tmp_name;   // its partial name there
+  std::string tmp;        // the partial file's path, for messages
   int fd = -1;
   int parts_left = 0;
   std::mutex mu;
@@ -35,10 +287,21 @@ bool fatal_for_all(ErrorKind k) {
          k == ErrorKind::kInternal;
 }
 
-bool already_complete(const DownloadItem& item) {
+// Whether `name` in `dir` is already the complete object: by the record's entry when there is a
+// record (nullptr: not recorded), by size and mtime otherwise. Never follows a link.
+bool already_complete(int dir, const std::string& name, const DownloadItem& item, bool use_record,
+                      const RecordEntry* recorded) {
+  if (use_record && (recorded == nullptr || recorded->key != item.object.key || recorded->etag != item.object.etag ||
+                     recorded->size != item.object.size)) {
+    return false;
+  }
   struct stat st;
-  if (::stat(item.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return false;
   if (static_cast<uint64_t>(st.st_size) != item.object.size) return false;
+  if (use_record) {
+    return static_cast<uint64_t>(st.st_dev) == recorded->dev && static_cast<uint64_t>(st.st_ino) == recorded->ino &&
+           ctime_ns(st) == recorded->ctime_ns;
+  }
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return item.object.mtime_epoch_ns == 0 || mtime == item.object.mtime_epoch_ns;
 }
@@ -47,12 +310,7 @@ bool already_complete(const DownloadItem& item) {
 
 std::string partial_path(const std::string& path) {
   fs::path p(path);
-  // ".sluice-" names are never listed by the file:// backend, so partial files are not uploaded
-  // or copied by a later `cp -r` of the directory.
-  std::string name = ".sluice-partial-";
-  std::string base = p.filename().string();
-  name.append(base.size() + name.size() <= 255 ? base : sha256_hex(base));
-  return (p.parent_path() / name).string();
+  return (p.parent_path() / partial_name(p.filename().string())).string();
 }
 
 bool etag_is_md5(const std::string& etag) {
@@ -68,13 +326,58 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
   std::mutex result_mu;
   Progress local_progress;
   Progress& progress = options.progress ? *options.progress : local_progress;
-  std::unordered_set<std::string> made_dirs;
-  // Files open at once: enough to keep every read slot busy, far below the fd limit.
+  // Files open at once: enough to keep every read slot busy, far below the fd limit. Each also
+  // holds its directory, and up to kDirCache more directories stay open: at most
+  // 2 * 256 + kDirCache descriptors, with the default soft limit at 1024.
   const int max_open = 256;
   int open_files = 0;
   std::condition_variable open_cv;
 
-  auto fail = [&](FileJob& job, std::exception_ptr e) {
+  // The root: trusted, so made and opened by path (links followed); nothing below it is.
+  std::optional<fs::path> root;
+  UniqueFd root_fd;
+  if (!options.root.empty() && !items.empty()) {
+    root = normal_root(options.root);
+    std::error_code ec;
+    fs::create_directories(options.root, ec);
+    if (ec) throw errno_error(ec.value(), "creating the directory", options.root);
+    root_fd = beneath::open_root(options.root);
+  }
+  const bool use_record = !options.record.empty();
+  Record record;
+  UniqueFd journal;  // the record, appended to as each file completes (a kill -9 keeps what was done)
+  if (use_record) {
+    record = read_record(options.record);
+    // This call's paths are recorded again only once complete (below); an entry that no longer
+    // proves anything must not survive a crash of this call.
+    Record kept = record;
+    for (const DownloadItem& item : items) kept.erase(item.path);
+    write_record(options.record, kept);
+    journal.reset(::open(options.record.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  }
+  Record complete;  // this call's complete files, under result_mu
+  // A complete file: kept for the final rewrite and appended to the record now. Under result_mu.
+  auto remember = [&](const std::string& path, const RecordEntry& e) {
+    complete[path] = e;
+    const std::string line = record_line(path, e);
+    if (journal && ::write(journal.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      journal.reset();  // the final rewrite still records it
+    }
+  };
+
+  DirCache dirs(kDirCache);
+  auto open_dir = [&](const std::string& dir) -> UniqueFd {
+    if (root) return beneath::make_dirs(root_fd.get(), dir, 0755, options.root);
+    std::string path = dir.empty() ? "." : dir;
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) throw errno_error(ec.value(), "creating the directory", path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw errno_error(errno, "opening the directory", path);
+    return fd;
+  };
+
+  auto fail = [&](const DownloadItem& item, std::exception_ptr e) {
     try {
       std::rethrow_exception(e);
     } catch (const Error& err) {
@@ -86,7 +389,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       if (fatal_for_all(err.kind()) && !engine.cancelled()) engine.cancel();
     } catch (const std::exception& ex) {
       std::lock_guard lock(result_mu);
-      result.failures.emplace_back(ErrorKind::kInternal, "downloading " + job.item->object.key, ex.what());
+      result.failures.emplace_back(ErrorKind::kInternal, "downloading " + item.object.key, ex.what());
     }
     progress.failed_files++;
   };
@@ -95,7 +398,8 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
   // the page cache: cheaper than hashing each stream serially as it arrives.
   Md5Verifier verifier;
 
-  // The end of a file: checks, mtime, close, rename. md5_hex is empty when not verified.
+  // The end of a file: checks, mtime, rename, identity for the record, close. md5_hex is empty
+  // when not verified.
   auto finalize = [&](const std::shared_ptr<FileJob>& job, const std::string& md5_hex, std::exception_ptr md5_error) {
     const DownloadItem& item = *job->item;
     struct Release {
@@ -108,6 +412,8 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
         cv.notify_one();
       }
     } release{result_mu, open_files, open_cv};
+    const int dir = job->dir->get();
+    bool renamed = false;
     try {
       if (md5_error) std::rethrow_exception(md5_error);
       if (!md5_hex.empty() && !std::equal(md5_hex.begin(), md5_hex.end(), item.object.etag.begin(), item.object.etag.end(),
@@ -127,19 +433,30 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
         times[0].tv_nsec = times[1].tv_nsec = item.object.mtime_epoch_ns % 1'000'000'000;
         ::futimens(job->fd, times);
       }
+      // renameat replaces whatever is at the final name (a link included) and follows nothing.
+      if (::renameat(dir, job->tmp_name.c_str(), dir, job->name.c_str()) != 0) {
+        throw errno_error(errno, "renaming into place", item.path);
+      }
+      renamed = true;
+      // The identity after the rename, which sets the ctime on most file systems.
+      if (::fstat(job->fd, &st) != 0) throw errno_error(errno, "checking", item.path);
       int fd = job->fd;
       job->fd = -1;
-      if (::close(fd) != 0) throw errno_error(errno, "writing", job->tmp);
-      if (::rename(job->tmp.c_str(), item.path.c_str()) != 0) throw errno_error(errno, "renaming into place", item.path);
+      if (::close(fd) != 0) throw errno_error(errno, "writing", item.path);
       progress.done_files++;
       std::lock_guard lock(result_mu);
       result.files++;
       result.bytes += item.object.size;
+      if (use_record) {
+        remember(item.path, {item.object.key, item.object.etag, item.object.size, static_cast<uint64_t>(st.st_dev),
+                             static_cast<uint64_t>(st.st_ino), ctime_ns(st)});
+      }
     } catch (...) {
       if (job->fd >= 0) ::close(job->fd);
       job->fd = -1;
-      ::unlink(job->tmp.c_str());
-      fail(*job, std::current_exception());
+      // Nothing incomplete stays under a final name.
+      ::unlinkat(dir, (renamed ? job->name : job->tmp_name).c_str(), 0);
+      fail(item, std::current_exception());
     }
   };
 
@@ -160,7 +477,30 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
 
   for (const DownloadItem& item : items) {
     if (engine.cancelled()) break;
-    if (options.skip_complete && already_complete(item)) {
+    auto job = std::make_shared<FileJob>();
+    job->item = &item;
+    job->tmp = partial_path(item.path);
+    Place place;
+    try {
+      place = place_of(item, root, options.root);
+      try {
+        job->dir = dirs.get(place.dir, open_dir);
+      } catch (const Error& e) {
+        if (!root || e.cause() != std::strerror(ELOOP)) throw;
+        std::string link = link_on_the_way(root_fd.get(), place.dir);
+        fs::path shown = fs::path(options.root) / (link.empty() ? place.dir : link);
+        throw bad_item(item, "a symbolic link is in the way at " + shown.string() +
+                                 " (links below the destination are never followed)");
+      }
+    } catch (...) {
+      fail(item, std::current_exception());
+      continue;
+    }
+    job->name = place.name;
+    job->tmp_name = partial_name(place.name);
+    const RecordEntry* recorded = nullptr;
+    if (auto it = record.find(item.path); it != record.end()) recorded = &it->second;
+    if (options.skip_complete && already_complete(job->dir->get(), job->name, item, use_record, recorded)) {
       progress.done_files++;
       progress.done_bytes += item.object.size;
       progress.skipped_files++;
@@ -168,6 +508,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       std::lock_guard lock(result_mu);
       result.skipped_files++;
       result.skipped_bytes += item.object.size;
+      if (use_record) remember(item.path, *recorded);
       continue;
     }
     {
@@ -175,24 +516,20 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       open_cv.wait(lock, [&] { return open_files < max_open; });
       ++open_files;
     }
-    auto job = std::make_shared<FileJob>();
-    job->item = &item;
-    job->tmp = partial_path(item.path);
     try {
-      std::string dir = fs::path(item.path).parent_path().string();
-      if (made_dirs.insert(dir).second) {
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec) throw errno_error(ec.value(), "creating the directory", dir);
-      }
-      job->fd = ::open(job->tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  // RDWR: the MD5 check reads it back
+      // A stale partial file (or whatever was put under its name) goes first; O_EXCL | O_NOFOLLOW
+      // then creates a new file or fails, and never opens through a link.
+      const int dir = job->dir->get();
+      ::unlinkat(dir, job->tmp_name.c_str(), 0);
+      job->fd = ::openat(dir, job->tmp_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         0644);  // RDWR: the MD5 check reads it back
       if (job->fd < 0) throw errno_error(errno, "creating", job->tmp);
     } catch (...) {
       {
         std::lock_guard lock(result_mu);
         --open_files;
       }
-      fail(*job, std::current_exception());
+      fail(item, std::current_exception());
       continue;
     }
     const uint64_t size = item.object.size;
@@ -236,6 +573,12 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
   }
   engine.wait_idle();
   verifier.wait_idle();
+  if (use_record) {
+    // This call's paths: what is complete now, nothing else; other paths as they were.
+    for (const DownloadItem& item : items) record.erase(item.path);
+    for (auto& [path, entry] : complete) record[path] = std::move(entry);
+    write_record(options.record, record);
+  }
   return result;
 }
 
