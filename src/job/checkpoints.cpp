@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <set>
 
+#include "core/beneath.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "dataset/key_path.hpp"
@@ -46,36 +49,57 @@ bool CheckpointSync::ignored(const fs::path& path) {
   return name.starts_with(".sluice-") || name.ends_with(".tmp");
 }
 
-std::string CheckpointSync::key_for(const fs::path& path) const {
-  return prefix_ + path.lexically_relative(dir_).generic_string();
+std::string CheckpointSync::key_for(const fs::path& path) const { return prefix_ + relative(path); }
+
+std::string CheckpointSync::relative(const fs::path& path) const {
+  std::string rel = path.lexically_relative(dir_).generic_string();
+  return rel == "." ? std::string() : rel;
+}
+
+void CheckpointSync::open_root() {
+  if (root_) return;
+  fs::create_directories(dir_);
+  root_ = beneath::open_root(dir_.string());
+}
+
+void CheckpointSync::warn_link(const std::string& rel) {
+  {
+    std::lock_guard lock(mu_);
+    if (!warned_links_.insert(rel).second) return;
+  }
+  log::warn("[{}] checkpoint {} is a symbolic link (or lies behind one): not followed, not uploaded", host_, rel);
 }
 
 size_t CheckpointSync::restore() {
-  fs::create_directories(dir_);
+  open_root();
   std::vector<transfer::DownloadItem> items;
+  std::vector<std::string> rels;
   dataset::PathSet paths;
   for (auto& obj : store::list_all(store_, prefix_)) {
     auto rel = dataset::relative_path_for_key(obj.key, prefix_);  // throws for an unsafe key
     if (!rel) continue;
     paths.add(*rel, obj.key);
+    rels.push_back(*rel);
     items.push_back({std::move(obj), (dir_ / *rel).string()});
   }
   if (items.empty()) return 0;
   transfer::Engine engine(store_, {});
   transfer::DownloadOptions opts;
   opts.skip_complete = false;
+  opts.root = dir_.string();  // directories and files below dir_ made without following a link
   auto result = transfer::download(engine, items, opts);
   if (!result.failures.empty()) throw result.failures.front().with_context("restoring checkpoints");
   std::lock_guard lock(mu_);
-  for (const auto& item : items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    UniqueFd fd(beneath::open_at(root_.get(), rels[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
     struct stat st;
-    if (::stat(item.path.c_str(), &st) == 0) uploaded_[item.object.key] = {st.st_size, mtime_ns(st)};
+    if (fd && ::fstat(fd.get(), &st) == 0) uploaded_[items[i].object.key] = {st.st_size, mtime_ns(st)};
   }
   return items.size();
 }
 
 void CheckpointSync::start() {
-  fs::create_directories(dir_);
+  open_root();
   inotify_fd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (inotify_fd_ < 0) throw errno_error(errno, "watching", dir_.string());
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) throw errno_error(errno, "watching", dir_.string());
@@ -83,33 +107,76 @@ void CheckpointSync::start() {
   watcher_ = std::thread([this] { watch_loop(); });
 }
 
-void CheckpointSync::add_watch_recursive(const fs::path& dir) {
-  int wd = inotify_add_watch(inotify_fd_, dir.c_str(), kEvents);
+// Watches the directory open as dir_fd, through its handle: the watch is on that directory
+// whatever its path names by now.
+void CheckpointSync::add_watch(int dir_fd, const fs::path& dir) {
+  int wd = inotify_add_watch(inotify_fd_, beneath::fd_path(dir_fd).c_str(), kEvents | IN_ONLYDIR);
   if (wd < 0) {
     log::warn("[{}] cannot watch checkpoint directory {}: {}", host_, dir.string(), std::strerror(errno));
     return;
   }
-  {
-    std::lock_guard lock(mu_);
-    watches_[wd] = dir;
+  std::lock_guard lock(mu_);
+  watches_[wd] = dir;
+}
+
+void CheckpointSync::add_watch_recursive(const fs::path& dir) {
+  const std::string rel = relative(dir);
+  UniqueFd fd(beneath::open_at(root_.get(), rel, O_RDONLY | O_DIRECTORY));
+  if (!fd) {
+    if (errno == ELOOP) {
+      warn_link(rel);
+    } else if (errno != ENOENT) {
+      log::warn("[{}] cannot watch checkpoint directory {}: {}", host_, dir.string(), std::strerror(errno));
+    }
+    return;
   }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_directory() && !entry.is_symlink()) add_watch_recursive(entry.path());
+  add_watch(fd.get(), dir);
+  try {
+    beneath::walk(fd.get(), dir.string(), [&](const beneath::Entry& e) {
+      if (!S_ISDIR(e.st.st_mode)) return true;
+      UniqueFd sub(beneath::open_at(fd.get(), e.rel, O_RDONLY | O_DIRECTORY));
+      if (!sub) return false;  // swapped for a link or removed since it was listed
+      add_watch(sub.get(), dir / e.rel);
+      return true;
+    });
+  } catch (const Error& e) {
+    log::warn("[{}] cannot watch all of checkpoint directory {}: {}", host_, dir.string(), e.what());
   }
+}
+
+// fn(rel) for every regular file below rel_dir (relative to dir_), walked without following a
+// link; a link is skipped with a warning. Throws Error when a directory cannot be read.
+void CheckpointSync::each_file(const std::string& rel_dir, const std::function<void(const std::string&)>& fn) {
+  UniqueFd fd(beneath::open_at(root_.get(), rel_dir, O_RDONLY | O_DIRECTORY));
+  if (!fd) {
+    if (errno == ELOOP) warn_link(rel_dir);
+    return;
+  }
+  const std::string prefix = rel_dir.empty() ? "" : rel_dir + "/";
+  beneath::walk(fd.get(), (dir_ / rel_dir).string(), [&](const beneath::Entry& e) {
+    if (S_ISLNK(e.st.st_mode)) warn_link(prefix + e.rel);
+    if (S_ISREG(e.st.st_mode)) fn(prefix + e.rel);
+    return true;
+  });
 }
 
 void CheckpointSync::upload_file(const fs::path& path) {
   if (ignored(path)) return;
+  const std::string rel = relative(path);
+  UniqueFd fd(beneath::open_at(root_.get(), rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ELOOP) warn_link(rel);
+    return;  // gone meanwhile
+  }
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-  std::string key = key_for(path);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  std::string key = prefix_ + rel;
   {
     std::lock_guard lock(mu_);
     auto it = uploaded_.find(key);
     if (it != uploaded_.end() && it->second == std::make_pair<uint64_t, int64_t>(st.st_size, mtime_ns(st))) return;
   }
-  auto result = transfer::upload(store_, {{path.string(), static_cast<uint64_t>(st.st_size), key}}, {});
+  auto result = transfer::upload(store_, {{beneath::fd_path(fd.get()), static_cast<uint64_t>(st.st_size), key}}, {});
   if (!result.failures.empty()) {
     log::warn("[{}] checkpoint upload of {} failed: {}", host_, path.string(), result.failures.front().what());
     return;
@@ -163,18 +230,20 @@ void CheckpointSync::watch_loop() {
       }
       if (ev->len == 0) continue;
       fs::path path = dir / ev->name;
-      if (ev->mask & IN_ISDIR) {
-        if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-          add_watch_recursive(path);
-          std::error_code ec;  // files may have landed before the watch: pick them up
-          for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it); it.increment(ec)) {
-            if (it->is_regular_file()) upload_file(it->path());
+      try {
+        if (ev->mask & IN_ISDIR) {
+          if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+            add_watch_recursive(path);
+            // Files may have landed before the watch: pick them up.
+            each_file(relative(path), [&](const std::string& rel) { upload_file(dir_ / rel); });
           }
+          continue;
         }
-        continue;
+        if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) upload_file(path);
+        if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) delete_file(path);
+      } catch (const std::exception& e) {
+        log::warn("[{}] checkpoint sync of {} failed: {}", host_, path.string(), e.what());
       }
-      if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) upload_file(path);
-      if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) delete_file(path);
     }
   }
 }
@@ -185,13 +254,14 @@ size_t CheckpointSync::finish() {
     watcher_.join();
   }
   uint64_t before = uploads_;
+  open_root();
   std::set<std::string> present;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::end(it); it.increment(ec)) {
-    if (!it->is_regular_file() || ignored(it->path())) continue;
-    present.insert(key_for(it->path()));
-    upload_file(it->path());
-  }
+  each_file("", [&](const std::string& rel) {
+    fs::path path = dir_ / rel;
+    if (ignored(path)) return;
+    present.insert(prefix_ + rel);
+    upload_file(path);
+  });
   // Deletions: objects under the prefix with no local file (restored or uploaded by this host).
   std::vector<std::string> gone;
   {

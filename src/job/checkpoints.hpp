@@ -6,15 +6,21 @@
 //    files that are gone, then stops the watcher (also after SIGTERM or a failure).
 // Files whose names start with ".sluice-" or end in ".tmp" are not uploaded until renamed; one
 // S3 location serves every host (scripts give their files distinct names, as on SageMaker).
+// The training code writes the directory and may be hostile (issue 12): everything below it is
+// watched, walked, read and restored relative to a handle on it (opened before training starts),
+// following no symbolic link; a link is skipped with a warning, never uploaded or written through.
 #pragma once
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
+#include "core/unique_fd.hpp"
 #include "store/object_store.hpp"
 
 namespace sluice::job {
@@ -36,8 +42,13 @@ class CheckpointSync {
   uint64_t deletes() const { return deletes_; }
 
  private:
+  void open_root();
+  std::string relative(const std::filesystem::path& path) const;
+  void warn_link(const std::string& rel);
   void watch_loop();
   void add_watch_recursive(const std::filesystem::path& dir);
+  void add_watch(int dir_fd, const std::filesystem::path& dir);
+  void each_file(const std::string& rel_dir, const std::function<void(const std::string& rel)>& fn);
   void upload_file(const std::filesystem::path& path);
   void delete_file(const std::filesystem::path& path);
   std::string key_for(const std::filesystem::path& path) const;
@@ -47,12 +58,14 @@ class CheckpointSync {
   std::string prefix_;
   std::filesystem::path dir_;
   std::string host_;
+  UniqueFd root_;  // dir_, opened by restore() or start(), whichever comes first
   int inotify_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::thread watcher_;
   std::mutex mu_;
   std::map<int, std::filesystem::path> watches_;  // watch descriptor -> directory
   std::map<std::string, std::pair<uint64_t, int64_t>> uploaded_;  // key -> (size, mtime ns) last uploaded
+  std::set<std::string> warned_links_;  // paths (relative to dir_) already warned about
   std::atomic<uint64_t> uploads_{0}, deletes_{0};
 };
 

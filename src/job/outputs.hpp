@@ -5,6 +5,9 @@
 // OutputDataConfig.CompressionType NONE the trees are uploaded uncompressed under
 // .../output/model/ and .../output/data/ instead (docs/train.md). The output path may be s3://
 // or file:// (local mode).
+// The training code writes these trees and may be hostile (issue 12): they are walked and read
+// relative to a directory handle (core/beneath), following no symbolic link; an archive keeps a
+// link as a link, an uncompressed upload leaves it out with a warning.
 #pragma once
 
 #include <filesystem>
