@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/json_input.hpp"
 #include "policy/match.hpp"
+#include "policy/session_tags.hpp"
 
 namespace sluice::policy {
 namespace {
@@ -242,29 +243,12 @@ struct ConfigParser {
     }
   }
 
-  static std::size_t utf8_length(std::string_view s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-      if ((c & 0xC0) != 0x80) ++n;
-    return n;
-  }
-
-  // [\p{L}\p{Z}\p{N}_.:/=+\-@]: ASCII letters, digits, space and _.:/=+-@; non-ASCII characters are
-  // accepted (not classified).
-  static bool tag_chars_ok(std::string_view s) {
-    for (unsigned char c : s) {
-      if (c >= 0x80) continue;
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
-      if (std::string_view(" _.:/=+-@").find(static_cast<char>(c)) != std::string_view::npos) continue;
-      return false;
-    }
-    return true;
-  }
-
-  std::vector<std::pair<std::string, std::string>> parse_tags(const json& j, const std::string& path) const {
+  // The tags' JSON shape is checked here; their STS rules (count, lengths, characters, `aws:`
+  // prefix, keys distinct ignoring case) by check_tags, as for --session-tag.
+  std::vector<std::pair<std::string, std::string>> parse_tags(const json& j, const std::string& path,
+                                                              const std::string& role_arn) const {
     if (!j.is_array()) fail(path, "must be a list, got " + describe(j));
-    if (j.size() > 50) fail(path, "has " + std::to_string(j.size()) + " tags; at most 50 are allowed");
-    std::vector<std::pair<std::string, std::string>> out;
+    std::vector<SessionTag> tags;
     for (std::size_t i = 0; i < j.size(); ++i) {
       std::string p = path + "[" + std::to_string(i) + "]";
       const json& t = j[i];
@@ -276,19 +260,18 @@ struct ConfigParser {
       auto v = t.find("Value");
       if (v == t.end()) fail(p + ".Value", "missing");
       if (!v->is_string()) fail(p + ".Value", "must be a string, got " + describe(*v));
-      std::string key = k->get<std::string>(), value = v->get<std::string>();
-      std::size_t kl = utf8_length(key), vl = utf8_length(value);
-      if (kl < 1 || kl > 128) fail(p + ".Key", "must be 1-128 characters, got " + std::to_string(kl));
-      if (!tag_chars_ok(key)) fail(p + ".Key", "may only hold letters, digits, spaces and _.:/=+-@, got \"" + key + "\"");
-      if (vl > 256) fail(p + ".Value", "must be 0-256 characters, got " + std::to_string(vl));
-      if (!tag_chars_ok(value))
-        fail(p + ".Value", "may only hold letters, digits, spaces and _.:/=+-@, got \"" + value + "\"");
-      for (std::size_t q = 0; q < out.size(); ++q)
-        if (iequals(out[q].first, key))
-          fail(p + ".Key", "duplicate tag key \"" + key + "\" (tag keys are case-insensitive; first at " +
-                               path + "[" + std::to_string(q) + "])");
-      out.emplace_back(std::move(key), std::move(value));
+      tags.push_back({k->get<std::string>(), v->get<std::string>()});
     }
+    try {
+      check_tags(tags, [&](std::size_t i) {
+        return path + "[" + std::to_string(i) + "] (tag " + quote_for_message(tags[i].key) + " of role " + role_arn +
+               ")";
+      });
+    } catch (const Error& e) {
+      throw Error(ErrorKind::kInvalidInput, prefix + e.message(), e.cause());
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& t : tags) out.emplace_back(std::move(t.key), std::move(t.value));
     return out;
   }
 
@@ -320,7 +303,7 @@ struct ConfigParser {
         }
       }
     }
-    if (auto t = j.find("Tags"); t != j.end()) r.tags = parse_tags(*t, path + ".Tags");
+    if (auto t = j.find("Tags"); t != j.end()) r.tags = parse_tags(*t, path + ".Tags", r.arn);
     if (auto sr = j.find("StoreRoleArn"); sr != j.end()) {
       if (!sr->is_string()) fail(path + ".StoreRoleArn", "must be a string, got " + describe(*sr));
       r.store_role_arn = sr->get<std::string>();

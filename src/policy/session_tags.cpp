@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -499,15 +500,6 @@ std::string fold_cps(const std::vector<std::uint32_t>& cps) {
   return out;
 }
 
-// A quoted, always-valid-UTF-8 rendering of user text for a message: invalid bytes become
-// U+FFFD, and text longer than a valid tag argument (128 + 1 + 256 characters) is cut.
-std::string in_quotes(std::string_view text) {
-  constexpr std::size_t kMaxShown = kMaxTagKeyChars + 1 + kMaxTagValueChars;
-  std::string shown = utf8_prefix(text, kMaxShown);
-  if (utf8_prefix(text, kMaxShown + 1).size() > shown.size()) shown += "...";
-  return "'" + shown + "'";
-}
-
 [[noreturn]] void invalid(const std::string& what, const std::string& rule) {
   throw Error(ErrorKind::kInvalidInput, what + ": " + rule);
 }
@@ -563,9 +555,24 @@ void check_distinct(const std::vector<SessionTag>& tags, Name name) {
   }
 }
 
-std::string tag_name(const SessionTag& t) { return "session tag " + in_quotes(t.key); }
+std::string tag_name(const SessionTag& t) { return "session tag " + quote_for_message(t.key); }
 
 }  // namespace
+
+std::string quote_for_message(std::string_view text) {
+  constexpr std::size_t kMaxShown = kMaxTagKeyChars + 1 + kMaxTagValueChars;
+  std::string shown = utf8_prefix(text, kMaxShown);
+  if (utf8_prefix(text, kMaxShown + 1).size() > shown.size()) shown += "...";
+  return "'" + shown + "'";
+}
+
+void check_tags(const std::vector<SessionTag>& tags, const std::function<std::string(std::size_t)>& name) {
+  for (std::size_t i = 0; i < tags.size(); ++i) check_tag(tags[i].key, tags[i].value, name(i));
+  if (tags.size() > kMaxSessionTags) {
+    invalid(name(kMaxSessionTags), "more than 50 tags (" + std::to_string(tags.size()) + " given)");
+  }
+  check_distinct(tags, name);
+}
 
 std::string fold_case(const std::string& utf8) {
   auto cps = decode_utf8(utf8);
@@ -574,29 +581,23 @@ std::string fold_case(const std::string& utf8) {
 }
 
 std::vector<SessionTag> parse_session_tags(const std::vector<std::string>& args) {
-  auto name = [&](std::size_t i) { return "--session-tag " + in_quotes(args[i]); };
+  auto name = [&](std::size_t i) { return "--session-tag " + quote_for_message(args[i]); };
   std::vector<SessionTag> tags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!decode_utf8(arg)) invalid(name(i), "not valid UTF-8");
     auto eq = arg.find('=');
     if (eq == std::string::npos) invalid(name(i), "expected KEY=VALUE");
-    SessionTag t{arg.substr(0, eq), arg.substr(eq + 1)};
-    check_tag(t.key, t.value, name(i));
-    tags.push_back(std::move(t));
+    tags.push_back({arg.substr(0, eq), arg.substr(eq + 1)});
   }
-  if (tags.size() > kMaxSessionTags) {
-    invalid(name(kMaxSessionTags), "more than 50 session tags (" + std::to_string(tags.size()) +
-                                       " given)");
-  }
-  check_distinct(tags, name);
+  check_tags(tags, name);
   return tags;
 }
 
 Context session_context(const std::vector<SessionTag>& tags, const std::string& role_arn,
                         const std::string& session_name) {
   if (role_arn.size() < 20 || role_arn.size() > 2048 || role_arn.rfind("arn:", 0) != 0) {
-    invalid("role ARN " + in_quotes(role_arn), "expected an ARN of 20-2048 characters");
+    invalid("role ARN " + quote_for_message(role_arn), "expected an ARN of 20-2048 characters");
   }
   bool name_ok = session_name.size() >= 2 && session_name.size() <= 64 &&
                  std::all_of(session_name.begin(), session_name.end(), [](char c) {
@@ -604,7 +605,7 @@ Context session_context(const std::vector<SessionTag>& tags, const std::string& 
                           std::string_view("_+=,.@-").find(c) != std::string_view::npos;
                  });
   if (!name_ok) {
-    invalid("role session name " + in_quotes(session_name),
+    invalid("role session name " + quote_for_message(session_name),
             "expected 2-64 characters of letters, digits and _ + = , . @ -");
   }
   check_distinct(tags, [&](std::size_t i) { return tag_name(tags[i]); });
@@ -617,14 +618,9 @@ Context session_context(const std::vector<SessionTag>& tags, const std::string& 
 std::vector<SessionTag> chained_tags(const std::vector<SessionTag>& caller_tags,
                                      const std::vector<SessionTag>& role_tags,
                                      bool enable_chaining) {
-  check_distinct(role_tags, [&](std::size_t i) { return "role tag " + in_quotes(role_tags[i].key); });
+  check_distinct(role_tags, [&](std::size_t i) { return "role tag " + quote_for_message(role_tags[i].key); });
   if (!enable_chaining) return role_tags;
-  if (caller_tags.size() > kMaxSessionTags) {
-    invalid("the caller's session tags", "more than 50 session tags (" +
-                                             std::to_string(caller_tags.size()) + ")");
-  }
-  for (const auto& t : caller_tags) check_tag(t.key, t.value, tag_name(t));
-  check_distinct(caller_tags, [&](std::size_t i) { return tag_name(caller_tags[i]); });
+  check_tags(caller_tags, [&](std::size_t i) { return tag_name(caller_tags[i]); });
   std::vector<SessionTag> out = caller_tags;
   for (const auto& r : role_tags) {
     std::string folded = fold_case(r.key);

@@ -3,7 +3,10 @@
 // sections 2.2 and 3). Pure: no STS call, no I/O.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/match.hpp"
@@ -30,6 +33,17 @@ inline constexpr std::size_t kMaxTagValueChars = 256;  // Unicode characters, no
 // - a key starting with "aws:" (any case) is reserved and refused.
 // Throws sluice::Error kInvalidInput naming the argument (`--session-tag 'k=v'`) and the rule.
 std::vector<SessionTag> parse_session_tags(const std::vector<std::string>& args);
+
+// Checks tags that come as key/value pairs rather than as `--session-tag` arguments (a role's Tags
+// in the IAM configuration) against the same rules as parse_session_tags: at most 50 tags; key
+// 1-128 and value 0-256 characters, valid UTF-8, of [\p{L}\p{Z}\p{N}_.:/=+\-@]; no "aws:" key
+// prefix; keys distinct ignoring case. Throws sluice::Error kInvalidInput "<name(i)>: <rule>" for
+// the first tag that breaks a rule (for a duplicate key: the later tag, naming the earlier one).
+void check_tags(const std::vector<SessionTag>& tags, const std::function<std::string(std::size_t)>& name);
+
+// User text for an error message: in single quotes, always valid UTF-8 (invalid bytes become
+// U+FFFD), cut with "..." past the length of the longest valid KEY=VALUE (385 characters).
+std::string quote_for_message(std::string_view text);
 
 // The condition keys of a request made with an assumed-role session (spec 2.2, IAM condition keys
 // page):

@@ -6,7 +6,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -122,27 +125,80 @@ TEST(IamConfig, MaxSessionDuration) {
   EXPECT_EQ(parse_iam_config(config(role(R"(,"MaxSessionDuration":43200)")), "x").roles[0].max_session_duration, 43200);
 }
 
-TEST(IamConfig, Tags) {
-  std::string many;
-  for (int i = 0; i < 51; ++i) many += std::string(i ? "," : "") + R"({"Key":"k)" + std::to_string(i) + R"(","Value":"v"})";
-  expect_refused(config(role(R"(,"Tags":[)" + many + "]")), "Roles[0].Tags: has 51 tags; at most 50");
-  expect_refused(config(role(R"(,"Tags":[{"Key":"","Value":"v"}])")), "Roles[0].Tags[0].Key: must be 1-128");
-  expect_refused(config(role(R"(,"Tags":[{"Key":")" + std::string(129, 'k') + R"(","Value":"v"}])")),
-                 "Roles[0].Tags[0].Key: must be 1-128 characters, got 129");
-  expect_refused(config(role(R"(,"Tags":[{"Key":"k","Value":")" + std::string(257, 'v') + R"("}])")),
-                 "Roles[0].Tags[0].Value: must be 0-256 characters, got 257");
-  expect_refused(config(role(R"(,"Tags":[{"Key":"Team","Value":"a"},{"Key":"team","Value":"b"}])")),
-                 "Roles[0].Tags[1].Key: duplicate tag key \"team\"");
-  expect_refused(config(role(R"(,"Tags":[{"Key":"k","Value":"a*"}])")), "Roles[0].Tags[0].Value: may only hold");
+TEST(IamConfig, TagsShape) {
   expect_refused(config(role(R"(,"Tags":[{"Key":"k"}])")), "Roles[0].Tags[0].Value: missing");
+  expect_refused(config(role(R"(,"Tags":[{"Value":"v"}])")), "Roles[0].Tags[0].Key: missing");
+  expect_refused(config(role(R"(,"Tags":[{"Key":1,"Value":"v"}])")), "Roles[0].Tags[0].Key: must be a string");
+  expect_refused(config(role(R"(,"Tags":["k=v"])")), "Roles[0].Tags[0]: must be an object with Key and Value");
   expect_refused(config(role(R"(,"Tags":{})")), "Roles[0].Tags: must be a list");
-  // 128-character key and 256-character value are the limits; 50 tags are allowed.
-  std::string fifty;
-  for (int i = 0; i < 50; ++i) fifty += std::string(i ? "," : "") + R"({"Key":"k)" + std::to_string(i) + R"(","Value":"v"})";
-  EXPECT_EQ(parse_iam_config(config(role(R"(,"Tags":[)" + fifty + "]")), "x").roles[0].tags.size(), 50u);
-  EXPECT_NO_THROW(parse_iam_config(config(role(R"(,"Tags":[{"Key":")" + std::string(128, 'k') +
-                                               R"(","Value":")" + std::string(256, 'v') + R"("}])")),
-                                   "x"));
+}
+
+std::string tags_json(const std::vector<std::pair<std::string, std::string>>& tags) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [k, v] : tags) j.push_back({{"Key", k}, {"Value", v}});
+  return R"(,"Tags":)" + j.dump();
+}
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// A role's tags follow the STS session tag rules (policy::check_tags, as --session-tag): each
+// broken rule refuses the file, naming the tag's path, its key, the role's ARN and the rule.
+TEST(IamConfig, TagsFollowTheSessionTagRules) {
+  const std::string of_role = " of role " + std::string(kArn) + "): ";
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> tags;
+    std::string part;  // what the message holds after "invalid IAM config cfg.json: "
+  };
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int i = 0; i < 51; ++i) many.emplace_back("k" + std::to_string(i), "v");
+  const std::vector<Case> cases = {
+      {many, "Roles[0].Tags[50] (tag 'k50'" + of_role + "more than 50 tags (51 given)"},
+      {{{"ok", "1"}, {"", "v"}}, "Roles[0].Tags[1] (tag ''" + of_role + "the tag key is empty"},
+      {{{repeat("k", 129), "v"}}, "Roles[0].Tags[0] (tag '" + repeat("k", 129) + "'" + of_role +
+                                      "the tag key has 129 characters; at most 128 are allowed"},
+      // Characters, not bytes: 129 two-byte letters.
+      {{{repeat("\xC3\xA9", 129), "v"}}, "the tag key has 129 characters; at most 128"},
+      {{{"k", repeat("v", 257)}}, "Roles[0].Tags[0] (tag 'k'" + of_role + "the tag value has 257 characters; at most 256"},
+      {{{"k", repeat("\xE2\x82\xAC", 1)}}, "Roles[0].Tags[0] (tag 'k'" + of_role +
+                                               "the tag value has a character outside letters, numbers, spaces"},
+      {{{"k", "a*"}}, "the tag value has a character outside letters, numbers, spaces and _ . : / = + - @"},
+      {{{"k", "a?"}}, "the tag value has a character outside"},
+      {{{"k", "a\tb"}}, "the tag value has a character outside"},
+      {{{"ten*ant", "a"}}, "Roles[0].Tags[0] (tag 'ten*ant'" + of_role + "the tag key has a character outside"},
+      {{{"k\xF0\x9F\x98\x80", "a"}}, "the tag key has a character outside"},  // emoji (So)
+      {{{"aws:team", "a"}}, "Roles[0].Tags[0] (tag 'aws:team'" + of_role + "tag keys starting with 'aws:' are reserved"},
+      {{{"AWS:Team", "a"}}, "tag keys starting with 'aws:' are reserved"},
+      {{{"Team", "a"}, {"x", "1"}, {"team", "b"}},
+       "Roles[0].Tags[2] (tag 'team'" + of_role + "the tag key duplicates Roles[0].Tags[0] (tag 'Team'" +
+           " of role " + kArn + ") (tag keys are case-insensitive)"},
+      // Unicode case folding, not ASCII only.
+      {{{"\xC3\x84RGER", "1"}, {"\xC3\xA4rger", "2"}}, "the tag key duplicates Roles[0].Tags[0]"},
+  };
+  for (const auto& c : cases) expect_refused(config(role(tags_json(c.tags))), c.part);
+  // The second role is named by its own ARN.
+  const std::string other = "arn:aws:iam::123456789012:role/Other";
+  expect_refused(config(role("") + "," + role(tags_json({{"aws:x", "1"}}), other)),
+                 "Roles[1].Tags[0] (tag 'aws:x' of role " + other + "): tag keys starting with 'aws:' are reserved");
+}
+
+TEST(IamConfig, TagsAtTheLimitsAreKept) {
+  std::vector<std::pair<std::string, std::string>> fifty;
+  for (int i = 0; i < 50; ++i) fifty.emplace_back("k" + std::to_string(i), "v");
+  EXPECT_EQ(parse_iam_config(config(role(tags_json(fifty))), "x").roles[0].tags, fifty);
+  const std::vector<std::pair<std::string, std::string>> ok = {
+      {repeat("k", 128), repeat("v", 256)},
+      {repeat("\xC3\xA9", 128), repeat("\xC3\xA9", 256)},  // characters, not bytes
+      {"a_.:/=+-@ b", "_.:/=+-@ x"},                       // every allowed punctuation, space
+      {"\xE6\x97\xA5\xE6\x9C\xAC", "\xD9\xA3\xE2\x85\xAB"},  // CJK letters; Arabic-Indic digit, roman numeral
+      {"empty", ""},
+      {"awsx", "aws:v"},  // only a key starting with aws: is reserved
+      {"Team", "A"},      // case preserved
+  };
+  EXPECT_EQ(parse_iam_config(config(role(tags_json(ok))), "x").roles[0].tags, ok);
 }
 
 TEST(IamConfig, PolicyErrorsArePrefixedWithPath) {
