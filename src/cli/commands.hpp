@@ -53,6 +53,7 @@ struct TrainCliOptions {
   int num_gpus = 0;
   std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG)
   std::vector<std::string> session_tags;  // --session-tag KEY=VALUE, repeatable
+  std::vector<std::string> binds;         // --bind HOST[:SANDBOX], repeatable (single-tenant)
 };
 int run_train(const GlobalOptions& g, const TrainCliOptions& o);
 

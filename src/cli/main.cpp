@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--session-tag", train.session_tags,
                         "KEY=VALUE tag of the session creating the job (repeatable; needs --iam-config)")
       ->allow_extra_args(false);
+  train_cmd->add_option("--bind", train.binds,
+                        "HOST[:SANDBOX] make a host file or directory visible to the training command, read-only, "
+                        "at SANDBOX (default: the same path), e.g. a script or virtualenv under /tmp (repeatable; "
+                        "single-tenant only)")
+      ->allow_extra_args(false);
 
   std::string presign_uri;
   int64_t expires_in = 3600;

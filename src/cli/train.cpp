@@ -43,6 +43,22 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
     }
     t.session_tags = policy::parse_session_tags(o.session_tags);
   }
+  for (const auto& b : o.binds) {
+    // HOST[:SANDBOX]; the sandbox path starts at the first ':' followed by '/'.
+    const size_t colon = b.find(":/");
+    job::Bind bind;
+    bind.host_path = b.substr(0, colon);
+    bind.sandbox_path = colon == std::string::npos ? bind.host_path : b.substr(colon + 1);
+    if (bind.host_path.empty()) throw Error(ErrorKind::kInvalidInput, "--bind " + b, "no host path");
+    bind.host_path = std::filesystem::absolute(bind.host_path).lexically_normal().string();
+    if (colon == std::string::npos) bind.sandbox_path = bind.host_path;
+    if (t.iam) {
+      throw Error(ErrorKind::kInvalidInput, "--bind " + b,
+                  "host paths cannot be bound into a multi-tenant job (--iam-config): its code comes from its "
+                  "channels or /opt/ml/code");
+    }
+    t.binds.push_back(std::move(bind));
+  }
 
   // Ctrl-C / SIGTERM stop the job the way StopTrainingJob does (SIGTERM, grace, SIGKILL).
   std::atomic<bool> stop{false};

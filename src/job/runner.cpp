@@ -1,6 +1,8 @@
 #include "job/runner.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/beneath.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/utf8.hpp"
@@ -19,8 +22,10 @@
 #include "dataset/source.hpp"
 #include "job/checkpoints.hpp"
 #include "job/contract.hpp"
+#include "job/job_dir.hpp"
 #include "job/job_spec.hpp"
 #include "job/outputs.hpp"
+#include "job/private_network.hpp"
 #include "job/status.hpp"
 #include "job/tenancy.hpp"
 #include "modes/fastfile/channel.hpp"
@@ -73,6 +78,9 @@ struct HostPlan {
   std::map<std::string, std::vector<modes::fastfile::Entry>> fastfile;  // channel -> this host's objects
   std::map<std::string, dataset::ShardPlan> pipes;                       // Pipe channels of this host
   std::unique_ptr<CheckpointSync> checkpoints;
+  std::vector<std::string> writable;  // below root: what a multi-tenant command may write
+  std::vector<UniqueFd> bound_dirs;    // file-system channels, bound by these handles
+  std::unique_ptr<PrivateNetwork> network;  // multi-tenant: the command's own network
   RunResult result;
 };
 
@@ -96,13 +104,35 @@ std::map<std::string, std::string> base_environment() {
 }
 
 // The first 1024 characters of the host's failure file (FailureReason), as valid UTF-8.
+// The file is the training code's: it is opened below the host's directory without following a
+// link (a link to a host secret would put it in status.json), and only a regular file is read.
 std::string failure_text(const fs::path& root) {
-  std::ifstream in(root / "output" / "failure", std::ios::binary);
-  if (!in) return {};
+  UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return {};
+  UniqueFd fd(beneath::open_at(dir.get(), "output/failure", O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
   std::string bytes(4096, '\0');  // 1024 characters are at most 4096 bytes
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<size_t>(in.gcount()));
+  ssize_t n = ::pread(fd.get(), bytes.data(), bytes.size(), 0);
+  bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
   return utf8_prefix(bytes, 1024);
+}
+
+// A file-system channel's directory, opened once: its real path is what gets authorized, and the
+// handle itself is what gets bound (bwrap --bind-fd), so a link swapped in between changes neither.
+UniqueFd open_channel_dir(const Channel& ch, const fs::path& dir, fs::path& real) {
+  UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw errno_error(errno, fmt::format("opening the directory of channel '{}'", ch.name), dir.string());
+  std::error_code ec;
+  real = fs::read_symlink(beneath::fd_path(fd.get()), ec);
+  if (ec) throw errno_error(ec.value(), fmt::format("resolving the directory of channel '{}'", ch.name), dir.string());
+  return fd;
+}
+
+// The size of the sandbox's private /tmp and /dev/shm: a quarter of this machine's memory.
+uint64_t sandbox_tmp_size() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 : 0;
 }
 
 void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
@@ -166,8 +196,28 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     }
     selected = {*options.host};
   }
-  const fs::path job_dir = fs::absolute(options.work_dir) / spec.training_job_name;
+  if (options.iam) {
+    // The spec is hostile in multi-tenant mode: nothing of it may change how a program with
+    // privileges is loaded (setpriv runs with the job's environment before it drops them).
+    for (const auto& [name, _] : spec.environment) {
+      if (is_loader_variable(name)) {
+        throw Error(ErrorKind::kInvalidInput, fmt::format("Environment.{}", name),
+                    "variables that change how programs are loaded (LD_*, GCONV_PATH, GLIBC_TUNABLES, ...) are "
+                    "refused in multi-tenant mode");
+      }
+    }
+    if (!options.binds.empty()) {
+      throw Error(ErrorKind::kInvalidInput, "--bind",
+                  "host directories cannot be bound into a multi-tenant job: its code comes from its channels or "
+                  "/opt/ml/code");
+    }
+  }
+  std::optional<JobOwner> owner;
+  if (options.iam) owner = JobOwner{spec.role_arn, options.session_tags};
+  const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected);
+  const fs::path job_dir = job_directory.path();
   fs::create_directories(job_dir / "logs");
+  const std::optional<uint32_t> run_as = options.iam ? std::optional<uint32_t>(job_uid(job_dir)) : std::nullopt;
   const Isolation isolation = resolve_isolation(options.isolation);
   ContractOptions copts;
   copts.num_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -237,9 +287,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (!channel_on_host(spec, ch, p.name)) continue;
         std::string container_dir = std::string(kContainerRoot) + "/input/data/" + ch.name;
         if (ch.file_system) {
-          fs::path dir = options.file_systems.resolve(ch);
-          if (tenancy) tenancy->authorize_file_system(ch, dir, options.file_systems);
-          p.binds.push_back({dir.string(), container_dir, ch.file_system->access_mode == AccessMode::kRo});
+          fs::path real;
+          UniqueFd dir = open_channel_dir(ch, options.file_systems.resolve(ch), real);
+          if (tenancy) tenancy->authorize_file_system(ch, real, options.file_systems);
+          p.binds.push_back({real.string(), container_dir, ch.file_system->access_mode == AccessMode::kRo, dir.get()});
+          p.bound_dirs.push_back(std::move(dir));
           continue;
         }
         const auto& src = sources.at(ch.name);
@@ -279,10 +331,15 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
           items.push_back({std::move(info), (p.root / "input" / "data" / ch.name / obj.relative_path).string()});
         }
       }
+      p.writable = {"model", "output", "code"};
       if (spec.checkpoint) {
         fs::path local;
         if (auto under = path_under_root(spec.checkpoint->local_path, p.root)) {
+          // Made without following a link: a rerun's tree may hold what the last run's code left.
           local = *under;
+          const std::string rel = local.lexically_relative(p.root).generic_string();
+          beneath::make_dirs(beneath::open_root(p.root.string()).get(), rel, 0755, p.root.string());
+          if (rel.rfind("input", 0) != 0) p.writable.push_back(rel);
         } else {
           local = job_dir / "checkpoints" / p.name;
           fs::create_directories(local);
@@ -308,7 +365,12 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (stop && *stop) throw Error(ErrorKind::kCancelled, "downloading", "stopped by the user");
         auto& store = stores(sources.at(ch.name).objects.front().address);
         transfer::Engine engine(store, {options.store.max_connections});
-        auto result = transfer::download(engine, it->second, {});
+        // Below the host's directory nothing is followed; what was written is recorded outside
+        // it, so a rerun fetches again any file whose object changed or whose bytes were touched.
+        transfer::DownloadOptions dopts;
+        dopts.root = p.root.string();
+        dopts.record = (job_dir / fmt::format(".sluice-downloads-{}-{}", p.name, ch.name)).string();
+        auto result = transfer::download(engine, it->second, dopts);
         if (!result.failures.empty()) {
           throw result.failures.front().with_context(fmt::format("downloading channel '{}' for {}", ch.name, p.name));
         }
@@ -360,7 +422,42 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     throw JobFailed(e);
   }
 
-  // 3. Train: every host's command at once.
+  // 3. Train: every host's command at once. A multi-tenant command runs as the job's uid, which
+  // owns only what it may write.
+  if (run_as) {
+    try {
+      for (const auto& p : plans) hand_over(p.root, p.writable, *run_as);
+      if (spec.checkpoint) {
+        for (const auto& p : plans) {
+          const fs::path outside = job_dir / "checkpoints" / p.name;
+          if (fs::exists(outside)) hand_over(outside.parent_path(), {p.name}, *run_as);
+        }
+      }
+    } catch (const Error& e) {
+      status.finish("Failed", "Failed", client_error(e));
+      throw JobFailed(e);
+    }
+  }
+  // A multi-tenant command gets a network of its own: loopback only, plus a relay to the store
+  // endpoint when it has scoped store credentials and network access (private_network.hpp).
+  std::optional<std::string> command_endpoint;
+  if (scoped && !spec.enable_network_isolation) command_endpoint = auth::resolve_endpoint(options.store.endpoint_url, options.store.env);
+  if (tenancy) {
+    try {
+      std::vector<Forward> forwards;
+      if (command_endpoint) {
+        forwards = loopback_forward(*command_endpoint);
+        if (forwards.empty()) {
+          log::warn("the store endpoint {} is not a loopback address: the job's own network cannot reach it, so its "
+                    "training code reads data through its channels only", *command_endpoint);
+        }
+      }
+      for (auto& p : plans) p.network = std::make_unique<PrivateNetwork>(forwards);
+    } catch (const Error& e) {
+      status.finish("Failed", "Failed", client_error(e));
+      throw JobFailed(e);
+    }
+  }
   if (tenancy) tenancy->clear_denials();  // from here on, a denial fails the job
   status.transition("Training", "Training image download completed. Training in progress.");
   status.set_training_start();
@@ -391,9 +488,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
           sb.env["AWS_SECRET_ACCESS_KEY"] = scoped->credentials.secret_access_key;
           sb.env["AWS_SESSION_TOKEN"] = scoped->credentials.session_token;
           sb.env["AWS_REGION"] = sb.env["AWS_DEFAULT_REGION"] = copts.region;
-          if (auto endpoint = auth::resolve_endpoint(options.store.endpoint_url, options.store.env)) {
-            sb.env["AWS_ENDPOINT_URL"] = *endpoint;
-          }
+          if (command_endpoint) sb.env["AWS_ENDPOINT_URL"] = *command_endpoint;
         }
         sb.opt_ml_host_dir = p.root.string();
         sb.extra_binds = p.binds;
@@ -404,8 +499,13 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         sb.log_prefix = "[" + p.name + "] ";
         sb.log_file = (job_dir / "logs" / (p.name + ".log")).string();
         sb.isolation = isolation;
+        sb.tmp_size = sandbox_tmp_size();
+        sb.extra_binds.insert(sb.extra_binds.end(), options.binds.begin(), options.binds.end());
         if (tenancy) {
           sb.minimal_root = true;
+          sb.run_as = run_as;
+          sb.netns_fd = p.network->fd();
+          sb.env["HOME"] = "/tmp";  // the host's home is not there; /tmp is the command's own
           sb.hidden_paths = private_paths(options);
           sb.hidden_paths.push_back(fs::absolute(options.work_dir).string());  // other jobs
         }

@@ -39,6 +39,9 @@ struct TrainOptions {
   // Files the training command must not see in multi-tenant mode (the IAM configuration, the
   // file system map); the AWS credential and config files are added by the runner.
   std::vector<std::string> private_files;
+  // Single-tenant only: host paths made visible to the command (`--bind HOST[:SANDBOX]`, read-only),
+  // e.g. a script or a virtualenv under /tmp. Refused in multi-tenant mode.
+  std::vector<Bind> binds;
 };
 
 // A job that started (its directory and status.json exist) and failed before its command ran:

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/unique_fd.hpp"
 
 namespace sluice::job {
 namespace {
@@ -42,30 +45,6 @@ constexpr const char* kDefaultExecPath = "/bin:/usr/bin";  // execvp's default w
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 std::pair<UniqueFd, UniqueFd> make_pipe() {
   int fds[2];
@@ -140,7 +119,13 @@ struct ExecImage {
   // Without bwrap: run the command under a supervisor process (see supervise()) so that its
   // whole process group dies with Sluice, not only the command.
   bool supervised = false;
+  // Open descriptors the child inherits as fds 5, 6, ... in this order (bwrap's --args file and
+  // the directories it binds with --bind-fd); needs the status fd (4).
+  std::vector<int> inherit;
+  int netns_fd = -1;  // joined (setns) before exec
 };
+
+constexpr int kFirstInherited = 5;
 
 struct Spawned {
   pid_t pid = -1;
@@ -161,6 +146,9 @@ struct ChildSetup {
   pid_t parent;
   int max_fd;
   bool supervised;
+  const int* inherit;
+  int inherit_count;
+  int netns_fd;
 };
 
 // The supervisor of a command run without bwrap (bwrap's --die-with-parent does this for a
@@ -232,6 +220,7 @@ void supervise() {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
+  if (s.netns_fd >= 0 && ::setns(s.netns_fd, CLONE_NEWNET) != 0) fail(kStageFds);
   // Own session and process group: terminal signals (Ctrl-C) do not reach the command directly,
   // Sluice decides (SIGTERM, grace, SIGKILL); no controlling terminal to inject input into.
   ::setsid();
@@ -239,19 +228,30 @@ void supervise() {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(kStageFds);
   if (::getppid() != s.parent) ::_exit(127);
 
-  // Move the pipes above 9 first so the dup2() below cannot clobber one of them.
-  int e = ::fcntl(err, F_DUPFD_CLOEXEC, 10);
+  // Move the pipes and inherited fds above every target number first so that the dup2() below
+  // cannot clobber one of them.
+  const int above = kFirstInherited + s.inherit_count + 5;
+  int e = ::fcntl(err, F_DUPFD_CLOEXEC, above);
   if (e < 0) fail(kStageFds);
   err = e;
-  int out = ::fcntl(s.out_w, F_DUPFD_CLOEXEC, 10);
-  int status = s.status_w >= 0 ? ::fcntl(s.status_w, F_DUPFD_CLOEXEC, 10) : -1;
+  int out = ::fcntl(s.out_w, F_DUPFD_CLOEXEC, above);
+  int status = s.status_w >= 0 ? ::fcntl(s.status_w, F_DUPFD_CLOEXEC, above) : -1;
+  int moved[64];
+  if (s.inherit_count > 64) fail(kStageFds);
+  for (int i = 0; i < s.inherit_count; ++i) {
+    moved[i] = ::fcntl(s.inherit[i], F_DUPFD_CLOEXEC, above);
+    if (moved[i] < 0) fail(kStageFds);
+  }
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out < 0 || null_fd < 0 || (s.status_w >= 0 && status < 0)) fail(kStageFds);
   if (::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) fail(kStageFds);
   if (::dup2(err, 3) < 0 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) fail(kStageFds);
   err = 3;
   if (status >= 0 && ::dup2(status, 4) < 0) fail(kStageFds);  // dup2 clears close-on-exec
-  const unsigned first_closed = status >= 0 ? 5 : 4;
+  for (int i = 0; i < s.inherit_count; ++i) {
+    if (::dup2(moved[i], kFirstInherited + i) < 0) fail(kStageFds);
+  }
+  const unsigned first_closed = static_cast<unsigned>(status >= 0 ? kFirstInherited + s.inherit_count : 4);
   if (::close_range(first_closed, ~0U, 0) != 0) {
     for (int fd = static_cast<int>(first_closed); fd < s.max_fd; ++fd) ::close(fd);
   }
@@ -285,7 +285,8 @@ Spawned spawn(ExecImage image, bool with_status_fd) {
   }
   ChildSetup setup{image.path.c_str(), argv.data(), envp.data(),
                    image.chdir_to.empty() ? nullptr : image.chdir_to.c_str(),
-                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd, image.supervised};
+                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd, image.supervised,
+                   image.inherit.data(), static_cast<int>(image.inherit.size()), image.netns_fd};
 
   sigset_t all, old;
   sigfillset(&all);
@@ -492,6 +493,7 @@ class MountPlan {
         if (n <= 0) continue;
         target.resize(static_cast<std::size_t>(n));
         root_.insert(root_.end(), {"--symlink", target, dir});
+        links_.emplace_back(dir, target.front() == '/' ? target : "/" + target);
       } else if (S_ISDIR(st.st_mode)) {
         root_.insert(root_.end(), {"--ro-bind", dir, dir});
         table_.push_back({dir, dir, Kind::kHost, false, false});
@@ -524,17 +526,36 @@ class MountPlan {
     table_.push_back({path, path, Kind::kHost, true, false});
   }
 
-  void bind(const std::string& host, const std::string& at, bool read_only) {
+  // fd_number >= 0: the sandbox's fd of an open directory to bind (bwrap --bind-fd) instead of
+  // the path `host`, which then only tells what lies there.
+  void bind(const std::string& host, const std::string& at, bool read_only, int fd_number = -1) {
     ensure_mount_point(at);
-    body_.insert(body_.end(), {read_only ? "--ro-bind" : "--bind", host, at});
+    if (fd_number >= 0) {
+      body_.insert(body_.end(), {read_only ? "--ro-bind-fd" : "--bind-fd", std::to_string(fd_number), at});
+    } else {
+      body_.insert(body_.end(), {read_only ? "--ro-bind" : "--bind", host, at});
+    }
     table_.push_back({at, host, Kind::kHost, !read_only, false});
+  }
+
+  // A private tmpfs writable by everyone (sticky, like /tmp), of `size` bytes when not 0.
+  void shared_tmpfs(const std::string& at, uint64_t size) {
+    ensure_mount_point(at);
+    body_.insert(body_.end(), {"--perms", "1777"});
+    if (size > 0) body_.insert(body_.end(), {"--size", std::to_string(size)});
+    body_.insert(body_.end(), {"--tmpfs", at});
+    table_.push_back({at, "", Kind::kFresh, true, false});
   }
 
   void flag(std::initializer_list<std::string> args) { tail_.insert(tail_.end(), args); }
 
   // The host path behind a sandbox path; nullopt when it lies on a fresh tmpfs (private /tmp),
   // where nothing of the host is visible.
-  std::optional<std::string> to_host(const std::string& path) const {
+  std::optional<std::string> to_host(const std::string& raw) const {
+    std::string path = raw;
+    for (const auto& [link, target] : links_) {  // /bin/sh -> /usr/bin/sh on a minimal root
+      if (is_under(path, link)) path = rebase(path, link, target);
+    }
     const Entry& m = covering(path);
     switch (m.kind) {
       case Kind::kHost: return rebase(path, m.at, m.host);
@@ -592,6 +613,19 @@ class MountPlan {
     while (!exists(parent.string())) parent = parent.parent_path();
     const std::string dir = parent.string();
     const Entry& m = covering(dir);
+    if (m.kind == Kind::kFresh && minimal_ && m.at == "/") {
+      // bwrap would make the missing parents 0700, closing them to an unprivileged command:
+      // make each one 0755 first.
+      std::vector<std::string> missing;
+      for (fs::path p = fs::path(at).parent_path(); p.string() != dir && p.has_relative_path(); p = p.parent_path()) {
+        missing.push_back(p.string());
+      }
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        body_.insert(body_.end(), {"--perms", "0755", "--dir", *it});
+        table_.push_back({*it, "", Kind::kFresh, true, false});
+      }
+      return;
+    }
     if (m.kind == Kind::kFresh || m.kind == Kind::kShadow || m.writable) return;  // mkdir works
     if (m.kind == Kind::kProc || !m.host_root) {
       throw Error(ErrorKind::kInvalidInput,
@@ -648,6 +682,7 @@ class MountPlan {
   std::vector<std::string> hidden_;
   bool root_shadowed_ = false;
   bool minimal_ = false;
+  std::vector<std::pair<std::string, std::string>> links_;  // minimal root: /bin -> /usr/bin, ...
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -756,8 +791,10 @@ std::vector<Bind> checked_binds(const SandboxSpec& spec) {
   for (const auto& b : spec.extra_binds) {
     Bind c;
     c.sandbox_path = sandbox_path(b.sandbox_path, "a bind's sandbox path");
-    c.host_path = absolute_host_path(b.host_path, fmt::format("the host path bound at {}", c.sandbox_path));
+    c.host_path = b.fd >= 0 ? b.host_path
+                            : absolute_host_path(b.host_path, fmt::format("the host path bound at {}", c.sandbox_path));
     c.read_only = b.read_only;
+    c.fd = b.fd;
     if (c.sandbox_path == "/" || c.sandbox_path == kOptMl || is_under(c.sandbox_path, "/proc") ||
         is_under(c.sandbox_path, "/dev")) {
       throw Error(ErrorKind::kInvalidInput,
@@ -777,6 +814,43 @@ std::vector<Bind> checked_binds(const SandboxSpec& spec) {
   std::stable_sort(binds.begin(), binds.end(),
                    [&](const Bind& a, const Bind& b) { return depth(a) < depth(b); });
   return binds;
+}
+
+// A memfd holding bwrap arguments that give the command exactly `env`: --clearenv, then
+// --setenv NAME VALUE for each (NUL-separated, read with --args), positioned at its start.
+UniqueFd environment_args(const std::map<std::string, std::string>& env) {
+  std::string text;
+  auto add = [&text](std::string_view s) { text.append(s).push_back('\0'); };
+  add("--clearenv");
+  for (const auto& [k, v] : env) {
+    add("--setenv");
+    add(k);
+    add(v);
+  }
+  UniqueFd fd(::memfd_create("sluice-bwrap-args", MFD_CLOEXEC));
+  if (!fd) throw errno_error(errno, "creating the sandbox's environment file", "memfd");
+  for (size_t done = 0; done < text.size();) {
+    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw errno_error(errno, "writing the sandbox's environment file", "memfd");
+    done += static_cast<size_t>(w);
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw errno_error(errno, "rewinding the sandbox's environment file", "memfd");
+  return fd;
+}
+
+// The command prefix that runs the rest as `uid` (and the same gid) with no capability left and
+// no_new_privs: setpriv(1), from util-linux, exec'd by bwrap inside the sandbox.
+std::vector<std::string> drop_privileges(uint32_t uid) {
+  if (uid == 0) throw Error(ErrorKind::kInvalidInput, "the training command cannot run unprivileged as uid 0");
+  static const std::optional<std::string> setpriv = find_in("/usr/bin:/bin", "setpriv");
+  if (!setpriv) {
+    throw Error(ErrorKind::kNotFound, "cannot run the training command unprivileged",
+                "setpriv is missing (Debian package util-linux)");
+  }
+  const std::string id = std::to_string(uid);
+  return {*setpriv, "--reuid=" + id, "--regid=" + id, "--clear-groups", "--inh-caps=-all",
+          "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"};
 }
 
 // argv[0] as execvp would find it inside the sandbox; `to_host` maps a sandbox path to the host
@@ -829,6 +903,15 @@ std::string resolve_program(const SandboxSpec& spec, const std::string& working_
 }  // namespace
 
 // -----------------------------------------------------------------------------------------------
+
+bool is_loader_variable(std::string_view name) {
+  if (name.rfind("LD_", 0) == 0) return true;
+  // glibc's UNSECURE_ENVVARS (sysdeps/generic/unsecvars.h): what it drops for set-uid programs.
+  static constexpr std::string_view kUnsecure[] = {
+      "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
+      "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR"};
+  return std::find(std::begin(kUnsecure), std::end(kUnsecure), name) != std::end(kUnsecure);
+}
 
 std::string_view to_string(Isolation isolation) {
   switch (isolation) {
@@ -897,6 +980,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
   resolved.extra_binds = binds;
 
   ExecImage image;
+  UniqueFd args_file;  // bwrap --args: the environment, open until bwrap has read it
   bool bwrap = isolation == Isolation::kBubblewrap;
   if (bwrap) {
     MountPlan plan(spec.minimal_root);
@@ -905,16 +989,22 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     for (const auto& e : fs::directory_iterator("/dev", ec)) {  // GPUs, when the host has them
       if (e.path().string().rfind("/dev/nvidia", 0) == 0) plan.dev_bind(e.path().string());
     }
+    plan.shared_tmpfs("/dev/shm", spec.tmp_size);
     plan.special("--proc", "/proc");
-    plan.special("--tmpfs", "/tmp");
+    plan.shared_tmpfs("/tmp", spec.tmp_size);
     plan.bind(opt_ml, kOptMl, false);
-    for (const auto& b : binds) plan.bind(b.host_path, b.sandbox_path, b.read_only);
+    // The child's fds from kFirstInherited on: the --args file, then the directories bound by fd.
+    int next_fd = kFirstInherited + 1;
+    for (const auto& b : binds) {
+      if (b.fd >= 0) image.inherit.push_back(b.fd);
+      plan.bind(b.host_path, b.sandbox_path, b.read_only, b.fd >= 0 ? next_fd++ : -1);
+    }
     // The sandbox's /tmp is private, so a program or script named by a host path under /tmp (a
     // checkout in a temporary directory, say) would vanish: its directory is bound read-only at
-    // the same path.
-    // In a minimal root, any such host path that is not visible is bound the same way.
+    // the same path. Never in a minimal root (multi-tenant): the spec is hostile there, and a
+    // path in its command could name any host file.
     for (const std::string& arg : spec.argv) {
-      if (arg.empty() || arg[0] != '/' || (!spec.minimal_root && !is_under(arg, "/tmp")) || plan.to_host(arg)) continue;
+      if (spec.minimal_root || arg.empty() || arg[0] != '/' || !is_under(arg, "/tmp") || plan.to_host(arg)) continue;
       std::error_code aec;
       if (!fs::exists(arg, aec)) continue;
       std::string dir = fs::is_directory(arg, aec) ? arg : fs::path(arg).parent_path().string();
@@ -934,19 +1024,39 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
                   fmt::format("the working directory {} does not exist in the sandbox (its /tmp is private)",
                               working_dir));
     }
-    resolve_program(spec, working_dir, [&](const std::string& p) { return plan.to_host(p); });
+    try {
+      resolve_program(spec, working_dir, [&](const std::string& p) { return plan.to_host(p); });
+    } catch (const Error& e) {
+      if (!spec.minimal_root || e.kind() != ErrorKind::kNotFound) throw;
+      throw Error(e.kind(), e.message(),
+                  e.cause() + "; a multi-tenant job sees only the system directories (/usr, /etc, ...), its /opt/ml and its "
+                  "channels: run a program of the system image, or a script from a channel or /opt/ml/code");
+    }
     for (const auto& h : spec.hidden_paths) plan.hide(h);
 
-    if (spec.unshare_net) plan.flag({"--unshare-net"});
+    if (spec.netns_fd >= 0) {
+      image.netns_fd = spec.netns_fd;
+    } else if (spec.unshare_net) {
+      plan.flag({"--unshare-net"});
+    }
     if (!spec.hostname.empty()) plan.flag({"--unshare-uts", "--hostname", spec.hostname});
     plan.flag({"--chdir", working_dir, "--json-status-fd", "4", "--"});
 
     image.path = probe().bwrap;
     image.argv = {image.path};
     for (auto& f : common_bwrap_flags()) image.argv.push_back(std::move(f));
+    // The job's environment reaches only the command: bwrap itself starts with an empty one (a
+    // LD_PRELOAD of the spec's must not run in bwrap, as root, before the sandbox exists) and
+    // reads --clearenv/--setenv from a file (fd 5) rather than its command line, which every
+    // local user can read in /proc (the values may hold the job's credentials).
+    args_file = environment_args(spec.env);
+    image.inherit.insert(image.inherit.begin(), args_file.get());
+    image.argv.insert(image.argv.end(), {"--args", std::to_string(kFirstInherited)});
     for (auto& a : plan.args()) image.argv.push_back(std::move(a));
+    if (spec.run_as) {
+      for (auto& a : drop_privileges(*spec.run_as)) image.argv.push_back(std::move(a));
+    }
     image.argv.insert(image.argv.end(), spec.argv.begin(), spec.argv.end());
-    for (const auto& [k, v] : spec.env) image.envp.push_back(k + "=" + v);
   } else {
     std::string host_wd = host_path(resolved, working_dir);
     std::error_code ec;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ struct Bind {
   std::string host_path;     // must exist: a directory or a file
   std::string sandbox_path;  // absolute, e.g. /opt/ml/input/data/<channel>
   bool read_only = true;     // a write through a read-only bind fails with EROFS
+  // When >= 0 (bwrap only): this open directory is what gets bound (bwrap --bind-fd), so exactly
+  // what the caller opened and authorized is mounted, whatever host_path points to by then
+  // (host_path then only names it). The caller keeps it open until run_sandboxed returns.
+  int fd = -1;
 };
 
 struct SandboxSpec {
@@ -51,6 +56,9 @@ struct SandboxSpec {
   std::string hostname;
   // EnableNetworkIsolation: a network namespace with loopback only (bwrap only).
   bool unshare_net = false;
+  // When >= 0 (bwrap only): the sandbox joins this network namespace (job/private_network.hpp)
+  // instead of the host's; unshare_net is then not needed.
+  int netns_fd = -1;
   // MaxRuntimeInSeconds; zero means no limit.
   std::chrono::seconds max_runtime{0};
   // Time between SIGTERM and SIGKILL when stopping (SageMaker: 120 s).
@@ -70,7 +78,20 @@ struct SandboxSpec {
   // read-only file, a directory by an empty tmpfs. For secrets such as the IAM configuration and
   // ~/.aws, whatever tree they are in.
   std::vector<std::string> hidden_paths;
+  // Multi-tenant jobs (bwrap only): the command runs as this uid and gid (never 0) with every
+  // capability dropped (bounding, inheritable and ambient sets empty) and no_new_privs, through
+  // setpriv(1) inside the sandbox; the sandbox's /tmp and /dev/shm are writable by it. Without
+  // it the command runs as the caller (root keeps Docker's default capabilities).
+  std::optional<uint32_t> run_as;
+  // Size of the sandbox's private /tmp and /dev/shm (each a tmpfs), in bytes; 0: the kernel's
+  // default (half of RAM).
+  uint64_t tmp_size = 0;
 };
+
+// Environment variables that change how a program is loaded or linked (LD_PRELOAD and every other
+// LD_*, glibc's list of variables it drops for set-uid programs: GCONV_PATH, LOCPATH, ...). In a
+// multi-tenant job the spec may not set them (job/runner.cpp refuses it).
+bool is_loader_variable(std::string_view name);
 
 struct RunResult {
   int exit_code = 0;          // as a shell reports it: the exit status, or 128 + signal

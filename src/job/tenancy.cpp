@@ -148,17 +148,16 @@ void Tenancy::authorize_write(const dataset::ObjectAddress& object) const {
   authorizer_->check("s3:PutObject", policy::object_resource(policy::resource_base_for(s3, object.bucket), object.key));
 }
 
-void Tenancy::authorize_file_system(const Channel& channel, const fs::path& dir, const FileSystemMap& map) const {
+void Tenancy::authorize_file_system(const Channel& channel, const fs::path& real, const FileSystemMap& map) const {
   const FileSystemDataSource& src = *channel.file_system;
   fs::path root = "/";
   if (auto it = map.roots().find(src.file_system_id); it != map.roots().end()) root = it->second;
   std::error_code ec;
-  const fs::path real_root = fs::canonical(root, ec);
-  const fs::path real = fs::canonical(dir, ec);
+  const fs::path real_root = fs::canonical(root, ec);  // the platform's mount root: trusted
   if (ec || real_root.empty() || !path_within(real, real_root)) {
     throw Error(ErrorKind::kInvalidInput, fmt::format("channel '{}'", channel.name),
                 fmt::format("DirectoryPath '{}' resolves to {}, outside the mount root {} of {}", src.directory_path,
-                            ec ? dir.string() : real.string(), root.string(), src.file_system_id));
+                            real.string(), root.string(), src.file_system_id));
   }
   std::string rel = real.lexically_relative(real_root).generic_string();
   if (rel == ".") rel.clear();

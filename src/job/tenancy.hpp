@@ -67,10 +67,12 @@ class Tenancy {
   // command starts so that a job is not run for hours to be refused its output.
   void authorize_write(const dataset::ObjectAddress& object) const;
 
-  // elasticfilesystem:ClientMount (+ ClientWrite for rw) on the channel's directory; `dir` is
-  // the host directory FileSystemMap::resolve gave. Throws Error(kAccessDenied), or
-  // Error(kInvalidInput) when the directory's real path leaves the file system's mount root.
-  void authorize_file_system(const Channel& channel, const std::filesystem::path& dir, const FileSystemMap& map) const;
+  // elasticfilesystem:ClientMount (+ ClientWrite for rw) on the channel's directory; `real_dir`
+  // is the real path (no link left in it) of the directory the caller has opened and will bind by
+  // that handle, so what is authorized is what is bound. Throws Error(kAccessDenied), or
+  // Error(kInvalidInput) when it lies outside the file system's mount root.
+  void authorize_file_system(const Channel& channel, const std::filesystem::path& real_dir,
+                             const FileSystemMap& map) const;
 
   // The first access denied since the job started or since clear_denials(), if any. (A denied
   // listing that resolving a manifest falls back from is one; the runner clears them before the

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -665,6 +666,113 @@ TEST_F(Bubblewrap, ProgramsUnderTheHostTmpRunAndTmpStaysPrivate) {
   EXPECT_THAT(lines_of(read_file(spec_.log_file)),
               ::testing::ElementsAre("ran", "tmp writable", "checkout read-only"));
   EXPECT_FALSE(fs::exists(tmp_ / "checkout/new"));
+}
+
+// --------------------------------------------------------------------------------------------
+// Multi-tenant sandboxes (issue 12): the spec's environment never reaches a host-side process or a
+// command line, the command runs unprivileged without capabilities, binds by handle, sized tmpfs.
+
+TEST_F(Bubblewrap, EnvironmentReachesOnlyTheCommandNeverACommandLine) {
+  const std::string token = "sluice-env-token-" + unique_sleep_arg();
+  const std::string arg = unique_sleep_arg();
+  spec_.env["SECRET_VALUE"] = token;
+  spec_.env["SPACES"] = "a b\tc";
+  spec_.argv = {"/bin/sh", "-c", "echo \"$SECRET_VALUE|$SPACES\"; exec sleep " + arg};
+  fs::remove(spec_.log_file);
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    // While it runs, no process on this machine has the value on its command line or in bwrap's
+    // environment (bwrap starts with none).
+    EXPECT_TRUE(eventually([&] { return !find_sleep(arg).empty(); }));
+    DIR* d = ::opendir("/proc");
+    ASSERT_NE(d, nullptr);
+    while (const dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+      std::string cmdline = read_file("/proc/" + name + "/cmdline");
+      EXPECT_EQ(cmdline.find(token), std::string::npos) << "pid " << name << " has the value on its command line";
+      if (cmdline.rfind(std::string("bwrap") + '\0', 0) == 0 || cmdline.find("/bwrap" + std::string(1, '\0')) != std::string::npos) {
+        EXPECT_EQ(read_file("/proc/" + name + "/environ"), "") << "bwrap (pid " << name << ") has an environment";
+      }
+    }
+    ::closedir(d);
+    stop = true;
+  });
+  ::testing::internal::CaptureStderr();
+  run_sandboxed(spec_, &stop);
+  ::testing::internal::GetCapturedStderr();
+  stopper.join();
+  EXPECT_THAT(lines_of(read_file(spec_.log_file)), ::testing::Contains(token + "|a b\tc"));
+}
+
+TEST_F(Bubblewrap, RunAsDropsTheUserAndEveryCapability) {
+  spec_.run_as = 0x60000123u;
+  spec_.minimal_root = true;
+  fs::permissions(tmp_ / "ml/model", fs::perms::all);
+  int rc = -1;
+  auto out = sh("id -u; id -g; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status;"
+                "echo x > /tmp/t && echo tmp writable; echo y > /dev/shm/s && echo shm writable;"
+                "python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)' 2>/dev/null || echo no packet socket;"
+                "ls -ld /opt | cut -c1-10",
+                &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, ::testing::Contains(std::to_string(0x60000123u)));
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_THAT(out, ::testing::Contains(std::string(set) + ":\t0000000000000000"));
+  }
+  EXPECT_THAT(out, ::testing::Contains("NoNewPrivs:\t1"));
+  EXPECT_THAT(out, ::testing::Contains("tmp writable"));
+  EXPECT_THAT(out, ::testing::Contains("shm writable"));
+  EXPECT_THAT(out, ::testing::Contains("no packet socket"));
+  EXPECT_THAT(out, ::testing::Contains("drwxr-xr-x"));  // /opt on the empty root is open to the uid
+  spec_.run_as = 0u;
+  EXPECT_THROW(sh("true"), Error);
+}
+
+TEST_F(Bubblewrap, MinimalRootBindsNoPathOfTheCommand) {
+  // A file the command names by its host path is not made visible (the spec is hostile there).
+  write_file(tmp_ / "secret/creds", "secret\n", fs::perms::all);
+  spec_.minimal_root = true;
+  int rc = -1;
+  auto out = sh("cat " + (tmp_ / "secret/creds") + " 2>/dev/null || echo not visible", &rc);
+  EXPECT_THAT(out, ::testing::ElementsAre("not visible"));
+  spec_.argv = {tmp_ / "secret/creds"};
+  try {
+    run_sandboxed(spec_, nullptr);
+    ADD_FAILURE() << "a host path ran in a minimal root";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+    EXPECT_THAT(e.cause(), HasSubstr("a multi-tenant job sees only the system directories"));
+  }
+}
+
+TEST_F(Bubblewrap, BindByHandleMountsWhatWasOpenedNotWhatThePathNamesLater) {
+  write_file(tmp_ / "mine/f", "mine\n");
+  write_file(tmp_ / "theirs/f", "theirs\n");
+  fs::create_directory_symlink(tmp_ / "mine", tmp_ / "link");
+  int fd = ::open((tmp_ / "link").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  fs::remove(tmp_ / "link");
+  fs::create_directory_symlink(tmp_ / "theirs", tmp_ / "link");  // flipped after the open
+  spec_.extra_binds = {{tmp_ / "link", "/opt/ml/input/data/fs", true, fd}};
+  EXPECT_THAT(sh("cat /opt/ml/input/data/fs/f"), ::testing::ElementsAre("mine"));
+  ::close(fd);
+}
+
+TEST_F(Bubblewrap, TmpAndShmHaveTheirSize) {
+  spec_.tmp_size = 8 << 20;
+  auto out = sh("df -k --output=size /tmp /dev/shm | tail -n 2; head -c 9000000 /dev/zero > /tmp/big 2>/dev/null || echo full");
+  EXPECT_THAT(out, ::testing::ElementsAre(HasSubstr("8192"), HasSubstr("8192"), "full"));
+}
+
+TEST(LoaderVariables, AreNamed) {
+  for (const char* v : {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "LD_ANYTHING", "GCONV_PATH", "GLIBC_TUNABLES",
+                        "LOCPATH", "HOSTALIASES", "NLSPATH", "MALLOC_TRACE", "RES_OPTIONS"}) {
+    EXPECT_TRUE(is_loader_variable(v)) << v;
+  }
+  for (const char* v : {"PATH", "HOME", "PYTHONPATH", "XLD_PRELOAD", "ld_preload", "TMPDIR", "SM_HOSTS"}) {
+    EXPECT_FALSE(is_loader_variable(v)) << v;
+  }
 }
 
 // --------------------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+// A job's directory on this machine (<work-dir>/<TrainingJobName>/) and who may use it.
+//
+//  - It is made 0700: local users see nothing of a job (its inputs, models, FastFile mounts and
+//    FIFOs are all below it).
+//  - Multi-tenant: it belongs to the session that created it (its role and the tags of the caller),
+//    recorded in `.sluice-owner` when it is made. Another session that names the same job is
+//    refused before anything in the directory is read or written, and so is a directory that
+//    exists without that record (made by hand, or by a single-tenant run): the job must not start
+//    on a tree it did not make.
+//  - Each host of the job is held by one `sluice train` at a time (an flock on
+//    `.sluice-lock-<host>`): a second run of the same host is refused while the first is running.
+//  - The training command of a multi-tenant job runs as the job's own uid (job_uid), which owns
+//    only what the command may write: model/, output/, code/ and the checkpoint directory. /opt/ml
+//    itself and input/ stay root's, so the command cannot put a link where Sluice writes on the
+//    next run.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/unique_fd.hpp"
+#include "policy/session_tags.hpp"
+
+namespace sluice::job {
+
+struct JobOwner {
+  std::string role_arn;
+  std::vector<policy::SessionTag> tags;  // the caller's session tags
+};
+
+class JobDirectory {
+ public:
+  // Makes (or, single-tenant or for the same owner, reuses) work_dir/name, 0700, and locks the
+  // given hosts. Throws Error(kInvalidInput) naming the job when another session owns it (or it
+  // has no owner record in multi-tenant mode), Error(kConflict) when a host is being run by
+  // another `sluice train`, errno errors otherwise. `owner` is set in multi-tenant mode.
+  JobDirectory(const std::filesystem::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
+               const std::vector<std::string>& hosts);
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::vector<UniqueFd> locks_;
+};
+
+// The uid (and gid) the training command of a multi-tenant job runs as: one of 2^28 ids from
+// 0x60000000 (far above any login, system, subordinate or systemd dynamic id), derived from the
+// job directory, so that jobs run as different users.
+uint32_t job_uid(const std::filesystem::path& job_dir);
+
+// Gives the job's uid what its command may write in one host's tree, without following a link:
+// each of `writable` (relative to host_root, e.g. "model", "output", "code"; made when missing)
+// and everything below it is chowned to uid; host_root itself and input/ stay as they are (root's,
+// 0755).
+void hand_over(const std::filesystem::path& host_root, const std::vector<std::string>& writable, uint32_t uid);
+
+}  // namespace sluice::job

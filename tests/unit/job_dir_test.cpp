@@ -1,0 +1,130 @@
+// A job's directory (job/job_dir.hpp): 0700, owned by one session in multi-tenant mode, one run of
+// each host at a time, and the hand-over of what the command may write to the job's uid, never
+// through a link.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "job/job_dir.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sluice::job {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using sluice::testing::TempDir;
+
+JobOwner owner(const std::string& tenant) { return {"arn:aws:iam::1:role/R", {{"tenant-id", tenant}}}; }
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+TEST(JobDirectory, IsPrivateAndBelongsToTheSessionThatMadeIt) {
+  TempDir tmp;
+  {
+    JobDirectory d(tmp / "work", "job-1", owner("a"), {"algo-1"});
+    EXPECT_EQ(d.path(), fs::path(tmp / "work") / "job-1");
+    EXPECT_EQ(mode_of(d.path()), 0700u);
+  }
+  // The same session again (tags in another order too): fine.
+  JobOwner same = owner("a");
+  same.tags.push_back({"team", "x"});
+  {
+    JobDirectory d(tmp / "work2", "job", same, {"algo-1"});
+  }
+  std::swap(same.tags[0], same.tags[1]);
+  EXPECT_NO_THROW(JobDirectory(tmp / "work2", "job", same, {"algo-1"}));
+  { JobDirectory again(tmp / "work", "job-1", owner("a"), {"algo-1"}); }
+  // Another tenant, another role, no tags, or single-tenant-made: refused, without saying whose.
+  for (const JobOwner& other : {owner("b"), JobOwner{"arn:aws:iam::1:role/Other", {{"tenant-id", "a"}}}, JobOwner{"arn:aws:iam::1:role/R", {}}}) {
+    try {
+      JobDirectory d(tmp / "work", "job-1", other, {"algo-1"});
+      ADD_FAILURE() << "another session got the job directory";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+      EXPECT_THAT(e.what(), HasSubstr("TrainingJobName 'job-1'"));
+      EXPECT_THAT(e.what(), HasSubstr("ResourceInUse"));
+      EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("tenant-id")));
+    }
+  }
+  fs::create_directories(tmp / "work/premade/algo-1/code");  // planted by hand, no owner record
+  EXPECT_THROW(JobDirectory(tmp / "work", "premade", owner("a"), {"algo-1"}), Error);
+  // Single-tenant runs reuse any directory and make it private.
+  fs::permissions(tmp / "work/premade", fs::perms::all);
+  EXPECT_NO_THROW(JobDirectory(tmp / "work", "premade", std::nullopt, {"algo-1"}));
+  EXPECT_EQ(mode_of(tmp / "work/premade"), 0700u);
+}
+
+TEST(JobDirectory, AnOwnerRecordThatIsALinkIsNotFollowed) {
+  TempDir tmp;
+  { JobDirectory d(tmp / "w", "j", owner("a"), {"algo-1"}); }
+  // A copy of tenant a's record elsewhere, linked in place of b's: never read through the link.
+  fs::copy_file(tmp / "w/j/.sluice-owner", tmp / "a-owner");
+  fs::create_directories(tmp / "w/k");
+  fs::create_symlink(tmp / "a-owner", tmp / "w/k/.sluice-owner");
+  EXPECT_THROW(JobDirectory(tmp / "w", "k", owner("a"), {"algo-1"}), Error);
+}
+
+TEST(JobDirectory, OneRunOfEachHostAtATime) {
+  TempDir tmp;
+  JobDirectory first(tmp / "w", "j", std::nullopt, {"algo-1"});
+  try {
+    JobDirectory second(tmp / "w", "j", std::nullopt, {"algo-2", "algo-1"});
+    ADD_FAILURE() << "two runs of algo-1 at once";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
+    EXPECT_THAT(e.what(), HasSubstr("algo-1 is already being run"));
+  }
+  EXPECT_NO_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-2"}));  // another host: fine
+}
+
+TEST(JobUid, IsUnprivilegedAndDiffersBetweenJobs) {
+  const uint32_t a = job_uid("/work/jobs/a"), b = job_uid("/work/jobs/b");
+  EXPECT_GE(a, 0x60000000u);
+  EXPECT_LT(a, 0x70000000u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, job_uid("/work/jobs/./a"));
+}
+
+TEST(HandOver, ChownsWhatTheCommandMayWriteAndNothingThroughALink) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  TempDir tmp;
+  const fs::path root = tmp / "algo-1";
+  fs::create_directories(root / "input/data/train");
+  fs::create_directories(root / "model/sub");
+  std::ofstream(root / "model/sub/m.bin") << "m";
+  std::ofstream(tmp / "host-file") << "host";
+  fs::create_symlink(tmp / "host-file", root / "model/link");
+  const uint32_t uid = 0x60000042;
+  hand_over(root, {"model", "output", "code"}, uid);
+  struct stat st {};
+  for (const char* rel : {"model", "model/sub", "model/sub/m.bin", "output", "code"}) {
+    ASSERT_EQ(::lstat((root / rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_uid, uid) << rel;
+  }
+  ASSERT_EQ(::lstat((root / "model/link").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid);  // the link itself
+  for (const fs::path& p : {fs::path(tmp / "host-file"), root, root / "input", root / "input/data/train"}) {
+    ASSERT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_uid, 0u) << p;
+  }
+  // A writable directory that is a link is refused, its target untouched.
+  fs::create_directories(tmp / "elsewhere");
+  fs::create_directory_symlink(tmp / "elsewhere", root / "ckpt");
+  EXPECT_THROW(hand_over(root, {"ckpt"}, uid), Error);
+  ASSERT_EQ(::lstat((tmp / "elsewhere").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+}
+
+}  // namespace
+}  // namespace sluice::job
