@@ -22,163 +22,13 @@
 #include "core/hash.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
+#include "transfer/download_record.hpp"
 #include "transfer/md5_verifier.hpp"
 
 namespace fs = std::filesystem;
 
 namespace sluice::transfer {
 namespace {
-
-// ------------------------------------------------------------------------------------------------
-// The record of complete files (format in download.hpp)
-
-constexpr std::string_view kRecordHeader = "sluice-download-record\t1";
-
-struct RecordEntry {
-  std::string key, etag;
-  uint64_t size = 0, dev = 0, ino = 0;
-  int64_t ctime_ns = 0;
-};
-using Record = std::map<std::string, RecordEntry>;  // by the item's path
-
-int64_t ctime_ns(const struct stat& st) {
-  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-}
-
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-bool unescape(std::string_view s, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') {
-      out += s[i];
-      continue;
-    }
-    if (++i == s.size()) return false;
-    switch (s[i]) {
-      case '\\': out += '\\'; break;
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      default: return false;
-    }
-  }
-  return true;
-}
-
-template <typename T>
-bool parse_number(std::string_view s, T& value) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
-}
-
-bool parse_record_line(std::string_view line, Record& record) {
-  std::vector<std::string_view> fields;
-  for (size_t start = 0;;) {
-    size_t tab = line.find('\t', start);
-    fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
-  }
-  if (fields.size() != 7) return false;
-  std::string path;
-  RecordEntry e;
-  if (!unescape(fields[0], path) || path.empty() || !unescape(fields[1], e.key) || !unescape(fields[2], e.etag)) {
-    return false;
-  }
-  if (!parse_number(fields[3], e.size) || !parse_number(fields[4], e.dev) || !parse_number(fields[5], e.ino) ||
-      !parse_number(fields[6], e.ctime_ns)) {
-    return false;
-  }
-  record[std::move(path)] = std::move(e);  // a path again: appended later, so it wins
-  return true;
-}
-
-std::string record_line(const std::string& file, const RecordEntry& e) {
-  return escape(file) + '\t' + escape(e.key) + '\t' + escape(e.etag) + '\t' + std::to_string(e.size) + '\t' +
-         std::to_string(e.dev) + '\t' + std::to_string(e.ino) + '\t' + std::to_string(e.ctime_ns) + '\n';
-}
-
-// The record at `path`; empty when there is none, and (with a warning) when it cannot be read or
-// is not a whole record of this format.
-Record read_record(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno != ENOENT) {
-      log::warn("cannot read the download record {} ({}): every file is downloaded again", path, std::strerror(errno));
-    }
-    return {};
-  }
-  std::string text;
-  char buf[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      log::warn("cannot read the download record {} ({}): every file is downloaded again", path, std::strerror(errno));
-      return {};
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  Record record;
-  std::string_view rest = text;
-  bool first = true, ok = true;
-  while (ok && !rest.empty()) {
-    size_t nl = rest.find('\n');
-    if (nl == std::string_view::npos) {
-      ok = !first;  // a last entry cut short (killed while appending it): that file only is not recorded
-      break;
-    }
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
-    ok = first ? line == kRecordHeader : parse_record_line(line, record);
-    first = false;
-  }
-  if (!ok || first) {
-    log::warn("the download record {} is corrupt: ignored, every file is downloaded again", path);
-    return {};
-  }
-  return record;
-}
-
-// Replaces the record at `path` with `record` (a temporary file renamed over it). A failure is a
-// warning: the next run downloads again what it cannot prove complete.
-void write_record(const std::string& path, const Record& record) {
-  std::string text(kRecordHeader);
-  text += '\n';
-  for (const auto& [file, e] : record) text += record_line(file, e);
-  const std::string tmp = path + ".tmp";
-  auto give_up = [&](const char* what) {
-    log::warn("cannot write the download record {} ({}: {}): the next run downloads every file again", path, what,
-              std::strerror(errno));
-    ::unlink(tmp.c_str());
-  };
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) return give_up("creating");
-  for (size_t done = 0; done < text.size();) {
-    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return give_up("writing");
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd.get()) != 0) return give_up("writing");
-  if (::close(fd.release()) != 0) return give_up("writing");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return give_up("renaming");
-}
 
 // ------------------------------------------------------------------------------------------------
 // Directories
@@ -344,26 +194,12 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
     root_fd = beneath::open_root(options.root);
   }
   const bool use_record = !options.record.empty();
-  Record record;
-  UniqueFd journal;  // the record, appended to as each file completes (a kill -9 keeps what was done)
+  std::optional<DownloadRecord> record;  // remember() under result_mu
   if (use_record) {
-    record = read_record(options.record);
-    // This call's paths are recorded again only once complete (below); an entry that no longer
-    // proves anything must not survive a crash of this call.
-    Record kept = record;
-    for (const DownloadItem& item : items) kept.erase(item.path);
-    write_record(options.record, kept);
-    journal.reset(::open(options.record.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+    std::vector<std::string> paths;
+    for (const DownloadItem& item : items) paths.push_back(item.path);
+    record.emplace(options.record, paths);
   }
-  Record complete;  // this call's complete files, under result_mu
-  // A complete file: kept for the final rewrite and appended to the record now. Under result_mu.
-  auto remember = [&](const std::string& path, const RecordEntry& e) {
-    complete[path] = e;
-    const std::string line = record_line(path, e);
-    if (journal && ::write(journal.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-      journal.reset();  // the final rewrite still records it
-    }
-  };
 
   DirCache dirs(kDirCache);
   auto open_dir = [&](const std::string& dir) -> UniqueFd {
@@ -448,7 +284,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       result.files++;
       result.bytes += item.object.size;
       if (use_record) {
-        remember(item.path, {item.object.key, item.object.etag, item.object.size, static_cast<uint64_t>(st.st_dev),
+        record->remember(item.path, {item.object.key, item.object.etag, item.object.size, static_cast<uint64_t>(st.st_dev),
                              static_cast<uint64_t>(st.st_ino), ctime_ns(st)});
       }
     } catch (...) {
@@ -499,7 +335,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
     job->name = place.name;
     job->tmp_name = partial_name(place.name);
     const RecordEntry* recorded = nullptr;
-    if (auto it = record.find(item.path); it != record.end()) recorded = &it->second;
+    if (record) recorded = record->find(item.path);
     if (options.skip_complete && already_complete(job->dir->get(), job->name, item, use_record, recorded)) {
       progress.done_files++;
       progress.done_bytes += item.object.size;
@@ -508,7 +344,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
       std::lock_guard lock(result_mu);
       result.skipped_files++;
       result.skipped_bytes += item.object.size;
-      if (use_record) remember(item.path, *recorded);
+      if (use_record) record->remember(item.path, *recorded);
       continue;
     }
     {
@@ -573,12 +409,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
   }
   engine.wait_idle();
   verifier.wait_idle();
-  if (use_record) {
-    // This call's paths: what is complete now, nothing else; other paths as they were.
-    for (const DownloadItem& item : items) record.erase(item.path);
-    for (auto& [path, entry] : complete) record[path] = std::move(entry);
-    write_record(options.record, record);
-  }
+  if (record) record->finish();
   return result;
 }
 

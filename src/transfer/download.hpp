@@ -33,20 +33,21 @@
 //   the current time. So an object changed in the store at the same size (new ETag), and a file
 //   changed in place (even with its mtime put back), are both downloaded again.
 //
-// The record file (put it where the tree's writers cannot reach: Sluice reads and replaces it by
-// path, following links; its directory must exist). Text, one entry a line, fields separated by
-// a tab; in a field a backslash, a tab, a newline and a carriage return are written \\, \t, \n, \r:
+// The record file (transfer/download_record.hpp) lives where the tree's writers cannot reach:
+// Sluice reads and replaces it by path, following links; its directory must exist. Text, one
+// entry a line, fields separated by a tab; in a field a backslash, a tab, a newline and a
+// carriage return are written \\, \t, \n, \r:
 //   sluice-download-record<TAB>1                                   (first line: format, version)
 //   PATH<TAB>KEY<TAB>ETAG<TAB>SIZE<TAB>DEVICE<TAB>INODE<TAB>CTIME_NS   (one line per file)
 // PATH is the item's path as given; SIZE, DEVICE, INODE and CTIME_NS are decimal; DEVICE, INODE
-// and CTIME_NS come from fstat of the open file after its futimens and rename. At the end of
-// download() (also when files failed or it was cancelled) the record is rewritten atomically
-// (written to the record's name + ".tmp", then renamed over it) with every file of this call that
-// is complete (written now or skipped), none of this call's other files, and the entries of paths
-// this call was not given kept as they were (so one record can serve several calls, e.g. one per
-// channel). A missing record means nothing recorded; an unreadable or corrupt one too, with a
-// warning; failing to write it is a warning (the next run downloads again what it cannot prove
-// complete).
+// and CTIME_NS come from fstat of the open file after its futimens and rename. It is a journal:
+// at the start of download() it is rewritten without this call's paths, each file of this call
+// is appended as soon as it is complete (written or skipped), so a run killed midway keeps what
+// it finished, and at the end it is rewritten whole (temporary name + rename) with the entries of
+// paths this call was not given kept as they were (one record can serve several calls, e.g. one
+// per channel). A path twice: the later entry wins; a last line cut short: that entry is dropped.
+// A missing record means nothing recorded; an unreadable or corrupt one too, with a warning;
+// failing to write it is a warning (the next run downloads again what it cannot prove complete).
 #pragma once
 
 #include <string>
