@@ -2,9 +2,15 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 
+#include "core/error.hpp"
 #include "policy/evaluate.hpp"
 
 namespace sluice::policy {
@@ -20,19 +26,88 @@ bool principal_key(std::string_view key, const Context& principal) {
   return starts_with_ci(key, "aws:Principal") || iequals(key, "aws:username") || iequals(key, "aws:userid");
 }
 
-// The text of a substituted pattern, or nullopt when it has no value or holds a literal `*`/`?`
-// (which only a policy variable such as ${*} can express).
-std::optional<std::string> concrete(std::optional<Pattern> p) {
-  if (!p) return std::nullopt;
-  for (size_t i = 0; i < p->text.size(); ++i) {
-    if (p->literal[i] && (p->text[i] == '*' || p->text[i] == '?')) return std::nullopt;
-  }
-  return p->text;
+void add_unique(std::vector<std::string>& v, std::string s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
 }
 
-std::optional<std::string> value_of(const std::string& v, Version ver, const Context& ctx, bool resource) {
-  if (ver == Version::k2008_10_17) return concrete(Pattern::plain(v));
-  return concrete(resource ? substitute_resource(v, ctx) : substitute(v, ctx));
+// The S3 actions an Action/NotAction entry matches, written as the store takes them: "s3:" and
+// what is left of the pattern once it has matched "s3:" (case-insensitively; `*` spans anything).
+// What is left is a set of suffixes of the pattern; an S3 action name holds no second ':', so a
+// suffix with ':' matches none, and neither does an empty one. Examples: "*" and "s*:*" give
+// "s3:*"; "s3:Get*" gives itself; "*:GetObject" gives "s3:GetObject"; "*:*Object" gives
+// "s3:*Object"; "iam:*" gives nothing. The result never starts with '*' (RGW reads any action
+// starting with '*' as every action) and holds no ':' after "s3:" (RGW matches actions per
+// ':'-separated part, so it then agrees with the pattern).
+std::vector<std::string> s3_actions(const std::string& pattern) {
+  std::set<std::size_t> at{0};
+  for (char c : std::string_view("s3:")) {
+    std::set<std::size_t> next;
+    for (std::size_t i : at) {
+      for (std::size_t j = i; j < pattern.size(); ++j) {
+        const char p = pattern[j];
+        if (p == '*') {  // matches c and stays, or matches nothing and the next character tries c
+          next.insert(j);
+          continue;
+        }
+        if (p == '?' || std::tolower(static_cast<unsigned char>(p)) == c) next.insert(j + 1);
+        break;
+      }
+    }
+    at = std::move(next);
+  }
+  std::vector<std::string> out;
+  for (std::size_t i : at) {
+    std::string rest = pattern.substr(i);
+    if (rest.empty() || rest.find(':') != std::string::npos) continue;
+    if (rest.find_first_not_of('*') == std::string::npos) rest = "*";
+    add_unique(out, "s3:" + rest);
+  }
+  return out;
+}
+
+// A resource or condition value with the principal's variables substituted.
+struct Value {
+  enum Kind { kText, kNoValue, kLiteralWildcard } kind;
+  std::string text;
+};
+
+// `wildcards`: whether `*`/`?` in the value are wildcards where it is used (resources, the Like and
+// Arn operators). A literal `*`/`?` there (from ${*}, ${?}) cannot be written without variables.
+Value value_of(const std::string& v, Version ver, const Context& ctx, bool resource, bool wildcards) {
+  std::optional<Pattern> p = ver == Version::k2008_10_17 ? Pattern::plain(v)
+                             : resource                  ? substitute_resource(v, ctx)
+                                                         : substitute(v, ctx);
+  if (!p) return {Value::kNoValue, {}};
+  for (std::size_t i = 0; wildcards && i < p->text.size(); ++i) {
+    if (p->literal[i] && (p->text[i] == '*' || p->text[i] == '?')) return {Value::kLiteralWildcard, p->text};
+  }
+  return {Value::kText, p->text};
+}
+
+bool wildcard_operator(Operator op) {
+  switch (op) {
+    case Operator::kStringLike:
+    case Operator::kStringNotLike:
+    case Operator::kArnEquals:
+    case Operator::kArnLike:
+    case Operator::kArnNotEquals:
+    case Operator::kArnNotLike: return true;
+    default: return false;
+  }
+}
+
+bool arn_operator(Operator op) {
+  return op == Operator::kArnEquals || op == Operator::kArnLike || op == Operator::kArnNotEquals ||
+         op == Operator::kArnNotLike;
+}
+
+// A Deny that the store cannot be given as it is: leaving it out would widen what the store
+// allows, so the session policy is refused.
+[[noreturn]] void refuse(const std::string& where, const std::string& why) {
+  throw Error(ErrorKind::kInvalidInput,
+              fmt::format("{}: a Deny statement {} cannot be given to the store; leaving it out would widen what the "
+                          "job's credentials allow: remove StoreRoleArn or rewrite the statement",
+                          where, why));
 }
 
 nlohmann::json list(const std::vector<std::string>& v) {
@@ -49,67 +124,169 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
     const Document& doc = policies[pi];
     for (size_t si = 0; si < doc.statements.size(); ++si) {
       const Statement& s = doc.statements[si];
-      auto omit = [&](const std::string& why) {
-        out.omitted.push_back(fmt::format("policy {} statement {}{}: {}", pi, si, s.sid.empty() ? "" : " (Sid " + s.sid + ")", why));
-      };
-      if (s.not_action) { omit("NotAction"); continue; }
-      if (s.not_resource) { omit("NotResource"); continue; }
-      std::vector<std::string> actions;
-      for (const auto& a : s.actions) {
-        if (a == "*") actions.push_back("s3:*");
-        else if (starts_with_ci(a, "s3:")) actions.push_back(a);
-      }
-      if (actions.empty()) continue;  // not about the store: nothing to omit
-      std::vector<std::string> resources;
-      bool literal_wildcard = false;
-      for (const auto& r : s.resources) {
-        if (auto v = value_of(r, doc.version, principal, true)) {
-          resources.push_back(*v);
-        } else if (doc.version == Version::k2012_10_17 && substitute_resource(r, principal)) {
-          literal_wildcard = true;
-        }
-      }
-      if (literal_wildcard) { omit("a resource holds a literal * or ?"); continue; }
-      if (resources.empty()) continue;  // matches nothing for this session: never applies
-      nlohmann::json condition = nlohmann::json::object();
+      const bool deny = s.effect == Effect::kDeny;
+      const std::string where =
+          fmt::format("policy {} statement {}{}", pi, si, s.sid.empty() ? "" : " (Sid " + s.sid + ")");
+      auto omit = [&](const std::string& why) { out.omitted.push_back(where + ": " + why); };
+
+      // Conditions on the principal's keys first: a statement that never applies to this session
+      // is left out, whatever else it holds.
       bool applies = true;
       for (const auto& c : s.conditions) {
-        if (principal_key(c.key, principal)) {
-          if (!condition_holds(c, doc.version, principal)) applies = false;
-          continue;
-        }
-        std::vector<std::string> values;
-        for (const auto& v : c.values) {
-          if (auto x = value_of(v, doc.version, principal, false)) {
-            values.push_back(*x);
-          } else if (doc.version == Version::k2012_10_17 && substitute(v, principal)) {
-            literal_wildcard = true;
-          }
-        }
-        if (literal_wildcard) {
-          omit(fmt::format("a value of condition {} on {} holds a literal * or ?", c.op_name, c.key));
-          applies = false;
-          break;
-        }
-        if (values.empty() && c.op != Operator::kNull) {
-          // No value can match: the condition depends only on whether the key is present.
-          Condition none = c;
-          none.values.clear();
-          const bool absent = condition_holds(none, doc.version, {});
-          const bool present = condition_holds(none, doc.version, {{c.key, {"x"}}});
-          if (absent && present) continue;            // always true
-          if (!absent && !present) { applies = false; break; }  // never true
-          condition["Null"][c.key] = absent ? "true" : "false";
-          continue;
-        }
-        condition[c.op_name][c.key] = list(values);
+        if (principal_key(c.key, principal) && !condition_holds(c, doc.version, principal)) applies = false;
       }
       if (!applies) continue;
+
+      if (!deny && s.not_action) { omit("NotAction"); continue; }
+      if (!deny && s.not_resource) { omit("NotResource"); continue; }
+
+      std::vector<std::string> actions;
+      for (const auto& a : s.actions) {
+        for (auto& x : s3_actions(a)) add_unique(actions, std::move(x));
+      }
+      const bool all_s3 = std::find(actions.begin(), actions.end(), "s3:*") != actions.end();
+      if (s.not_action) {
+        // RGW 16 accepts NotAction but never applies it (tests/integration/sts_rgw_test.cpp,
+        // RgwSessionPolicyEffects), so the Deny is written with Action: s3:* when it leaves out no
+        // S3 action; the S3 actions it denies otherwise cannot be listed.
+        if (all_s3) continue;  // it denies no S3 action: not about the store
+        if (!actions.empty()) {
+          std::string left_out;
+          for (const auto& x : actions) left_out += (left_out.empty() ? "" : ", ") + x;
+          refuse(where, "with NotAction that leaves out S3 actions (" + left_out +
+                            "): the store (Ceph RGW 16) accepts NotAction but never applies it, and the S3 actions "
+                            "it denies cannot be listed in its place");
+        }
+        actions = {"s3:*"};
+      } else if (all_s3) {
+        actions = {"s3:*"};
+      }
+      if (actions.empty()) continue;  // not about the store: nothing to omit
+
+      // Resource: an entry whose variable has no value matches nothing and is left out. NotResource
+      // (Deny only): such an entry excludes nothing; with none left, the Deny covers every resource.
+      std::vector<std::string> resources;
+      std::optional<std::string> literal_resource;  // the first entry that would hold a literal * or ?
+      for (const auto& r : s.resources) {
+        Value v = value_of(r, doc.version, principal, true, true);
+        if (v.kind == Value::kText) resources.push_back(v.text);
+        else if (v.kind == Value::kLiteralWildcard && !literal_resource) literal_resource = r;
+      }
+      if (!literal_resource && resources.empty() && !s.not_resource) continue;  // never applies to this session
+
+      // Conditions on request keys: kept, with the principal's variables substituted in their
+      // values; a value whose variable has no value is left out. Written as Ceph RGW 16 evaluates
+      // them (rgw_iam_policy.cc, Condition::eval), which differs from AWS and Sluice in four ways:
+      //  - a missing key makes any operator false unless it ends in IfExists (AWS: a negated
+      //    operator is true). In a Deny, a negated operator without a set qualifier is written with
+      //    IfExists: Sluice decides that form exactly as the plain one, key present or missing, and
+      //    RGW then denies on a missing key too. In an Allow, RGW's false only narrows it;
+      //  - Null is true exactly when the key is missing, whatever its value: "the key is present"
+      //    is written StringLike "*" (false on a missing key, true on any value, in both);
+      //  - the Arn operators are never true on a present key (not implemented): an Allow with one
+      //    is left out, a Deny refused;
+      //  - a negated operator with several values is true when any one value does not match (AWS:
+      //    when none does; NotIpAddress excepted): a Deny then only denies more, but an Allow would
+      //    allow more, and is left out.
+      std::map<std::string, std::map<std::string, std::vector<std::string>>> store;  // operator -> key -> values
+      std::set<std::string> absent_keys, present_keys;  // conditions that only the key's presence decides
+      std::optional<std::string> literal_condition;     // the first condition with a literal * or ?
+      std::optional<std::string> arn_condition;         // the first condition with an Arn operator
+      std::optional<std::string> several_negated;       // the first negated one with several values
+      for (const auto& c : s.conditions) {
+        if (principal_key(c.key, principal)) continue;  // decided above: true
+        const std::string what = c.op_name + " on " + c.key;
+        std::vector<std::string> values;
+        if (c.op != Operator::kNull) {
+          bool literal = false;
+          for (const auto& v : c.values) {
+            Value x = value_of(v, doc.version, principal, false, wildcard_operator(c.op));
+            if (x.kind == Value::kText) add_unique(values, x.text);
+            literal = literal || x.kind == Value::kLiteralWildcard;
+          }
+          if (literal) {
+            if (!literal_condition) literal_condition = what;
+            continue;
+          }
+        }
+        if (c.op == Operator::kNull || values.empty()) {
+          // Null, or no value can match: the condition depends only on whether the key is present.
+          Condition none = c;
+          if (c.op != Operator::kNull) none.values.clear();
+          const bool absent = condition_holds(none, doc.version, {});
+          const bool present = condition_holds(none, doc.version, {{c.key, {"x"}}});
+          if (absent && present) continue;  // always true
+          if (!absent && !present) {        // never true
+            applies = false;
+            break;
+          }
+          (absent ? absent_keys : present_keys).insert(c.key);
+          continue;
+        }
+        if (arn_operator(c.op) && !arn_condition) arn_condition = what;
+        if (!deny && values.size() > 1 && is_negated(c.op) && c.op != Operator::kNotIpAddress && !several_negated) {
+          several_negated = what;
+        }
+        std::string op = c.op_name;
+        if (deny && is_negated(c.op) && c.qualifier == SetQualifier::kNone && !c.if_exists) op += "IfExists";
+        // Two conditions meet here only when one was given IfExists above and the other was
+        // written with it: negated, no set qualifier, so the values of both together are one
+        // condition (no value may match).
+        auto& written = store[op][c.key];
+        for (auto& v : values) add_unique(written, std::move(v));
+      }
+      for (const auto& k : absent_keys) {
+        if (present_keys.count(k)) applies = false;  // absent and present: never
+      }
+      if (!applies) continue;
+
+      if (literal_resource) {
+        if (!deny) { omit("a resource holds a literal * or ?"); continue; }
+        refuse(where, fmt::format("whose {} {} would hold a literal * or ? (from ${{*}} or ${{?}}), which the store "
+                                  "reads as a wildcard",
+                                  s.not_resource ? "NotResource" : "Resource", *literal_resource));
+      }
+      if (literal_condition) {
+        if (!deny) {
+          omit(fmt::format("a value of condition {} holds a literal * or ?", *literal_condition));
+          continue;
+        }
+        refuse(where, fmt::format("whose condition {} has a value that would hold a literal * or ? (from ${{*}} or "
+                                  "${{?}}), which the store reads as a wildcard",
+                                  *literal_condition));
+      }
+      if (arn_condition) {
+        if (!deny) {
+          omit(fmt::format("condition {}: the store (Ceph RGW 16) never matches an Arn operator", *arn_condition));
+          continue;
+        }
+        refuse(where, fmt::format("whose condition {} uses an Arn operator (the store, Ceph RGW 16, does not "
+                                  "implement ArnEquals, ArnLike, ArnNotEquals or ArnNotLike and takes them as false "
+                                  "whenever the key is present, so it would not deny where Sluice does)",
+                                  *arn_condition));
+      }
+      if (several_negated) {  // Allow only
+        omit(fmt::format("condition {} has several values: the store (Ceph RGW 16) takes a negated operator as true "
+                         "when any one value does not match, not only when none does",
+                         *several_negated));
+        continue;
+      }
+      nlohmann::json condition = nlohmann::json::object();
+      for (const auto& [op, keys] : store) {
+        for (const auto& [key, values] : keys) condition[op][key] = list(values);
+      }
+      for (const auto& k : absent_keys) condition["Null"][k] = "true";
+      for (const auto& k : present_keys) {
+        // A StringLike on the key (no IfExists, no set qualifier) already requires it.
+        if (!store.count("StringLike") || !store["StringLike"].count(k)) condition["StringLike"][k] = "*";
+      }
       nlohmann::json j;
       if (!s.sid.empty()) j["Sid"] = s.sid;
-      j["Effect"] = s.effect == Effect::kAllow ? "Allow" : "Deny";
+      j["Effect"] = deny ? "Deny" : "Allow";
       j["Action"] = list(actions);
-      j["Resource"] = list(resources);
+      if (!s.not_resource) j["Resource"] = list(resources);
+      else if (resources.empty()) j["Resource"] = "*";
+      else j["NotResource"] = list(resources);
       if (!condition.empty()) j["Condition"] = condition;
       statements.push_back(std::move(j));
     }

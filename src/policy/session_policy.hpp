@@ -6,19 +6,45 @@
 //
 // For each statement of each policy (in order), against `principal` (the session's context:
 // aws:PrincipalTag/*, aws:PrincipalArn, ...):
-//  - Action: only S3 actions are kept ("s3:..." entries; "*" becomes "s3:*"); a statement with no
-//    S3 action is left out. NotAction and NotResource statements are left out.
+//  - Condition on a principal key (one `principal` has, or aws:Principal*, aws:username,
+//    aws:userid): decided now; false leaves the statement out (it never applies to this session),
+//    true drops the condition.
+//  - Action: narrowed to the S3 actions it matches, written "s3:..." ("*" and "s*:*" become
+//    "s3:*", "*:GetObject" becomes "s3:GetObject"); a statement with no S3 action is left out.
 //  - Resource: variables substituted (Version 2012-10-17); an entry whose variable has no value
 //    matches nothing and is left out; a statement with no resource left is left out.
-//  - Condition on a principal key (one `principal` has, or aws:Principal*, aws:username,
-//    aws:userid): decided now; false leaves the statement out, true drops the condition.
-//    Conditions on request keys (s3:prefix, ...) are kept with variables substituted in their
+//  - Conditions on request keys (s3:prefix, ...) are kept with variables substituted in their
 //    values; a value whose variable has no value is left out, and a condition left with no value
-//    leaves the statement out.
-//  - A substituted value that would put a literal `*` or `?` into the text cannot be written
-//    without variables: that entry is left out (session tag values cannot contain them).
-// Leaving an Allow out only narrows the policy. Leaving a Deny out widens the store's view; Sluice
-// still applies it itself, and the omission is listed in `omitted`.
+//    becomes what only the key's presence decides (always, never, absent or present).
+//  - Conditions are written as RGW 16 evaluates them (rgw_iam_policy.cc, Condition::eval), so
+//    that the store decides as Sluice does: Null is true there exactly when the key is missing,
+//    whatever its value, so "absent" is Null "true" and "present" is StringLike "*"; a missing key
+//    makes any operator false there unless it ends in IfExists, so a Deny's negated operator with
+//    no set qualifier (StringNotEquals, NumericNotEquals, NotIpAddress, ...) is written with
+//    IfExists, which Sluice decides the same way, key present or missing (an Allow's is kept:
+//    RGW's false only narrows it).
+// What the store (Ceph RGW 16) cannot be given:
+//  - NotAction: RGW 16 accepts it but never applies it (tests/integration/sts_rgw_test.cpp);
+//  - NotResource on an Allow (kept on a Deny: RGW applies it);
+//  - a literal `*` or `?` (from ${*} or ${?}) in a resource or in a value of a Like or Arn
+//    condition, where the store would read it as a wildcard (StringEquals and the other operators
+//    take it as it is);
+//  - an Arn operator (ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, any form) on a request key:
+//    RGW 16 does not implement them and takes them as false whenever the key is present (one on a
+//    principal key is decided above and gone);
+//  - on an Allow, a negated operator with several values (NotIpAddress excepted): RGW 16 takes it
+//    as true when any one value does not match, where AWS wants none to (on a Deny this only makes
+//    the store deny more, and it is kept).
+// The rule: an Allow holding one of these is left out, which only narrows what the store allows,
+// and listed in `omitted` (Sluice still applies it itself). A Deny is never left out, since that
+// would widen what the job's credentials allow (its code could read what Sluice denies):
+//  - a Deny with NotAction that leaves out no S3 action denies them all: it becomes Action s3:*;
+//    one that leaves out every S3 action is not about the store and is left out;
+//  - a Deny with NotResource keeps it; with no entry left (each without a value excludes
+//    nothing), it becomes Resource "*";
+//  - any other such Deny that applies to this session throws sluice::Error kInvalidInput naming
+//    "policy P statement S (Sid X)" and why, so that the caller refuses StoreRoleArn and the job
+//    fails before it starts.
 // No statement left: the policy is one Deny of s3:* on * (the session may do nothing at the store).
 #pragma once
 
@@ -32,9 +58,10 @@ namespace sluice::policy {
 
 struct SessionPolicy {
   std::string json;                  // compact JSON, Version 2012-10-17
-  std::vector<std::string> omitted;  // "policy 0 statement 2 (Sid X): NotAction", for the log
+  std::vector<std::string> omitted;  // Allows only: "policy 0 statement 2 (Sid X): NotAction", for the log
 };
 
+// Throws sluice::Error kInvalidInput for a Deny the store cannot be given (above).
 SessionPolicy concrete_session_policy(const std::vector<Document>& policies, const Context& principal);
 
 }  // namespace sluice::policy
