@@ -6,7 +6,9 @@
 #  1. tenant A reads its own prefix in File, FastFile and Pipe modes and its own file-system
 #     directory, writes its model and checkpoints to its own prefixes; inside the job, ~/.aws,
 #     the IAM configuration and another job's work directory cannot be read (and the same probe
-#     run single-tenant CAN read them: the check can fail);
+#     run single-tenant CAN read them: the check can fail). A multi-tenant job sees no host path
+#     named in its command (issue 12), so the probe and its expected hashes reach every job
+#     through a File channel "code" of tenant A's own prefix, as a tenant's code would;
 #  2. a tenant A job pointed at tenant B's prefix, at a manifest with entries in B, at an
 #     augmented manifest whose -ref objects are in B, with its output path in B, with a
 #     file-system channel of B, and a job with no tenant tag: each fails with AccessDenied before
@@ -22,7 +24,11 @@ e2e_init tenants
 # Secrets and other jobs live outside /tmp (which the sandbox replaces by an empty tmpfs anyway),
 # where a single-tenant sandbox would see them.
 outside=$(mktemp -d /var/tmp/sluice-e2e-tenants.XXXXXX)
-trap 'rc=$?; rm -rf "$outside"; (exit $rc); e2e_cleanup' EXIT  # e2e_cleanup exits with $?
+# remove_outside RC: removes $outside (kept, like $tmp, on failure with SLUICE_E2E_KEEP)
+remove_outside() {
+  if [[ $1 != 0 && -n ${SLUICE_E2E_KEEP:-} ]]; then echo "kept $outside (SLUICE_E2E_KEEP)" >&2; else rm -rf "$outside"; fi
+}
+trap 'rc=$?; remove_outside $rc; (exit $rc); e2e_cleanup' EXIT  # e2e_cleanup exits with $?
 
 role=arn:aws:iam::123456789012:role/TenantJobs
 fsid=fs-0123456789abcdef0
@@ -67,29 +73,42 @@ mkdir -p "$outside/home/.aws" && printf '[default]\naws_secret_access_key = CANA
 # Another job's work directory, with something in it.
 mkdir -p "$outside/work/other-job/algo-1/model" && printf 'other tenant model\n' > "$outside/work/other-job/algo-1/model/m.bin"
 
-python3 - "$tmp/data/tenant-a" "$outside/expected-a.json" <<'PY'
+python3 - "$tmp/data/tenant-a" "$outside/expected-a.json" "$scripts/tenant_probe.py" <<'PY'
 import hashlib, json, os, sys
-root, out = sys.argv[1], sys.argv[2]
+root, out, probe = sys.argv[1], sys.argv[2], sys.argv[3]
 files = {}
 for name in sorted(os.listdir(f"{root}/data")):
     files[name] = hashlib.sha256(open(f"{root}/data/{name}", "rb").read()).hexdigest()
 stream = b"".join(open(f"{root}/data/{n}", "rb").read() for n in sorted(files))
 json.dump({"file": {"files": files}, "fast": {"files": files},
-           "pipe": {"pipe": hashlib.sha256(stream).hexdigest()}}, open(out, "w"))
+           "pipe": {"pipe": hashlib.sha256(stream).hexdigest()},
+           "code": {"files": {"tenant_probe.py": hashlib.sha256(open(probe, "rb").read()).hexdigest()}}},
+          open(out, "w"))
 PY
 forbidden=("$outside/home/.aws/credentials" "$outside/iam.json" "$outside/file-systems.json" "$outside/work/other-job/algo-1/model/m.bin")
 
+# The probe is delivered as a tenant's code is (a multi-tenant job sees no host path named in its
+# command): File channels of tenant A's own prefix, "code" with the script (whose bytes the probe
+# checks like any channel's) and "expected" with the hashes it checks against.
+"$sluice" cp -q "$scripts/tenant_probe.py" "s3://$bucket/in/tenant-a/code/tenant_probe.py"
+"$sluice" cp -q "$outside/expected-a.json" "s3://$bucket/in/tenant-a/expected/expected.json"
+probe=/opt/ml/input/data/code/tenant_probe.py
+expected=/opt/ml/input/data/expected/expected.json
+
 # make_job NAME FILE CHANNELS-JSON OUTPUT-PATH CHECKPOINT-URI PROBE-ARGS...
+# Every job gets the channels "code" and "expected" (tenant A's, last) besides CHANNELS-JSON, so
+# that a job that should have been refused would run the probe (and leave its report) if it were not.
 make_job() {
   local name=$1 file=$2 channels=$3 output=$4 ckpt=$5; shift 5
   local args="" a
   for a in "$@"; do args+=", \"$a\""; done
+  channels="${channels%]}, $(s3_channel code S3Prefix "s3://$bucket/in/tenant-a/code/" File), $(s3_channel expected S3Prefix "s3://$bucket/in/tenant-a/expected/" File)]"
   cat > "$file" <<EOF
 {
   "TrainingJobName": "$name",
   "RoleArn": "$role",
   "AlgorithmSpecification": {"TrainingInputMode": "File",
-                             "ContainerEntrypoint": ["python3", "$scripts/tenant_probe.py"$args]},
+                             "ContainerEntrypoint": ["python3", "$probe"$args]},
   "InputDataConfig": $channels,
   "OutputDataConfig": {"S3OutputPath": "$output"},
   "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
@@ -115,14 +134,14 @@ reason_of() { json_get "$outside/work/$1/status.json" 'd.get("FailureReason", ""
 note "1. tenant A reads its own data in File, FastFile and Pipe modes and writes its own outputs"
 ja=tenant-a-ok-$$
 own="[$(s3_channel file S3Prefix "s3://$bucket/in/tenant-a/data/" File), $(s3_channel fast S3Prefix "s3://$bucket/in/tenant-a/data/" FastFile), $(s3_channel pipe S3Prefix "s3://$bucket/in/tenant-a/data/" Pipe), $(fs_channel fsx /tenant-a)]"
-# The expected hashes must be readable inside the sandbox: put them in /opt/ml via the code dir.
-mkdir -p "$outside/work/$ja/algo-1/code" && cp "$outside/expected-a.json" "$outside/work/$ja/algo-1/code/expected.json"
+# The expected hashes come in the channel "expected" (a pre-made job directory is refused).
 make_job "$ja" "$tmp/ja.json" "$own" "s3://$bucket/out/tenant-a/" "s3://$bucket/ckpt/tenant-a/run/" \
-  /opt/ml/code/expected.json "${forbidden[@]}"
+  "$expected" "${forbidden[@]}"
 HOME="$outside/home" train rc "$tmp/ja.json" --work-dir "$outside/work" "${mt[@]}" --session-tag tenant-id=tenant-a
 expect_rc "$rc" 0 "tenant A's own job"
 report=$outside/work/$ja/algo-1/model/report.json
-[[ $(json_get "$report" 'all(d["channels"].values()) and len(d["channels"]) == 3') == true ]] ||
+# file, fast, pipe and the probe's own code, byte for byte.
+[[ $(json_get "$report" 'all(d["channels"].values()) and len(d["channels"]) == 4') == true ]] ||
   fail "tenant A's channels are wrong: $(cat "$report")"
 [[ $(json_get "$report" 'len(d["readable"])') == 0 ]] || fail "a multi-tenant job could read: $(json_get "$report" 'd["readable"]')"
 "$sluice" cp -q "s3://$bucket/out/tenant-a/$ja/output/model.tar.gz" "$tmp/model-a.tar.gz" || fail "tenant A's model was not uploaded"
@@ -234,7 +253,7 @@ note "5. StoreRoleArn: the store's STS scopes the job's credentials; training co
 store_role=sluice-e2e-jobs-$$-$RANDOM
 rgw_admin() { timeout 60 radosgw-admin -c "$SLUICE_LOCAL_S3_DIR/ceph.conf" "$@"; }
 rgw_admin role create --role-name="$store_role" --assume-role-policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam:::user/sluice\"]},\"Action\":[\"sts:AssumeRole\"]}]}" >/dev/null
-trap 'rc=$?; rgw_admin role-policy delete --role-name="$store_role" --policy-name=all >/dev/null 2>&1; rgw_admin role delete --role-name="$store_role" >/dev/null 2>&1; rm -rf "$outside"; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; rgw_admin role-policy delete --role-name="$store_role" --policy-name=all >/dev/null 2>&1; rgw_admin role delete --role-name="$store_role" >/dev/null 2>&1; remove_outside $rc; (exit $rc); e2e_cleanup' EXIT
 rgw_admin role-policy put --role-name="$store_role" --policy-name=all \
   --policy-doc='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}' >/dev/null
 python3 - "$outside/iam.json" "$outside/iam-store.json" "arn:aws:iam:::role/$store_role" <<'PY'
@@ -244,7 +263,6 @@ cfg["Roles"][0]["StoreRoleArn"] = sys.argv[3]
 json.dump(cfg, open(sys.argv[2], "w"))
 PY
 jst=store-side-$$
-mkdir -p "$outside/work/$jst/algo-1/code" && cp "$outside/expected-a.json" "$outside/work/$jst/algo-1/code/expected.json"
 make_job "$jst" "$tmp/jst.json" "[$(s3_channel file S3Prefix "s3://$bucket/in/tenant-a/data/" File)]" \
   "s3://$bucket/out/tenant-a/" "s3://$bucket/ckpt/tenant-a/store/" -
 python3 - "$tmp/jst.json" "$bucket" <<'PY'
@@ -272,7 +290,6 @@ job["TrainingJobName"] += "-isolated"
 job["EnableNetworkIsolation"] = True
 json.dump(job, open(sys.argv[1], "w"))
 PY
-mkdir -p "$outside/work/$jst-isolated/algo-1/code" && cp "$outside/expected-a.json" "$outside/work/$jst-isolated/algo-1/code/expected.json"
 HOME="$outside/home" train rc "$tmp/jst.json" --work-dir "$outside/work" --iam-config "$outside/iam-store.json" \
   --file-systems "$outside/file-systems.json" --session-tag tenant-id=tenant-a
 expect_rc "$rc" 0 "an isolated job with store-side enforcement"
