@@ -4,8 +4,10 @@
 // policy allows s3:* on *. The tests assume it with session policies and use the temporary
 // credentials through store::open_store: a session scoped to tenant-a/ reads and lists there and is
 // refused tenant-b/, the whole bucket and PUT. They also pin down what RGW 16 accepts in a session
-// policy and as DurationSeconds (the facts Sluice's session-policy generator relies on). Roles and
-// the bucket are deleted at the end, also when a test fails.
+// policy and as DurationSeconds (the facts Sluice's session-policy generator relies on), how it
+// evaluates the conditions that generator rewrites, and that the generator's own output makes the
+// store decide as Sluice's evaluator does. Roles and the bucket are deleted at the end, also when a
+// test fails.
 #include <gtest/gtest.h>
 #include <pugixml.hpp>
 
@@ -17,6 +19,9 @@
 #include "auth/sts.hpp"
 #include "core/hash.hpp"
 #include "http/client.hpp"
+#include "policy/document.hpp"
+#include "policy/evaluate.hpp"
+#include "policy/session_policy.hpp"
 #include "support.hpp"
 
 namespace sluice::itest {
@@ -408,6 +413,40 @@ TEST_F(StsRgw, RgwSessionPolicyGrammar) {
                    stmt(R"({"Effect":"Allow", "Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
   cases.push_back({"newline after Effect colon",
                    stmt(R"({"Effect":)" "\n" R"("Allow","Action":["s3:GetObject"],"Resource":[")" + b + R"(/tenant-a/*"]})"), "ok"});
+  // The forms concrete_session_policy (src/policy/session_policy.cpp) writes in place of others:
+  // a Deny's negated operator with IfExists (rewrite 1), every one it may write; "key present" (Null
+  // false) as StringLike "*" (rewrite 3). RGW 16 accepts each.
+  auto list_cond = [&](const std::string& effect, const std::string& cond) {
+    return stmt(R"({"Effect":"Allow","Action":["s3:*"],"Resource":["*"]},{"Effect":")" + effect +
+                R"(","Action":["s3:ListBucket"],"Resource":")" + b + R"(","Condition":{)" + cond + "}}");
+  };
+  for (const char* c : {R"("StringNotLikeIfExists":{"s3:prefix":"tenant-a/*"})",
+                        R"("StringNotEqualsIfExists":{"s3:prefix":"tenant-a/"})",
+                        R"("StringNotEqualsIgnoreCaseIfExists":{"s3:delimiter":"/"})",
+                        R"("NumericNotEqualsIfExists":{"s3:max-keys":"10"})",
+                        R"("DateNotEqualsIfExists":{"aws:CurrentTime":"2020-01-01T00:00:00Z"})",
+                        R"("NotIpAddressIfExists":{"aws:SourceIp":"10.0.0.0/8"})",
+                        R"("StringNotLikeIfExists":{"s3:prefix":["tenant-a/*","tenant-b/*"]})"}) {
+    cases.push_back({"Deny with a negated IfExists operator (rewrite 1)", list_cond("Deny", c), "ok"});
+  }
+  // A negated operator with a set qualifier is written as it is (no IfExists): RGW 16 refuses
+  // ForAllValues:/ForAnyValue: with a negated operator, so a session policy holding one fails
+  // AssumeRole (closed, not wider); the positive ones are accepted.
+  for (const char* c : {R"("ForAllValues:StringNotLike":{"s3:prefix":"tenant-a/*"})",
+                        R"("ForAnyValue:StringNotLike":{"s3:prefix":"tenant-a/*"})",
+                        R"("ForAnyValue:StringNotEquals":{"s3:prefix":"tenant-a/"})"}) {
+    cases.push_back({c, list_cond("Deny", c), "MalformedPolicyDocument"});
+  }
+  for (const char* c : {R"("ForAllValues:StringLike":{"s3:prefix":"tenant-a/*"})",
+                        R"("ForAnyValue:StringLikeIfExists":{"s3:prefix":"tenant-a/*"})"}) {
+    cases.push_back({c, list_cond("Deny", c), "ok"});
+  }
+  cases.push_back({"Allow with StringLike \"*\" (rewrite 3)", list_cond("Allow", R"("StringLike":{"s3:prefix":"*"})"), "ok"});
+  cases.push_back({"Null true and false (rewrite 3)", list_cond("Allow", R"("Null":{"s3:prefix":"true","s3:delimiter":"false"})"), "ok"});
+  // An Arn operator on a request key is accepted (and then never matches: RgwSessionPolicyEffects),
+  // so the store would not refuse a Deny holding one; Sluice must (rewrite 2).
+  cases.push_back({"Deny with ArnLike on a request key (rewrite 2)",
+                   list_cond("Deny", R"("ArnLike":{"s3:prefix":"arn:aws:s3:::*"})"), "ok"});
   // Size: RGW refuses a policy text longer than 2048 bytes (whitespace counts).
   std::string at_limit = stmt(get_a);
   at_limit.insert(1, 2048 - at_limit.size(), '\n');
@@ -465,6 +504,168 @@ TEST_F(StsRgw, RgwSessionPolicyEffects) {
   // A literal aws:PrincipalTag condition never matches (AssumeRole tags are dropped): denies all.
   EXPECT_EQ(ab(stmt(R"({"Effect":"Allow","Action":["s3:*"],"Resource":["*"],"Condition":{"StringEquals":{"aws:PrincipalTag/tenant":"a"}}})")),
             row({D, D, D, D, D, D}));
+
+  // The conditions concrete_session_policy (src/policy/session_policy.cpp) rewrites. "list all"
+  // lists WITHOUT a prefix: RGW then has no s3:prefix key at all.
+  auto list_rule = [&](const std::string& effect, const std::string& cond) {
+    return R"({"Effect":")" + effect + R"(","Action":["s3:ListBucket"],"Resource":")" + b + R"(","Condition":{)" + cond + "}}";
+  };
+  const std::string get_all = R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]})";
+
+  // Rewrite 1 (a Deny's negated operator written with IfExists). A plain StringNotLike in a Deny is
+  // FALSE on a missing key at RGW 16 (AWS and Sluice: true): listing the whole bucket is not denied
+  // (fails OPEN), while a listing with another prefix is.
+  EXPECT_EQ(ab(stmt(all + "," + list_rule("Deny", R"("StringNotLike":{"s3:prefix":"tenant-a/*"})"))),
+            row({ok, ok, ok, D, ok, ok}));
+  // With IfExists it is true on a missing key: the whole-bucket listing is denied too, and a present
+  // prefix is decided as before.
+  EXPECT_EQ(ab(stmt(all + "," + list_rule("Deny", R"("StringNotLikeIfExists":{"s3:prefix":"tenant-a/*"})"))),
+            row({ok, ok, ok, D, D, ok}));
+
+  // Rewrite 3 ("key present" written StringLike "*", not Null "false"). RGW 16's Null is true
+  // exactly when the key is missing, whatever its value: an Allow with Null "false" on s3:prefix
+  // (AWS and Sluice: only listings WITH a prefix) allows the listing WITHOUT one and refuses those
+  // with one, the opposite of what it says (it would widen what the session may list).
+  EXPECT_EQ(ab(stmt(get_all + "," + list_rule("Allow", R"("Null":{"s3:prefix":"false"})"))), row({ok, ok, D, D, ok, D}));
+  // Null "true" is read as written: only the listing without a prefix.
+  EXPECT_EQ(ab(stmt(get_all + "," + list_rule("Allow", R"("Null":{"s3:prefix":"true"})"))), row({ok, ok, D, D, ok, D}));
+  // StringLike "*": true on any present prefix, false on a missing one, as Null "false" means.
+  EXPECT_EQ(ab(stmt(get_all + "," + list_rule("Allow", R"("StringLike":{"s3:prefix":"*"})"))), row({ok, ok, ok, ok, D, D}));
+
+  // Rewrite 4 (an Allow whose negated operator has several values is left out). RGW 16 takes
+  // StringNotLike ["tenant-a/*", "tenant-b/*"] as true when ANY value does not match (AWS and
+  // Sluice: when none does): it allows listing tenant-a/ and tenant-b/, which it should refuse.
+  EXPECT_EQ(ab(stmt(get_all + "," + list_rule("Allow", R"("StringNotLike":{"s3:prefix":["tenant-a/*","tenant-b/*"]})"))),
+            row({ok, ok, ok, ok, D, D}));
+  // With one value it is read as written (on a present key; a missing one is false: rewrite 1).
+  EXPECT_EQ(ab(stmt(get_all + "," + list_rule("Allow", R"("StringNotLike":{"s3:prefix":["tenant-b/*"]})"))),
+            row({ok, ok, ok, D, D, D}));
+  // In a Deny, several values only deny more: here every listing (each prefix differs from one value).
+  EXPECT_EQ(ab(stmt(all + "," + list_rule("Deny", R"("StringNotLikeIfExists":{"s3:prefix":["tenant-a/*","tenant-b/*"]})"))),
+            row({ok, ok, D, D, D, ok}));
+
+  // Rewrite 2 (a Deny with an Arn operator on a request key is refused). RGW 16 accepts ArnLike
+  // (RgwSessionPolicyGrammar) but never matches it on a present key: a Deny of listings whose
+  // prefix is ARN-like does not deny one (AWS and Sluice do), nor does one matching every value.
+  auto list_as = [&](const std::string& policy, const std::string& prefix) {
+    auto s = open_as(auth::assume_role(request(policy)).credentials);
+    return outcome([&] { store::list_all(*s, prefix); });
+  };
+  const std::string arn_deny = stmt(all + "," + list_rule("Deny", R"("ArnLike":{"s3:prefix":"arn:aws:s3:::*"})"));
+  EXPECT_EQ(list_as(arn_deny, "arn:aws:s3:::tenant-b/"), ok);
+  EXPECT_EQ(list_as(arn_deny, "tenant-b/"), ok);
+  EXPECT_EQ(list_as(arn_deny, ""), ok);
+  {
+    policy::Document d = policy::parse_document(arn_deny);
+    policy::Request r{"s3:ListBucket", b, {{"s3:prefix", {"arn:aws:s3:::tenant-b/"}}}};
+    EXPECT_EQ(policy::evaluate({d}, {}, r).outcome, policy::Outcome::kExplicitDeny);  // Sluice denies it
+  }
+  EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("ArnLike":{"s3:prefix":"*"})")), "tenant-b/"), ok);
+  EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("ArnNotLike":{"s3:prefix":"arn:aws:s3:::x"})")), "tenant-b/"), ok);
+  EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("ArnEqualsIfExists":{"s3:prefix":"arn:aws:s3:::tenant-b/"})")),
+                    "arn:aws:s3:::tenant-b/"),
+            ok);
+  // The control: the same Deny with StringLike does deny.
+  EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("StringLike":{"s3:prefix":"arn:aws:s3:::*"})")),
+                    "arn:aws:s3:::tenant-b/"),
+            D);
+}
+
+// concrete_session_policy's output for a job role's policies (with ${aws:PrincipalTag/...}), given
+// to the live store as the session policy: the store decides a handful of requests as Sluice's
+// evaluator decides them on the original policies with the principal's context. Where an Allow was
+// left out (SessionPolicy::omitted) the store may allow less, never more.
+TEST_F(StsRgw, ConcreteSessionPolicyMatchesSluice) {
+  const std::string b = bucket_arn();
+  const std::string D = std::string(to_string(ErrorKind::kAccessDenied));
+  const policy::Context principal{{"aws:PrincipalTag/tenant-id", {"tenant-a"}}, {"aws:PrincipalArn", {role_->arn()}}};
+  struct Probe {
+    const char* what;
+    std::string action, resource;
+    policy::Context keys;  // the request's condition keys
+    std::function<void(store::ObjectStore&)> fn;
+  };
+  const std::vector<Probe> probes = {
+      {"get a", "s3:GetObject", b + "/tenant-a/x", {}, [](store::ObjectStore& s) { store::get_string(s, {"tenant-a/x", {}, {}}); }},
+      {"get b", "s3:GetObject", b + "/tenant-b/x", {}, [](store::ObjectStore& s) { store::get_string(s, {"tenant-b/x", {}, {}}); }},
+      {"list a", "s3:ListBucket", b, {{"s3:prefix", {"tenant-a/"}}}, [](store::ObjectStore& s) { store::list_all(s, "tenant-a/"); }},
+      {"list b", "s3:ListBucket", b, {{"s3:prefix", {"tenant-b/"}}}, [](store::ObjectStore& s) { store::list_all(s, "tenant-b/"); }},
+      {"list all", "s3:ListBucket", b, {}, [](store::ObjectStore& s) { store::list_all(s, ""); }},
+      {"put a", "s3:PutObject", b + "/tenant-a/new", {}, [](store::ObjectStore& s) { s.put("tenant-a/new", http::Body::from_string("x")); }},
+      {"put b", "s3:PutObject", b + "/tenant-b/new", {}, [](store::ObjectStore& s) { s.put("tenant-b/new", http::Body::from_string("x")); }},
+  };
+  auto doc = [](const std::string& statements) { return R"({"Version":"2012-10-17","Statement":[)" + statements + "]}"; };
+  const std::string tag = "${aws:PrincipalTag/tenant-id}";
+  struct Case {
+    const char* what;
+    std::string role_policy;
+    std::string sluice;  // what Sluice decides, probe by probe (a guard on the case itself)
+    std::string store;   // what the store decides
+  };
+  const std::string ok = "ok";
+  auto row = [](std::vector<std::string> v) {
+    std::string j;
+    for (auto& x : v) j += (j.empty() ? "" : " ") + x;
+    return j;
+  };
+  const std::vector<Case> cases = {
+      {"tenant scope by tag",
+       doc(R"({"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":")" + b + "/" + tag +
+           R"(/*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"StringLike":{"s3:prefix":")" + tag + R"(/*"}}})"),
+       row({ok, D, ok, D, D, ok, D}), row({ok, D, ok, D, D, ok, D})},
+      {"broad Allow, Deny of other prefixes (StringNotLike -> IfExists) and NotResource puts",
+       doc(R"({"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"StringNotLike":{"s3:prefix":")" + tag + R"(/*"}}},{"Effect":"Deny","Action":"s3:PutObject","NotResource":")" +
+           b + "/" + tag + R"(/*"})"),
+       row({ok, ok, ok, D, D, ok, D}), row({ok, ok, ok, D, D, ok, D})},
+      {"Allow listing only with a prefix (Null false -> StringLike *), Deny without one (Null true)",
+       doc(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":")" + b + "/" + tag +
+           R"(/*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"Null":{"s3:prefix":"false"}}},{"Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{"Null":{"s3:prefix":"true"}}})"),
+       row({ok, D, ok, ok, D, D, D}), row({ok, D, ok, ok, D, D, D})},
+      {"Allow with a negated operator of two values (left out: the store allows less)",
+       doc(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" +
+           b + R"(","Condition":{"StringNotLike":{"s3:prefix":["tenant-b/*",")" + tag + R"(/secret/*"]}}})"),
+       row({ok, ok, ok, D, ok, D, D}), row({ok, ok, D, D, D, D, D})},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::vector<policy::Document> role = {policy::parse_document(c.role_policy)};
+    policy::SessionPolicy sp = policy::concrete_session_policy(role, principal);
+    std::printf("  %s\n    session policy: %s\n", c.what, sp.json.c_str());
+    for (const auto& o : sp.omitted) std::printf("    omitted: %s\n", o.c_str());
+    auto s = open_as(auth::assume_role(request(sp.json)).credentials);
+    std::vector<std::string> by_sluice, by_store;
+    for (const auto& p : probes) {
+      policy::Context ctx = p.keys;
+      for (const auto& [k, v] : principal) ctx[k] = v;
+      const bool allowed = policy::evaluate(role, {}, policy::Request{p.action, p.resource, ctx}).outcome == policy::Outcome::kAllow;
+      by_sluice.push_back(allowed ? ok : D);
+      by_store.push_back(outcome([&] { p.fn(*s); }));
+      EXPECT_TRUE(by_store.back() != ok || allowed) << p.what << ": the store allows what Sluice denies\n" << sp.json;
+      if (sp.omitted.empty()) {
+        EXPECT_EQ(by_store.back(), by_sluice.back()) << p.what << "\n" << sp.json;
+      }
+    }
+    for (const char* k : {"tenant-a/new", "tenant-b/new"}) {
+      try {
+        bucket_->store().remove(k);
+      } catch (const std::exception&) {
+      }
+    }
+    EXPECT_EQ(row(by_sluice), c.sluice);
+    EXPECT_EQ(row(by_store), c.store) << sp.json;
+    EXPECT_EQ(sp.omitted.empty(), c.sluice == c.store);
+  }
+  // A Deny with an Arn operator on a request key is refused before any AssumeRole: the store would
+  // accept it and never apply it (RgwSessionPolicyEffects).
+  const std::string arn_deny =
+      doc(R"({"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{"ArnLike":{"s3:prefix":"arn:aws:s3:::*"}}})");
+  auto e = error_of([&] { policy::concrete_session_policy({policy::parse_document(arn_deny)}, principal); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), ErrorKind::kInvalidInput) << all_text(*e);
+  EXPECT_NE(all_text(*e).find("uses an Arn operator"), std::string::npos) << all_text(*e);
 }
 
 TEST_F(StsRgw, RgwDurationLimits) {
