@@ -46,18 +46,14 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   for (const auto& b : o.binds) {
     // HOST[:SANDBOX]; the sandbox path starts at the first ':' followed by '/'.
     const size_t colon = b.find(":/");
+    const std::string host = b.substr(0, colon);
+    if (host.empty()) throw Error(ErrorKind::kInvalidInput, "--bind " + b, "no host path before the ':'");
+    std::error_code ec;
+    if (!std::filesystem::exists(host, ec)) throw errno_error(ENOENT, "--bind " + b, host);
     job::Bind bind;
-    bind.host_path = b.substr(0, colon);
+    bind.host_path = std::filesystem::absolute(host).lexically_normal().string();
     bind.sandbox_path = colon == std::string::npos ? bind.host_path : b.substr(colon + 1);
-    if (bind.host_path.empty()) throw Error(ErrorKind::kInvalidInput, "--bind " + b, "no host path");
-    bind.host_path = std::filesystem::absolute(bind.host_path).lexically_normal().string();
-    if (colon == std::string::npos) bind.sandbox_path = bind.host_path;
-    if (t.iam) {
-      throw Error(ErrorKind::kInvalidInput, "--bind " + b,
-                  "host paths cannot be bound into a multi-tenant job (--iam-config): its code comes from its "
-                  "channels or /opt/ml/code");
-    }
-    t.binds.push_back(std::move(bind));
+    t.binds.push_back(std::move(bind));  // refused by the runner in multi-tenant mode
   }
 
   // Ctrl-C / SIGTERM stop the job the way StopTrainingJob does (SIGTERM, grace, SIGKILL).

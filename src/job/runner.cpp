@@ -423,8 +423,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   }
 
   // 3. Train: every host's command at once. A multi-tenant command runs as the job's uid, which
-  // owns only what it may write.
-  if (run_as) {
+  // owns only what it may write, in a network of its own: loopback only, plus a relay to the store
+  // endpoint when it has scoped store credentials and network access (private_network.hpp).
+  std::optional<std::string> command_endpoint;
+  if (scoped && !spec.enable_network_isolation) command_endpoint = auth::resolve_endpoint(options.store.endpoint_url, options.store.env);
+  if (tenancy) {
     try {
       for (const auto& p : plans) hand_over(p.root, p.writable, *run_as);
       if (spec.checkpoint) {
@@ -433,17 +436,6 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
           if (fs::exists(outside)) hand_over(outside.parent_path(), {p.name}, *run_as);
         }
       }
-    } catch (const Error& e) {
-      status.finish("Failed", "Failed", client_error(e));
-      throw JobFailed(e);
-    }
-  }
-  // A multi-tenant command gets a network of its own: loopback only, plus a relay to the store
-  // endpoint when it has scoped store credentials and network access (private_network.hpp).
-  std::optional<std::string> command_endpoint;
-  if (scoped && !spec.enable_network_isolation) command_endpoint = auth::resolve_endpoint(options.store.endpoint_url, options.store.env);
-  if (tenancy) {
-    try {
       std::vector<Forward> forwards;
       if (command_endpoint) {
         forwards = loopback_forward(*command_endpoint);
@@ -504,6 +496,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (tenancy) {
           sb.minimal_root = true;
           sb.run_as = run_as;
+          sb.restrict_syscalls = true;
           sb.netns_fd = p.network->fd();
           sb.env["HOME"] = "/tmp";  // the host's home is not there; /tmp is the command's own
           sb.hidden_paths = private_paths(options);

@@ -30,6 +30,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
+#include "job/syscall_filter.hpp"
 
 namespace sluice::job {
 namespace {
@@ -981,6 +982,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
 
   ExecImage image;
   UniqueFd args_file;  // bwrap --args: the environment, open until bwrap has read it
+  UniqueFd syscall_filter;  // bwrap --seccomp
   bool bwrap = isolation == Isolation::kBubblewrap;
   if (bwrap) {
     MountPlan plan(spec.minimal_root);
@@ -1052,6 +1054,11 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     args_file = environment_args(spec.env);
     image.inherit.insert(image.inherit.begin(), args_file.get());
     image.argv.insert(image.argv.end(), {"--args", std::to_string(kFirstInherited)});
+    if (spec.restrict_syscalls) {
+      syscall_filter = multi_tenant_syscall_filter();
+      image.inherit.push_back(syscall_filter.get());
+      image.argv.insert(image.argv.end(), {"--seccomp", std::to_string(kFirstInherited + image.inherit.size() - 1)});
+    }
     for (auto& a : plan.args()) image.argv.push_back(std::move(a));
     if (spec.run_as) {
       for (auto& a : drop_privileges(*spec.run_as)) image.argv.push_back(std::move(a));

@@ -86,6 +86,9 @@ struct SandboxSpec {
   // Size of the sandbox's private /tmp and /dev/shm (each a tmpfs), in bytes; 0: the kernel's
   // default (half of RAM).
   uint64_t tmp_size = 0;
+  // Multi-tenant jobs (bwrap only): the command runs under job/syscall_filter.hpp's seccomp filter
+  // (no new user namespaces, no keyring, bpf, io_uring, ...).
+  bool restrict_syscalls = false;
 };
 
 // Environment variables that change how a program is loaded or linked (LD_PRELOAD and every other

@@ -50,7 +50,8 @@
 #     object (200) and are refused tenant B's (403), through AWS_ENDPOINT_URL from the job's own
 #     network namespace.
 #  9. privileges: the command runs as a per-job uid >= 0x60000000 with CapEff/CapPrm/CapBnd/CapAmb
-#     0 and NoNewPrivs 1; AF_PACKET and raw sockets and setuid(0) fail with EPERM; its network has
+#     0 and NoNewPrivs 1; AF_PACKET and raw sockets, setuid(0) and a new user namespace (the
+#     seccomp filter) fail with EPERM; its network has
 #     only lo: a TCP connect to a 127.0.0.1 listener this test runs on the host (and to the store,
 #     for a role without StoreRoleArn) fails and the listener sees nothing from the job. (With
 #     StoreRoleArn the store stays reachable through AWS_ENDPOINT_URL: section 8c.)
@@ -640,7 +641,8 @@ done
 [[ -z $(r 'd["endpoint"]') ]] || fail "$name: a role without StoreRoleArn got AWS_ENDPOINT_URL"
 sleep 0.5
 [[ $(cat "$tmp/listener.log") == host-check ]] || fail "the host listener was reached by the job: $(cat "$tmp/listener.log")"
-echo "    (informational) unshare(CLONE_NEWUSER) in the job: $(r 'd["attempts"]["unshare user namespace"]')" >&2
+[[ $(r 'd["attempts"]["unshare user namespace"]') == EPERM ]] ||
+  fail "$name: unshare(CLONE_NEWUSER) gave $(r 'd["attempts"]["unshare user namespace"]'), expected EPERM (the syscall filter)"
 model_ok "$name"
 
 # --- 10. local users ----------------------------------------------------------------------------

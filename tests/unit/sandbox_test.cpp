@@ -765,6 +765,31 @@ TEST_F(Bubblewrap, TmpAndShmHaveTheirSize) {
   EXPECT_THAT(out, ::testing::ElementsAre(HasSubstr("8192"), HasSubstr("8192"), "full"));
 }
 
+TEST_F(Bubblewrap, RestrictedSyscallsRefuseUserNamespacesAndTheKeyring) {
+  const std::string probe =
+      "import ctypes, errno, os\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "def call(name, *args):\n"
+      "    r = getattr(libc, name)(*args)\n"
+      "    return 'ok' if r >= 0 else errno.errorcode[ctypes.get_errno()]\n"
+      "print('unshare-user', call('unshare', 0x10000000))\n"
+      "print('keyctl', call('syscall', 250, 0, 0, 0, 0, 0))\n"         // keyctl(GET_KEYRING_ID)
+      "print('io_uring', call('syscall', 425, 1, 0))\n"
+      "print('fork', 'ok' if os.fork() == 0 and os._exit(0) is None else 'ok')\n";
+  spec_.run_as = 0x60000124u;
+  spec_.minimal_root = true;
+  auto unrestricted = sh("python3 -c \"" + probe + "\"");
+  // Unprivileged but unfiltered: a user namespace can be made.
+  EXPECT_THAT(unrestricted, ::testing::Contains("unshare-user ok"));
+  spec_.restrict_syscalls = true;
+  auto restricted = sh("python3 -c \"" + probe + "\"; unshare --user true 2>&1 | grep -c 'Operation not permitted'");
+  EXPECT_THAT(restricted, ::testing::Contains("unshare-user EPERM"));
+  EXPECT_THAT(restricted, ::testing::Contains("keyctl EPERM"));
+  EXPECT_THAT(restricted, ::testing::Contains("io_uring EPERM"));
+  EXPECT_THAT(restricted, ::testing::Contains("fork ok"));  // ordinary clone still works
+  EXPECT_THAT(restricted, ::testing::Contains("1"));
+}
+
 TEST(LoaderVariables, AreNamed) {
   for (const char* v : {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "LD_ANYTHING", "GCONV_PATH", "GLIBC_TUNABLES",
                         "LOCPATH", "HOSTALIASES", "NLSPATH", "MALLOC_TRACE", "RES_OPTIONS"}) {
