@@ -232,7 +232,10 @@ demo() {
   sed -e "s|@JOB_NAME@|$job|g" -e "s|@BUCKET@|$bucket|g" -e "s|@EXAMPLE_DIR@|$ROOT/examples/text-classifier|g" -e "s|@REPO_DIR@|$ROOT|g" \
     "$ROOT/examples/text-classifier/job.json.in" > "$work/job.json"
   log "the main job: sluice train $work/job.json"
-  "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json"
+  # The readers (python/, on the job's PYTHONPATH) are bound into the sandbox: from a checkout under
+  # /tmp the sandbox's private /tmp would hide them.
+  "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json" \
+    --bind "$ROOT/python"
   log "status: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["TrainingJobStatus"], d["ModelArtifacts"]["S3ModelArtifacts"])' "$work/jobs/$job/status.json")"
   "$sluice" cp -q "s3://$bucket/output/$job/output/model.tar.gz" "$work/model.tar.gz"
   log "model.tar.gz holds: $(tar -tzf "$work/model.tar.gz" | tr '\n' ' ')"
