@@ -120,8 +120,9 @@ struct ExecImage {
   // Without bwrap: run the command under a supervisor process (see supervise()) so that its
   // whole process group dies with Sluice, not only the command.
   bool supervised = false;
-  // Open descriptors the child inherits as fds 5, 6, ... in this order (bwrap's --args file and
-  // the directories it binds with --bind-fd); needs the status fd (4).
+  // Open descriptors the child inherits as fds 5, 6, ... in this order (bwrap's --args file, the
+  // directories it binds with --bind-fd, its --seccomp filter; bwrap closes each once used, so none
+  // reaches the command); needs the status fd (4).
   std::vector<int> inherit;
   int netns_fd = -1;  // joined (setns) before exec
 };

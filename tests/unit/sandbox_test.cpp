@@ -756,6 +756,11 @@ TEST_F(Bubblewrap, BindByHandleMountsWhatWasOpenedNotWhatThePathNamesLater) {
   fs::create_directory_symlink(tmp_ / "theirs", tmp_ / "link");  // flipped after the open
   spec_.extra_binds = {{tmp_ / "link", "/opt/ml/input/data/fs", true, fd}};
   EXPECT_THAT(sh("cat /opt/ml/input/data/fs/f"), ::testing::ElementsAre("mine"));
+  // None of the descriptors bwrap was given (the handle: openat(fd, "..") would leave the bound
+  // directory; the environment file; the filter) reaches the command: only stdin, stdout, stderr
+  // (and the one ls opens to list them).
+  spec_.restrict_syscalls = true;
+  EXPECT_THAT(sh("ls /proc/self/fd"), ::testing::ElementsAre("0", "1", "2", "3"));
   ::close(fd);
 }
 
