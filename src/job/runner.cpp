@@ -238,6 +238,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
                     "without it the training command could read Sluice's credentials, the IAM configuration and "
                     "other jobs' directories (--isolation none, or bwrap cannot run here: docs/sandbox.md)");
       }
+      if (::geteuid() != 0) {
+        throw Error(ErrorKind::kInvalidInput, "multi-tenant mode (--iam-config) needs sluice to run as root",
+                    "it gives the training command a network namespace of its own and runs it as the job's "
+                    "unprivileged uid (docs/multi-tenant.md)");
+      }
       tenancy = std::make_unique<Tenancy>(*options.iam, spec, options.session_tags, job_dir / "audit.jsonl", copts.region);
       scoped = tenancy->assume_store_role(options.store);
       if (scoped) store_options.env = with_credentials(scoped->credentials, options.store.env);
