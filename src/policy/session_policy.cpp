@@ -67,12 +67,20 @@ std::vector<std::string> s3_actions(const std::string& pattern) {
 
 // A resource or condition value with the principal's variables substituted.
 struct Value {
-  enum Kind { kText, kNoValue, kLiteralWildcard } kind;
+  enum Kind { kText, kNoValue, kLiteralWildcard, kLiteralVariable } kind;
   std::string text;
 };
 
 // `wildcards`: whether `*`/`?` in the value are wildcards where it is used (resources, the Like and
 // Arn operators). A literal `*`/`?` there (from ${*}, ${?}) cannot be written without variables.
+// Nor can a `${` anywhere, or a condition value that begins with `$` (from ${$}, a value
+// substituted for a variable, an unclosed `${`, or the text of a 2008-10-17 policy, all of which
+// Sluice takes as they are): Ceph RGW 16 takes a condition value that begins with `$` as a policy
+// variable when it is `${...}` (it substitutes ${aws:username}, for one) and refuses the whole
+// policy otherwise ("$x", "${x"); it refuses ${aws:username} in a resource
+// (tests/integration/sts_rgw_test.cpp). It reads any other `$` as it is, a `${` after a condition
+// value's first character included; that `${` is not written either, so that no store's reading
+// of it matters.
 Value value_of(const std::string& v, Version ver, const Context& ctx, bool resource, bool wildcards) {
   std::optional<Pattern> p = ver == Version::k2008_10_17 ? Pattern::plain(v)
                              : resource                  ? substitute_resource(v, ctx)
@@ -81,7 +89,58 @@ Value value_of(const std::string& v, Version ver, const Context& ctx, bool resou
   for (std::size_t i = 0; wildcards && i < p->text.size(); ++i) {
     if (p->literal[i] && (p->text[i] == '*' || p->text[i] == '?')) return {Value::kLiteralWildcard, p->text};
   }
+  if (p->text.find("${") != std::string::npos || (!resource && p->text.starts_with('$'))) {
+    return {Value::kLiteralVariable, p->text};
+  }
   return {Value::kText, p->text};
+}
+
+// The spelling the store gives a request condition key. AWS and Sluice compare condition keys
+// case-insensitively; Ceph RGW 16 looks them up case-sensitively in the request's environment
+// (rgw::IAM::Environment, a std::unordered_multimap<std::string, std::string>), so a condition on
+// "S3:Prefix" never holds there: a Deny spelled so would never deny. Each key is written as RGW
+// sets it (rgw_op.cc: rgw_build_iam_environment, RGWListBucket::verify_permission,
+// rgw_add_grant_to_iam_environment, ...; checked live in tests/integration/sts_rgw_test.cpp), or
+// as AWS spells it for the keys RGW 16 does not set. A key in neither list is kept as written: no
+// store sets it, in any spelling, so it is missing there whatever the case.
+constexpr std::string_view kKnownKeys[] = {
+    // as Ceph RGW spells them (rgw_op.cc, rgw_rest_s3.cc)
+    "aws:CurrentTime", "aws:EpochTime", "aws:Referer", "aws:SecureTransport", "aws:SourceIp", "aws:UserAgent",
+    "sts:authentication", "rgw:subuser", "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:x-amz-acl",
+    "s3:x-amz-grant-read", "s3:x-amz-grant-write", "s3:x-amz-grant-read-acp", "s3:x-amz-grant-write-acp",
+    "s3:x-amz-grant-full-control", "s3:x-amz-copy-source", "s3:x-amz-metadata-directive",
+    "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    // AWS's, not set by RGW 16
+    "aws:SourceArn", "aws:SourceAccount", "aws:SourceVpc", "aws:SourceVpce", "aws:RequestedRegion",
+    "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:TokenIssueTime", "aws:ViaAWSService", "aws:TagKeys",
+    "s3:x-amz-storage-class", "s3:x-amz-website-redirect-location", "s3:x-amz-content-sha256",
+    "s3:x-amz-server-side-encryption-customer-algorithm", "s3:VersionId", "s3:LocationConstraint",
+    "s3:RequestObjectTagKeys", "s3:object-lock-mode", "s3:object-lock-retain-until-date",
+    "s3:object-lock-remaining-retention-days", "s3:object-lock-legal-hold", "s3:authType", "s3:signatureversion",
+    "s3:signatureAge", "s3:TlsVersion",
+};
+// Keys of the form prefix + tag key: the prefix is written as RGW (or AWS) spells it, the tag key
+// as it is (RGW compares it case-sensitively with the tag's key).
+constexpr std::string_view kKnownKeyPrefixes[] = {
+    "s3:ExistingObjectTag/", "s3:RequestObjectTag/", "s3:ResourceTag/",  // as Ceph RGW spells them
+    "aws:RequestTag/", "aws:ResourceTag/",
+};
+
+std::string store_key(const std::string& key) {
+  for (std::string_view k : kKnownKeys) {
+    if (iequals(k, key)) return std::string(k);
+  }
+  for (std::string_view p : kKnownKeyPrefixes) {
+    if (key.size() > p.size() && starts_with_ci(key, p)) return std::string(p) + key.substr(p.size());
+  }
+  return key;
+}
+
+// Ceph RGW 16 takes a set qualifier (ForAllValues:, ForAnyValue:) only with these operators (with
+// or without IfExists) and refuses the whole policy (MalformedPolicyDocument) with any other,
+// negated ones included (tests/integration/sts_rgw_test.cpp, RgwSessionPolicyGrammar).
+bool store_takes_qualifier(Operator op) {
+  return op == Operator::kStringEquals || op == Operator::kStringEqualsIgnoreCase || op == Operator::kStringLike;
 }
 
 bool wildcard_operator(Operator op) {
@@ -166,17 +225,21 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
       // Resource: an entry whose variable has no value matches nothing and is left out. NotResource
       // (Deny only): such an entry excludes nothing; with none left, the Deny covers every resource.
       std::vector<std::string> resources;
-      std::optional<std::string> literal_resource;  // the first entry that would hold a literal * or ?
+      std::optional<std::string> literal_resource;   // the first entry that would hold a literal * or ?
+      std::optional<std::string> variable_resource;  // the first entry that would hold a literal ${
       for (const auto& r : s.resources) {
         Value v = value_of(r, doc.version, principal, true, true);
         if (v.kind == Value::kText) resources.push_back(v.text);
         else if (v.kind == Value::kLiteralWildcard && !literal_resource) literal_resource = r;
+        else if (v.kind == Value::kLiteralVariable && !variable_resource) variable_resource = r;
       }
-      if (!literal_resource && resources.empty() && !s.not_resource) continue;  // never applies to this session
+      if (!literal_resource && !variable_resource && resources.empty() && !s.not_resource) {
+        continue;  // never applies to this session
+      }
 
       // Conditions on request keys: kept, with the principal's variables substituted in their
       // values; a value whose variable has no value is left out. Written as Ceph RGW 16 evaluates
-      // them (rgw_iam_policy.cc, Condition::eval), which differs from AWS and Sluice in four ways:
+      // them (rgw_iam_policy.cc, Condition::eval), which differs from AWS and Sluice in six ways:
       //  - a missing key makes any operator false unless it ends in IfExists (AWS: a negated
       //    operator is true). In a Deny, a negated operator without a set qualifier is written with
       //    IfExists: Sluice decides that form exactly as the plain one, key present or missing, and
@@ -187,25 +250,42 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
       //    is left out, a Deny refused;
       //  - a negated operator with several values is true when any one value does not match (AWS:
       //    when none does; NotIpAddress excepted): a Deny then only denies more, but an Allow would
-      //    allow more, and is left out.
-      std::map<std::string, std::map<std::string, std::vector<std::string>>> store;  // operator -> key -> values
-      std::set<std::string> absent_keys, present_keys;  // conditions that only the key's presence decides
-      std::optional<std::string> literal_condition;     // the first condition with a literal * or ?
-      std::optional<std::string> arn_condition;         // the first condition with an Arn operator
-      std::optional<std::string> several_negated;       // the first negated one with several values
+      //    allow more, and is left out;
+      //  - keys are looked up case-sensitively: each is written in the store's spelling (store_key);
+      //  - a set qualifier goes only with StringEquals, StringEqualsIgnoreCase and StringLike; with
+      //    any other operator the whole policy is refused: an Allow is left out, a Deny refused.
+      struct Written {
+        Operator op;
+        bool negated_plain;                // negated, no set qualifier: values of several merge exactly
+        std::vector<std::string> values;
+        std::vector<std::string> sources;  // the conditions written here, as "StringNotLike on s3:prefix"
+      };
+      std::map<std::string, std::map<std::string, Written>> store;  // operator -> key -> what is written
+      std::set<std::string> absent_keys, present_keys;  // presence only decides these (store keys)
+      std::optional<std::string> literal_condition;   // the first condition with a literal * or ?
+      std::optional<std::string> variable_condition;  // the first with a literal ${ or a leading $
+      std::optional<std::string> arn_condition;       // the first condition with an Arn operator
+      std::optional<std::string> qualified_condition;  // the first with a set qualifier the store refuses
+      std::optional<std::string> clash;               // two conditions the store would read as one
       for (const auto& c : s.conditions) {
         if (principal_key(c.key, principal)) continue;  // decided above: true
         const std::string what = c.op_name + " on " + c.key;
+        const std::string key = store_key(c.key);
         std::vector<std::string> values;
         if (c.op != Operator::kNull) {
-          bool literal = false;
+          bool literal = false, variable = false;
           for (const auto& v : c.values) {
             Value x = value_of(v, doc.version, principal, false, wildcard_operator(c.op));
             if (x.kind == Value::kText) add_unique(values, x.text);
             literal = literal || x.kind == Value::kLiteralWildcard;
+            variable = variable || x.kind == Value::kLiteralVariable;
           }
           if (literal) {
             if (!literal_condition) literal_condition = what;
+            continue;
+          }
+          if (variable) {
+            if (!variable_condition) variable_condition = what;
             continue;
           }
         }
@@ -220,31 +300,57 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
             applies = false;
             break;
           }
-          (absent ? absent_keys : present_keys).insert(c.key);
+          (absent ? absent_keys : present_keys).insert(key);
           continue;
         }
         if (arn_operator(c.op) && !arn_condition) arn_condition = what;
-        if (!deny && values.size() > 1 && is_negated(c.op) && c.op != Operator::kNotIpAddress && !several_negated) {
-          several_negated = what;
+        if (c.qualifier != SetQualifier::kNone && !store_takes_qualifier(c.op) && !qualified_condition) {
+          qualified_condition = what;
         }
         std::string op = c.op_name;
-        if (deny && is_negated(c.op) && c.qualifier == SetQualifier::kNone && !c.if_exists) op += "IfExists";
-        // Two conditions meet here only when one was given IfExists above and the other was
-        // written with it: negated, no set qualifier, so the values of both together are one
-        // condition (no value may match).
-        auto& written = store[op][c.key];
-        for (auto& v : values) add_unique(written, std::move(v));
+        const bool negated_plain = is_negated(c.op) && c.qualifier == SetQualifier::kNone;
+        if (deny && negated_plain && !c.if_exists) op += "IfExists";
+        // Two conditions meet here when one was given IfExists above and the other was written
+        // with it, or when their keys differ only in case (one key to Sluice, AWS and, written in
+        // its spelling, the store). Negated with no set qualifier, the values of both together are
+        // one condition (no value may match); otherwise the store would take either one's values
+        // where both must hold, and the statement cannot be given to it.
+        auto [at, fresh] = store[op].try_emplace(key, Written{c.op, negated_plain, {}, {}});
+        Written& w = at->second;
+        if (!fresh && !(w.negated_plain && negated_plain) && !clash) {
+          clash = "conditions " + w.sources.front() + " and " + what;
+        }
+        w.sources.push_back(what);
+        for (auto& v : values) add_unique(w.values, std::move(v));
       }
       for (const auto& k : absent_keys) {
         if (present_keys.count(k)) applies = false;  // absent and present: never
       }
       if (!applies) continue;
 
+      // An Allow whose negated operator has several values once written (NotIpAddress excepted).
+      std::optional<std::string> several_negated;
+      for (const auto& [op, keys] : store) {
+        for (const auto& [key, w] : keys) {
+          if (deny || several_negated || w.values.size() < 2 || !is_negated(w.op) || w.op == Operator::kNotIpAddress) {
+            continue;
+          }
+          several_negated = w.sources.size() == 1 ? w.sources.front() : w.sources.front() + " with " + w.sources.back();
+        }
+      }
+
       if (literal_resource) {
         if (!deny) { omit("a resource holds a literal * or ?"); continue; }
         refuse(where, fmt::format("whose {} {} would hold a literal * or ? (from ${{*}} or ${{?}}), which the store "
                                   "reads as a wildcard",
                                   s.not_resource ? "NotResource" : "Resource", *literal_resource));
+      }
+      if (variable_resource) {
+        if (!deny) { omit("a resource holds a literal ${, which the store reads as a policy variable"); continue; }
+        refuse(where, fmt::format("whose {} {} would hold a literal ${{ (from ${{$}}, a value substituted for a "
+                                  "variable or text taken as it is), which the store (Ceph RGW 16) reads as a policy "
+                                  "variable",
+                                  s.not_resource ? "NotResource" : "Resource", *variable_resource));
       }
       if (literal_condition) {
         if (!deny) {
@@ -254,6 +360,19 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
         refuse(where, fmt::format("whose condition {} has a value that would hold a literal * or ? (from ${{*}} or "
                                   "${{?}}), which the store reads as a wildcard",
                                   *literal_condition));
+      }
+      if (variable_condition) {
+        if (!deny) {
+          omit(fmt::format("a value of condition {} holds a literal ${{ or begins with $, which the store reads "
+                           "as a policy variable",
+                           *variable_condition));
+          continue;
+        }
+        refuse(where, fmt::format("whose condition {} has a value that would hold a literal ${{ or begin with $ (from "
+                                  "${{$}}, a value substituted for a variable or text taken as it is), which the store "
+                                  "(Ceph RGW 16) reads as a policy variable (it substitutes ${{aws:username}} there, for "
+                                  "one) or refuses",
+                                  *variable_condition));
       }
       if (arn_condition) {
         if (!deny) {
@@ -265,6 +384,29 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
                                   "whenever the key is present, so it would not deny where Sluice does)",
                                   *arn_condition));
       }
+      if (qualified_condition) {
+        constexpr std::string_view why =
+            "the store (Ceph RGW 16) takes ForAllValues: and ForAnyValue: only with StringEquals, "
+            "StringEqualsIgnoreCase and StringLike, and refuses the whole policy (MalformedPolicyDocument) with any "
+            "other operator, negated ones included";
+        if (!deny) {
+          omit(fmt::format("condition {}: {}", *qualified_condition, why));
+          continue;
+        }
+        refuse(where, fmt::format("whose condition {} has a set qualifier with an operator the store cannot take ({})",
+                                  *qualified_condition, why));
+      }
+      if (clash) {
+        constexpr std::string_view why =
+            "are on the same key under the same operator once the key is written in the store's spelling (condition "
+            "keys are case-insensitive, but the store, Ceph RGW 16, looks them up case-sensitively), and the store "
+            "would take either one's values where both must hold";
+        if (!deny) {
+          omit(fmt::format("{} {}", *clash, why));
+          continue;
+        }
+        refuse(where, fmt::format("whose {} {}", *clash, why));
+      }
       if (several_negated) {  // Allow only
         omit(fmt::format("condition {} has several values: the store (Ceph RGW 16) takes a negated operator as true "
                          "when any one value does not match, not only when none does",
@@ -273,7 +415,7 @@ SessionPolicy concrete_session_policy(const std::vector<Document>& policies, con
       }
       nlohmann::json condition = nlohmann::json::object();
       for (const auto& [op, keys] : store) {
-        for (const auto& [key, values] : keys) condition[op][key] = list(values);
+        for (const auto& [key, w] : keys) condition[op][key] = list(w.values);
       }
       for (const auto& k : absent_keys) condition["Null"][k] = "true";
       for (const auto& k : present_keys) {

@@ -16,6 +16,11 @@
 //  - Conditions on request keys (s3:prefix, ...) are kept with variables substituted in their
 //    values; a value whose variable has no value is left out, and a condition left with no value
 //    becomes what only the key's presence decides (always, never, absent or present).
+//  - A request key is written in the store's spelling: RGW 16 looks condition keys up
+//    case-sensitively, where AWS and Sluice do not, so "S3:Prefix" is written "s3:prefix", as are
+//    the keys RGW sets (aws:SourceIp, aws:CurrentTime, s3:x-amz-acl, s3:ExistingObjectTag/<tag
+//    key>, ...) and AWS's other S3 and global keys; a key in neither list is kept as written (no
+//    store sets it, so it is missing there in any spelling).
 //  - Conditions are written as RGW 16 evaluates them (rgw_iam_policy.cc, Condition::eval), so
 //    that the store decides as Sluice does: Null is true there exactly when the key is missing,
 //    whatever its value, so "absent" is Null "true" and "present" is StringLike "*"; a missing key
@@ -32,6 +37,17 @@
 //  - an Arn operator (ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, any form) on a request key:
 //    RGW 16 does not implement them and takes them as false whenever the key is present (one on a
 //    principal key is decided above and gone);
+//  - a literal `${` in a resource or condition value, or a condition value that begins with `$`
+//    (from ${$}, a value substituted for a variable, an unclosed `${`, or the text of a 2008-10-17
+//    policy, all of which Sluice takes as they are): RGW 16 takes a condition value that begins
+//    with `$` as a policy variable when it is `${...}` (it substitutes ${aws:username}) and refuses
+//    the policy otherwise ("$x", "${x"), and refuses ${aws:username} in a resource;
+//  - a set qualifier (ForAllValues:, ForAnyValue:) with an operator other than StringEquals,
+//    StringEqualsIgnoreCase or StringLike (negated ones included): RGW 16 refuses the whole policy
+//    (MalformedPolicyDocument), so AssumeRole would fail;
+//  - two conditions under one operator on keys that differ only in case, unless both are negated
+//    without a set qualifier (their values then merge exactly): written in the store's spelling
+//    they would be one condition taking either one's values where both must hold;
 //  - on an Allow, a negated operator with several values (NotIpAddress excepted): RGW 16 takes it
 //    as true when any one value does not match, where AWS wants none to (on a Deny this only makes
 //    the store deny more, and it is kept).

@@ -429,18 +429,49 @@ TEST_F(StsRgw, RgwSessionPolicyGrammar) {
                         R"("StringNotLikeIfExists":{"s3:prefix":["tenant-a/*","tenant-b/*"]})"}) {
     cases.push_back({"Deny with a negated IfExists operator (rewrite 1)", list_cond("Deny", c), "ok"});
   }
-  // A negated operator with a set qualifier is written as it is (no IfExists): RGW 16 refuses
-  // ForAllValues:/ForAnyValue: with a negated operator, so a session policy holding one fails
-  // AssumeRole (closed, not wider); the positive ones are accepted.
-  for (const char* c : {R"("ForAllValues:StringNotLike":{"s3:prefix":"tenant-a/*"})",
-                        R"("ForAnyValue:StringNotLike":{"s3:prefix":"tenant-a/*"})",
-                        R"("ForAnyValue:StringNotEquals":{"s3:prefix":"tenant-a/"})"}) {
-    cases.push_back({c, list_cond("Deny", c), "MalformedPolicyDocument"});
+  // A set qualifier (ForAllValues:, ForAnyValue:) goes only with StringEquals,
+  // StringEqualsIgnoreCase and StringLike (IfExists or not): with any other operator, the negated
+  // ones included, RGW 16 refuses the whole policy, in an Allow as in a Deny. So
+  // concrete_session_policy never writes one (rewrite 6): it leaves such an Allow out and refuses
+  // such a Deny, where AssumeRole would otherwise fail with a bare MalformedPolicyDocument.
+  for (const char* q : {"ForAllValues:", "ForAnyValue:"}) {
+    for (const char* op : {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "StringEqualsIfExists",
+                           "StringEqualsIgnoreCaseIfExists", "StringLikeIfExists"}) {
+      const std::string c = std::string(R"(")") + q + op + R"(":{"s3:prefix":"tenant-a/"})";
+      cases.push_back({"a set qualifier the store takes (rewrite 6)", list_cond("Deny", c), "ok"});
+      cases.push_back({"a set qualifier the store takes (rewrite 6)", list_cond("Allow", c), "ok"});
+    }
+    for (const char* op : {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "StringNotLikeIfExists",
+                           "NumericEquals", "NumericNotEquals", "NumericLessThan", "DateEquals", "DateNotEquals",
+                           "DateGreaterThan", "Bool", "IpAddress", "NotIpAddress", "ArnLike", "ArnNotLike",
+                           "ArnNotEquals"}) {
+      const std::string c = std::string(R"(")") + q + op + R"(":{"s3:prefix":"x"})";
+      cases.push_back({"a set qualifier the store refuses (rewrite 6)", list_cond("Deny", c), "MalformedPolicyDocument"});
+      cases.push_back({"a set qualifier the store refuses (rewrite 6)", list_cond("Allow", c), "MalformedPolicyDocument"});
+    }
   }
-  for (const char* c : {R"("ForAllValues:StringLike":{"s3:prefix":"tenant-a/*"})",
-                        R"("ForAnyValue:StringLikeIfExists":{"s3:prefix":"tenant-a/*"})"}) {
-    cases.push_back({c, list_cond("Deny", c), "ok"});
+  // `$` in a value (rewrite 7; RgwSessionPolicyEffects shows how the accepted ones are read). A
+  // condition value that begins with `$` is a policy variable: accepted when it is `${...}` (and
+  // read as the variable), refused otherwise ("$", "$x", "$$/", an unclosed "${abc", "${foo}*");
+  // a `$` later in the value is accepted (and read as it is). In a resource, ${aws:username} is
+  // refused (above); ${foo} and any `$` are accepted.
+  for (const char* v : {"$", "$x", "$$/", "${abc", "${foo}*"}) {
+    cases.push_back({"condition value beginning with $ (rewrite 7)",
+                     list_cond("Deny", std::string(R"("StringEquals":{"s3:prefix":")") + v + R"("})"),
+                     "MalformedPolicyDocument"});
   }
+  cases.push_back({"StringNotLikeIfExists value $ (rewrite 7)",
+                   list_cond("Deny", R"("StringNotLikeIfExists":{"aws:SourceIp":"$"})"), "MalformedPolicyDocument"});
+  for (const char* v : {"${aws:username}", "${foo}", "${}", "x$", "a$b", "a${b}c", "a}${b", "{x}"}) {
+    cases.push_back({"condition value not beginning with $, or a whole ${...} (rewrite 7)",
+                     list_cond("Deny", std::string(R"("StringEquals":{"s3:prefix":")") + v + R"("})"), "ok"});
+  }
+  for (const char* r : {"${foo}/*", "x${$}", "$", "a$b", "$x"}) {
+    cases.push_back({"Resource with a $ (rewrite 7)",
+                     stmt(R"({"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" + b + "/" + r + R"("]})"), "ok"});
+  }
+  // A condition key in any case is accepted (and looked up as written: RgwSessionPolicyEffects).
+  cases.push_back({"condition key S3:Prefix", list_cond("Deny", R"("StringEquals":{"S3:Prefix":"a/"})"), "ok"});
   cases.push_back({"Allow with StringLike \"*\" (rewrite 3)", list_cond("Allow", R"("StringLike":{"s3:prefix":"*"})"), "ok"});
   cases.push_back({"Null true and false (rewrite 3)", list_cond("Allow", R"("Null":{"s3:prefix":"true","s3:delimiter":"false"})"), "ok"});
   // An Arn operator on a request key is accepted (and then never matches: RgwSessionPolicyEffects),
@@ -569,6 +600,59 @@ TEST_F(StsRgw, RgwSessionPolicyEffects) {
   EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("StringLike":{"s3:prefix":"arn:aws:s3:::*"})")),
                     "arn:aws:s3:::tenant-b/"),
             D);
+
+  // Rewrite 5 (condition keys in the store's spelling). RGW 16 looks condition keys up
+  // case-sensitively (AWS and Sluice do not): a Deny on the key as RGW spells it denies, the same
+  // Deny on another case of it never does (fails OPEN).
+  for (const char* key : {"s3:prefix", "S3:Prefix", "s3:Prefix", "S3:PREFIX"}) {
+    SCOPED_TRACE(key);
+    const std::string deny_b = stmt(all + "," + list_rule("Deny", R"("StringEquals":{")" + std::string(key) + R"(":"tenant-b/"})"));
+    EXPECT_EQ(list_as(deny_b, "tenant-b/"), std::string(key) == "s3:prefix" ? D : ok);
+    EXPECT_EQ(list_as(deny_b, "tenant-a/"), ok);
+  }
+  for (const char* key : {"s3:max-keys", "S3:Max-Keys"}) {  // RGW sets it on every listing
+    SCOPED_TRACE(key);
+    EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("NumericGreaterThan":{")" + std::string(key) + R"(":"0"})")),
+                      "tenant-a/"),
+              std::string(key) == "s3:max-keys" ? D : ok);
+  }
+  // Keys of every request (rgw_build_iam_environment; aws:UserAgent too, but Sluice's client sends
+  // no User-Agent): a Deny of GetObject on each, as spelled by RGW and in another case.
+  auto get_rule = [&](const std::string& cond) {
+    return R"({"Effect":"Deny","Action":["s3:GetObject"],"Resource":["*"],"Condition":{)" + cond + "}}";
+  };
+  struct KeyCase {
+    const char *key, *other, *cond;  // cond: operator and values, the key in between
+  };
+  for (const KeyCase& k : std::vector<KeyCase>{
+           {"aws:SourceIp", "aws:sourceip", R"("IpAddress":{"%":["0.0.0.0/0","::/0"]})"},
+           {"aws:CurrentTime", "AWS:currenttime", R"("DateGreaterThan":{"%":"2020-01-01T00:00:00Z"})"},
+           {"aws:EpochTime", "aws:epochtime", R"("DateGreaterThan":{"%":"2020-01-01T00:00:00Z"})"},
+           {"sts:authentication", "STS:Authentication", R"("StringEquals":{"%":"true"})"}}) {
+    for (const char* key : {k.key, k.other}) {
+      SCOPED_TRACE(key);
+      std::string cond = k.cond;
+      cond.replace(cond.find('%'), 1, key);
+      EXPECT_EQ(ab(stmt(all + "," + get_rule(cond))),
+                key == k.key ? row({D, D, ok, ok, ok, ok}) : row({ok, ok, ok, ok, ok, ok}));
+    }
+  }
+
+  // Rewrite 7 (a literal `${` in a value is never written). RGW 16 reads ${aws:username} in a
+  // condition value as the variable (here the store's user): a Deny of the prefix spelled so does
+  // not deny that text (Sluice does, for a value written ${$}{aws:username}, which it takes as the
+  // text ${aws:username}) and denies the user's name instead.
+  const std::string var_deny = stmt(all + "," + list_rule("Deny", R"("StringEquals":{"s3:prefix":"${aws:username}"})"));
+  EXPECT_EQ(list_as(var_deny, "${aws:username}"), ok);
+  EXPECT_EQ(list_as(var_deny, store_uid()), D);
+  {
+    policy::Document d = policy::parse_document(
+        stmt(all + "," + list_rule("Deny", R"("StringEquals":{"s3:prefix":"${$}{aws:username}"})")));
+    policy::Request r{"s3:ListBucket", b, {{"s3:prefix", {"${aws:username}"}}}};
+    EXPECT_EQ(policy::evaluate({d}, {}, r).outcome, policy::Outcome::kExplicitDeny);  // Sluice denies it
+  }
+  // ${foo} (no such variable) does not hold its text either.
+  EXPECT_EQ(list_as(stmt(all + "," + list_rule("Deny", R"("StringEquals":{"s3:prefix":"${foo}"})")), "${foo}"), ok);
 }
 
 // concrete_session_policy's output for a job role's policies (with ${aws:PrincipalTag/...}), given
@@ -624,6 +708,18 @@ TEST_F(StsRgw, ConcreteSessionPolicyMatchesSluice) {
            R"(/*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" + b +
            R"(","Condition":{"Null":{"s3:prefix":"false"}}},{"Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{"Null":{"s3:prefix":"true"}}})"),
        row({ok, D, ok, ok, D, D, D}), row({ok, D, ok, ok, D, D, D})},
+      {"Deny on a key spelled S3:Prefix (written s3:prefix, as the store looks it up)",
+       doc(R"({"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"StringLike":{"S3:Prefix":"tenant-b/*"}}},{"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"NumericGreaterThanIfExists":{"S3:MAX-KEYS":"0"},"StringNotLike":{"Aws:SourceIp":"x${$}"}}})"),
+       row({ok, ok, ok, D, ok, D, D}), row({ok, ok, ok, D, ok, D, D})},
+      {"Allow with ForAnyValue:StringNotLike (left out: the store would refuse the whole policy)",
+       doc(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"ForAnyValue:StringNotLike":{"s3:prefix":"tenant-b/*"}}})"),
+       row({ok, ok, ok, D, D, D, D}), row({ok, ok, D, D, D, D, D})},
+      {"Allow with a literal ${ in a value (left out: the store would read a variable)",
+       doc(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" + b +
+           R"(","Condition":{"StringEquals":{"s3:prefix":["tenant-a/","${$}{aws:username}"]}}})"),
+       row({ok, ok, ok, D, D, D, D}), row({ok, ok, D, D, D, D, D})},
       {"Allow with a negated operator of two values (left out: the store allows less)",
        doc(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":")" +
            b + R"(","Condition":{"StringNotLike":{"s3:prefix":["tenant-b/*",")" + tag + R"(/secret/*"]}}})"),
@@ -666,6 +762,25 @@ TEST_F(StsRgw, ConcreteSessionPolicyMatchesSluice) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->kind(), ErrorKind::kInvalidInput) << all_text(*e);
   EXPECT_NE(all_text(*e).find("uses an Arn operator"), std::string::npos) << all_text(*e);
+  // So is a Deny with a set qualifier the store refuses (given as it is, AssumeRole fails with a
+  // bare MalformedPolicyDocument: RgwSessionPolicyGrammar), and one with a literal ${ (the store
+  // would read a variable: RgwSessionPolicyEffects), each named.
+  struct Refused {
+    std::string condition, why;
+  };
+  for (const auto& r : std::vector<Refused>{
+           {R"("ForAnyValue:StringNotLike":{"s3:prefix":")" + tag + R"(/*"})", "has a set qualifier with an operator the store cannot take"},
+           {R"("StringEquals":{"s3:prefix":"${$}{aws:username}"})", "would hold a literal ${"}}) {
+    const std::string deny = doc(R"({"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"NoList","Effect":"Deny","Action":"s3:ListBucket","Resource":"*","Condition":{)" +
+                                 r.condition + "}}");
+    auto refused = error_of([&] { policy::concrete_session_policy({policy::parse_document(deny)}, principal); });
+    ASSERT_TRUE(refused.has_value()) << deny;
+    show(*refused);
+    EXPECT_EQ(refused->kind(), ErrorKind::kInvalidInput) << all_text(*refused);
+    EXPECT_NE(all_text(*refused).find("policy 0 statement 1 (Sid NoList): a Deny statement whose condition"), std::string::npos)
+        << all_text(*refused);
+    EXPECT_NE(all_text(*refused).find(r.why), std::string::npos) << all_text(*refused);
+  }
 }
 
 TEST_F(StsRgw, RgwDurationLimits) {

@@ -32,11 +32,15 @@ Outcome decide(const std::vector<Document>& p, const std::string& action, const 
 }
 
 // How Ceph RGW 16 evaluates a condition (rgw_iam_policy.cc, Condition::eval) where it differs
-// from AWS and Sluice: Null is true exactly when the key is missing, whatever its value; a missing
-// key makes any other operator false unless it ends in IfExists (ForAllValues: true); the Arn
-// operators are never true; a negated operator other than NotIpAddress is true when any one of
-// its values does not match. Otherwise as Sluice (single-valued request keys only).
-bool rgw_condition_holds(const Condition& c, Version v, const Context& ctx) {
+// from AWS and Sluice: it looks the key up case-sensitively (rgw::IAM::Environment is a
+// std::unordered_multimap<std::string, std::string>); Null is true exactly when the key is
+// missing, whatever its value; a missing key makes any other operator false unless it ends in
+// IfExists (ForAllValues: true); the Arn operators are never true; a negated operator other than
+// NotIpAddress is true when any one of its values does not match. Otherwise as Sluice
+// (single-valued request keys only).
+bool rgw_condition_holds(const Condition& c, Version v, const Context& request) {
+  Context ctx;  // the request's values of c.key, spelled exactly as c.key
+  if (auto it = request.find(c.key); it != request.end()) ctx.insert(*it);
   const bool present = !context_values(ctx, c.key).empty();
   if (c.op == Operator::kNull) return !present;
   if (!present) return c.if_exists || c.qualifier == SetQualifier::kForAllValues;
@@ -56,9 +60,33 @@ bool rgw_condition_holds(const Condition& c, Version v, const Context& ctx) {
   });
 }
 
+// What RGW 16 refuses or reads otherwise in a session policy (tests/integration/sts_rgw_test.cpp,
+// RgwSessionPolicyGrammar and RgwSessionPolicyEffects) that a concrete session policy could
+// otherwise hold: a set qualifier with an operator other than StringEquals, StringEqualsIgnoreCase
+// and StringLike (refused); `${` in a resource or a condition value, or a condition value that
+// begins with `$` (read as a policy variable, or refused).
+void expect_store_accepts(const std::vector<Document>& p) {
+  for (const auto& doc : p) {
+    for (const auto& st : doc.statements) {
+      for (const auto& r : st.resources) EXPECT_EQ(r.find("${"), std::string::npos) << r;
+      for (const auto& c : st.conditions) {
+        if (c.qualifier != SetQualifier::kNone) {
+          EXPECT_TRUE(c.op == Operator::kStringEquals || c.op == Operator::kStringEqualsIgnoreCase ||
+                      c.op == Operator::kStringLike)
+              << "RGW 16 refuses " << c.op_name;
+        }
+        for (const auto& v : c.values) {
+          EXPECT_TRUE(v.find("${") == std::string::npos && !v.starts_with('$')) << c.op_name << " " << v;
+        }
+      }
+    }
+  }
+}
+
 // The store's decision on a concrete session policy (which holds no NotAction), per the model above.
 Outcome store_decide(const std::vector<Document>& p, const std::string& action, const std::string& resource,
                      const Context& ctx) {
+  expect_store_accepts(p);
   bool deny = false, allow = false;
   for (const auto& doc : p) {
     for (const auto& st : doc.statements) {
@@ -293,10 +321,8 @@ TEST(SessionPolicy, NegatedDenyConditionsHoldOnAMissingKeyAtTheStore) {
       {"NotIpAddress", "aws:SourceIp", "10.0.0.0/8", "NotIpAddressIfExists", "192.168.0.1", "10.1.2.3"},
       // Already IfExists: as it is.
       {"StringNotLikeIfExists", "s3:prefix", "tenant-a/*", "StringNotLikeIfExists", "b/x", "tenant-a/x"},
-      // A set qualifier decides a missing key itself (ForAllValues true, ForAnyValue false, as in
-      // RGW), and IfExists would make ForAnyValue true: as it is.
-      {"ForAllValues:StringNotLike", "s3:prefix", "tenant-a/*", "ForAllValues:StringNotLike", "b/x", "tenant-a/x"},
-      {"ForAnyValue:StringNotLike", "s3:prefix", "tenant-a/*", "ForAnyValue:StringNotLike", "b/x", "tenant-a/x"},
+      // A negated operator with a set qualifier (ForAllValues:, ForAnyValue:) is not written at
+      // all: RGW 16 refuses the whole policy with one (SetQualifierTheStoreRefusesIsNeverWritten).
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.op);
@@ -495,6 +521,276 @@ TEST(SessionPolicy, NegatedConditionWithSeveralValuesInAnAllowIsLeftOut) {
   }
 }
 
+// RGW 16 takes a set qualifier (ForAllValues:, ForAnyValue:) only with StringEquals,
+// StringEqualsIgnoreCase and StringLike (IfExists or not), and refuses the whole policy
+// (MalformedPolicyDocument) with any other operator, the negated ones included
+// (tests/integration/sts_rgw_test.cpp, RgwSessionPolicyGrammar): AssumeRole would fail with a bare
+// error. So a Deny with one is refused, naming it, and an Allow is left out and listed; a
+// condition that only the key's presence decides is written without its qualifier, and one on a
+// principal key is decided now: neither reaches the store.
+TEST(SessionPolicy, SetQualifierTheStoreRefusesIsNeverWritten) {
+  struct Case {
+    std::string op, key, value;
+  };
+  const std::vector<Case> refused = {
+      {"ForAllValues:StringNotLike", "s3:prefix", "tenant-a/*"},
+      {"ForAnyValue:StringNotLike", "s3:prefix", "${aws:PrincipalTag/tenant-id}/*"},
+      {"ForAnyValue:StringNotEquals", "s3:prefix", "tenant-a/"},
+      {"ForAllValues:StringNotEqualsIgnoreCaseIfExists", "s3:delimiter", "/"},
+      {"ForAnyValue:StringNotLikeIfExists", "s3:prefix", "tenant-a/*"},
+      {"ForAllValues:NumericNotEquals", "s3:max-keys", "10"},
+      {"ForAnyValue:NumericLessThan", "s3:max-keys", "10"},
+      {"ForAnyValue:DateGreaterThan", "aws:CurrentTime", "2020-01-01T00:00:00Z"},
+      {"ForAllValues:DateNotEquals", "aws:CurrentTime", "2020-01-01T00:00:00Z"},
+      {"ForAnyValue:NotIpAddress", "aws:SourceIp", "10.0.0.0/8"},
+      {"ForAnyValue:IpAddress", "aws:SourceIp", "10.0.0.0/8"},
+      {"ForAllValues:Bool", "aws:SecureTransport", "true"},
+  };
+  for (const auto& c : refused) {
+    SCOPED_TRACE(c.op);
+    const std::string condition = R"("Condition": {")" + c.op + R"(": {")" + c.key + R"(": ")" + c.value + R"("}})";
+    std::string m = refusal({one_statement(R"({"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Sid": "Q", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*", )" + condition + "}")});
+    EXPECT_EQ(m, "policy 0 statement 1 (Sid Q): a Deny statement whose condition " + c.op + " on " + c.key +
+                     " has a set qualifier with an operator the store cannot take (the store (Ceph RGW 16) takes "
+                     "ForAllValues: and ForAnyValue: only with StringEquals, StringEqualsIgnoreCase and StringLike, "
+                     "and refuses the whole policy (MalformedPolicyDocument) with any other operator, negated ones "
+                     "included) cannot be given to the store; leaving it out would widen what the job's credentials "
+                     "allow: remove StoreRoleArn or rewrite the statement");
+    SessionPolicy sp = concrete_session_policy(docs({one_statement(R"({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Sid": "Q", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", )" + condition + "}")}),
+                                               kTenantA);
+    ASSERT_EQ(sp.omitted.size(), 1u) << sp.json;
+    EXPECT_EQ(sp.omitted[0], "policy 0 statement 1 (Sid Q): condition " + c.op + " on " + c.key +
+                                 ": the store (Ceph RGW 16) takes ForAllValues: and ForAnyValue: only with StringEquals, "
+                                 "StringEqualsIgnoreCase and StringLike, and refuses the whole policy "
+                                 "(MalformedPolicyDocument) with any other operator, negated ones included");
+    EXPECT_EQ(sp.json, R"({"Statement":[{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"})");
+  }
+  // What the store takes is written as it is.
+  for (const std::string op : {"ForAllValues:StringEquals", "ForAnyValue:StringEqualsIgnoreCase", "ForAnyValue:StringLike",
+                               "ForAllValues:StringLikeIfExists", "ForAnyValue:StringEqualsIfExists"}) {
+    SCOPED_TRACE(op);
+    for (const std::string effect : {"Allow", "Deny"}) {
+      SessionPolicy sp = concrete_session_policy(docs({one_statement(R"({"Effect": ")" + effect + R"(", "Action": "s3:ListBucket",
+          "Resource": "*", "Condition": {")" + op + R"(": {"s3:prefix": "tenant-a/"}}})")}),
+                                                 kTenantA);
+      EXPECT_TRUE(sp.omitted.empty());
+      EXPECT_EQ(nlohmann::json::parse(sp.json)["Statement"][0]["Condition"],
+                nlohmann::json::parse(R"({")" + op + R"(": {"s3:prefix": "tenant-a/"}})"));
+    }
+  }
+  // Decided by the key's presence alone, or on a principal key: nothing with a qualifier is written.
+  const std::string text = one_statement(R"(
+      {"Sid": "Presence", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"ForAnyValue:StringNotLike": {"s3:prefix": "${aws:PrincipalTag/nope}"}}},
+      {"Sid": "Principal", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+       "Condition": {"ForAllValues:StringNotEquals": {"aws:PrincipalTag/tenant-id": "tenant-b"}}})");
+  SessionPolicy sp = concrete_session_policy(docs({text}), kTenantA);
+  EXPECT_TRUE(sp.omitted.empty());
+  EXPECT_EQ(sp.json.find("ForA"), std::string::npos) << sp.json;
+  std::vector<Request> requests;
+  for (const std::string prefix : {"", "a/"}) {
+    Context ctx;
+    if (!prefix.empty()) ctx["s3:prefix"] = {prefix};
+    requests.push_back({"s3:ListBucket", "arn:aws:s3:::in", ctx});
+    requests.push_back({"s3:PutObject", "arn:aws:s3:::in/x", ctx});
+  }
+  expect_same_decisions({text}, sp, requests);
+}
+
+// RGW 16 looks condition keys up case-sensitively (rgw::IAM::Environment is an unordered_multimap),
+// where AWS and Sluice do not: a Deny on "S3:Prefix" would never deny at the store, and an Allow
+// with IfExists (or Null "true") on it would always hold there. Each known key is written as RGW
+// spells it (AWS's spelling for the keys RGW 16 does not set; the tag key after a tag prefix as
+// it is); an unknown key as it is.
+TEST(SessionPolicy, ConditionKeysAreWrittenInTheStoreSpelling) {
+  const std::string text = one_statement(R"(
+      {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"S3:Prefix": "open/"}}},
+      {"Sid": "Prefix", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringEquals": {"S3:PREFIX": "secret/"}, "StringEqualsIgnoreCase": {"s3:Delimiter": "|"}}},
+      {"Sid": "Max", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"NumericGreaterThan": {"S3:Max-Keys": "500"}}},
+      {"Sid": "Ip", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+       "Condition": {"IpAddress": {"AWS:SOURCEIP": "10.0.0.0/8"}, "DateGreaterThan": {"aws:currenttime": "2020-01-01T00:00:00Z"}}},
+      {"Sid": "Agent", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+       "Condition": {"StringLike": {"aws:useragent": "curl/*"}, "Bool": {"AWS:SecureTransport": "false"}}},
+      {"Sid": "Acl", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+       "Condition": {"StringEquals": {"S3:X-Amz-Acl": "public-read"}, "StringLike": {"s3:existingobjecttag/Team": "red"},
+                     "Null": {"STS:Authentication": "false", "Vendor:Custom": "true"}}})");
+  SessionPolicy sp = concrete_session_policy(docs({text}), kTenantA);
+  EXPECT_TRUE(sp.omitted.empty());
+  EXPECT_EQ(nlohmann::json::parse(sp.json)["Statement"], nlohmann::json::parse(R"([
+      {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"s3:prefix": "open/"}}},
+      {"Sid": "Prefix", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringEquals": {"s3:prefix": "secret/"}, "StringEqualsIgnoreCase": {"s3:delimiter": "|"}}},
+      {"Sid": "Max", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"NumericGreaterThan": {"s3:max-keys": "500"}}},
+      {"Sid": "Ip", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+       "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+      {"Sid": "Agent", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+       "Condition": {"StringLike": {"aws:UserAgent": "curl/*"}, "Bool": {"aws:SecureTransport": "false"}}},
+      {"Sid": "Acl", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+       "Condition": {"StringEquals": {"s3:x-amz-acl": "public-read"}, "StringLike": {"s3:ExistingObjectTag/Team": "red", "sts:authentication": "*"},
+                     "Null": {"Vendor:Custom": "true"}}}])"))
+      << sp.json;
+  // Requests as the store sees them: keys in its spelling.
+  std::vector<Request> requests;
+  for (const std::string prefix : {"", "open/", "secret/", "other/"}) {
+    for (const std::string delimiter : {"", "|"}) {
+      for (const std::string max : {"", "1000"}) {
+        Context ctx;
+        if (!prefix.empty()) ctx["s3:prefix"] = {prefix};
+        if (!delimiter.empty()) ctx["s3:delimiter"] = {delimiter};
+        if (!max.empty()) ctx["s3:max-keys"] = {max};
+        requests.push_back({"s3:ListBucket", "arn:aws:s3:::in", ctx});
+      }
+    }
+  }
+  for (const std::string ip : {"10.1.2.3", "127.0.0.1"}) {
+    for (const std::string agent : {"curl/8", "sluice/1"}) {
+      requests.push_back({"s3:GetObject", "arn:aws:s3:::in/x",
+                          {{"aws:SourceIp", {ip}}, {"aws:CurrentTime", {"2026-01-01T00:00:00Z"}}, {"aws:UserAgent", {agent}},
+                           {"aws:SecureTransport", {"false"}}}});
+    }
+  }
+  for (const std::string acl : {"public-read", "private"}) {
+    for (const std::string team : {"red", "blue"}) {
+      requests.push_back({"s3:PutObject", "arn:aws:s3:::in/x",
+                          {{"s3:x-amz-acl", {acl}}, {"s3:ExistingObjectTag/Team", {team}}, {"sts:authentication", {"true"}}}});
+    }
+  }
+  expect_same_decisions({text}, sp, requests);
+
+  // Two conditions under one operator on keys that differ only in case are one condition to Sluice
+  // and AWS, and one key in the store's spelling. Negated, with no set qualifier, their values
+  // merge exactly (no value may match); otherwise the store would take either one's values where
+  // both must hold: a Deny is refused, an Allow left out. An Allow whose merged negated condition
+  // has several values is left out as any other (NegatedConditionWithSeveralValuesInAnAllowIsLeftOut).
+  const std::string merged = one_statement(R"({"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+      {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringNotLike": {"s3:prefix": "a/*", "S3:Prefix": "b/*"}, "StringNotLikeIfExists": {"S3:PREFIX": "c/*"}}})");
+  sp = concrete_session_policy(docs({merged}), kTenantA);
+  EXPECT_TRUE(sp.omitted.empty());
+  EXPECT_EQ(nlohmann::json::parse(sp.json)["Statement"][1]["Condition"],
+            nlohmann::json::parse(R"({"StringNotLikeIfExists": {"s3:prefix": ["b/*", "a/*", "c/*"]}})"));  // S3:Prefix sorts first
+  for (const char* prefix : {"", "a/x", "b/x", "c/x", "d/x"}) {
+    Context ctx;
+    if (*prefix) ctx["s3:prefix"] = {prefix};
+    const Outcome want = decide(docs({merged}), "s3:ListBucket", "arn:aws:s3:::in", ctx);
+    EXPECT_EQ(decide(docs({sp.json}), "s3:ListBucket", "arn:aws:s3:::in", ctx), want) << prefix;
+    if (want == Outcome::kExplicitDeny) {
+      EXPECT_EQ(store_decide(docs({sp.json}), "s3:ListBucket", "arn:aws:s3:::in", ctx), Outcome::kExplicitDeny) << prefix;
+    }
+  }
+  std::string m = refusal({one_statement(R"({"Sid": "Both", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+      "Condition": {"StringLike": {"s3:prefix": "a/*", "S3:Prefix": "*/x"}}})")});
+  EXPECT_EQ(m.rfind("policy 0 statement 0 (Sid Both): a Deny statement whose conditions StringLike on S3:Prefix and "
+                    "StringLike on s3:prefix are on the same key under the same operator once the key is written in "
+                    "the store's spelling",
+                    0),
+            0u)
+      << m;
+  sp = concrete_session_policy(docs({one_statement(R"(
+      {"Sid": "Both", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringLike": {"s3:prefix": "a/*", "S3:Prefix": "*/x"}}},
+      {"Sid": "Two", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringNotLike": {"s3:prefix": "a/*", "S3:Prefix": "b/*"}}})")}),
+                               kTenantA);
+  ASSERT_EQ(sp.omitted.size(), 2u) << sp.json;
+  EXPECT_EQ(sp.omitted[0].rfind("policy 0 statement 0 (Sid Both): conditions StringLike on S3:Prefix and StringLike on "
+                                "s3:prefix are on the same key",
+                                0),
+            0u)
+      << sp.omitted[0];
+  EXPECT_EQ(sp.omitted[1], "policy 0 statement 1 (Sid Two): condition StringNotLike on S3:Prefix with StringNotLike on "
+                           "s3:prefix has several values: the store (Ceph RGW 16) takes a negated operator as true when "
+                           "any one value does not match, not only when none does");
+}
+
+// Sluice takes `${$}` as a literal `$`, a value substituted for a variable as it is, an unclosed
+// `${` as text, and the whole text of a 2008-10-17 policy as it is. Written to the store, a `${`
+// in a resource, or a condition value that begins with `$`, would be read there as a policy
+// variable or refused (RGW 16 substitutes a condition value ${aws:username}, refuses one that
+// begins with `$` otherwise, such as "$x" or "${x", and refuses ${aws:username} in a resource:
+// tests/integration/sts_rgw_test.cpp); so would, to no store's reading, a `${` later in a
+// condition value. A Deny holding one is refused, an Allow left out and listed; any other `$` is
+// written as it is.
+TEST(SessionPolicy, LiteralVariableIsNeverGivenToTheStore) {
+  struct Case {
+    std::string statement, why;
+    Context principal = kTenantA;
+  };
+  const std::string resource_why =
+      " would hold a literal ${ (from ${$}, a value substituted for a variable or text taken as it is), which the store "
+      "(Ceph RGW 16) reads as a policy variable";
+  const std::string condition_why =
+      " has a value that would hold a literal ${ or begin with $ (from ${$}, a value substituted for a variable or text "
+      "taken as it is), which the store (Ceph RGW 16) reads as a policy variable (it substitutes ${aws:username} there, "
+      "for one) or refuses";
+  const Context odd_tag{{"aws:PrincipalTag/tenant-id", {"${aws:username}"}}};
+  const Context dollar_tag{{"aws:PrincipalTag/tenant-id", {"$a"}}};
+  const std::vector<Case> cases = {
+      {R"({"Sid": "R", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${$}{aws:username}/*"})",
+       "whose Resource arn:aws:s3:::b/${$}{aws:username}/*" + resource_why},
+      {R"({"Sid": "NR", "Effect": "Deny", "Action": "s3:GetObject", "NotResource": ["arn:aws:s3:::b/x", "arn:aws:s3:::b/${$}{x}"]})",
+       "whose NotResource arn:aws:s3:::b/${$}{x}" + resource_why},
+      {R"({"Sid": "C", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+          "Condition": {"StringEquals": {"s3:prefix": ["a/", "${$}{aws:username}"]}}})",
+       "whose condition StringEquals on s3:prefix" + condition_why},
+      {R"({"Sid": "Lead", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+          "Condition": {"StringEquals": {"s3:prefix": "${$}x"}}})",
+       "whose condition StringEquals on s3:prefix" + condition_why},
+      {R"({"Sid": "Open", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+          "Condition": {"StringNotLike": {"s3:prefix": "a${b"}}})",
+       "whose condition StringNotLike on s3:prefix" + condition_why},
+      {R"({"Sid": "Tag", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/tenant-id}/*"})",
+       "whose Resource arn:aws:s3:::b/${aws:PrincipalTag/tenant-id}/*" + resource_why, odd_tag},
+      {R"({"Sid": "TagC", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+          "Condition": {"StringEquals": {"s3:prefix": "${aws:PrincipalTag/tenant-id}"}}})",
+       "whose condition StringEquals on s3:prefix" + condition_why, odd_tag},
+      {R"({"Sid": "TagD", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+          "Condition": {"StringNotEquals": {"s3:prefix": "${aws:PrincipalTag/tenant-id}/"}}})",
+       "whose condition StringNotEquals on s3:prefix" + condition_why, dollar_tag},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.statement);
+    const std::string text = one_statement(c.statement);
+    std::string m = refusal({text}, c.principal);
+    const std::string sid = c.statement.substr(9, c.statement.find('"', 9) - 9);
+    EXPECT_EQ(m.rfind("policy 0 statement 0 (Sid " + sid + "): a Deny statement " + c.why + " cannot be given", 0), 0u)
+        << m;
+    std::string allow = text;
+    allow.replace(allow.find("\"Deny\""), 6, "\"Allow\"");
+    SessionPolicy sp = concrete_session_policy(docs({allow}), c.principal);
+    ASSERT_EQ(sp.omitted.size(), 1u) << sp.json;
+    if (sid == "NR") continue;  // an Allow with NotResource is left out for that
+    const std::string what = c.statement.find("Condition") == std::string::npos
+                                 ? "a resource holds a literal ${"
+                                 : "a value of condition " + c.why.substr(16, c.why.find(" has ") - 16) +
+                                       " holds a literal ${ or begins with $";
+    EXPECT_EQ(sp.omitted[0], "policy 0 statement 0 (Sid " + sid + "): " + what + ", which the store reads as a policy variable");
+  }
+  // A 2008-10-17 policy: its text is taken as it is, by Sluice and (without `${`) by the store.
+  std::string m = refusal({R"({"Version": "2008-10-17", "Statement": [{"Sid": "Old", "Effect": "Deny",
+      "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}]})"});
+  EXPECT_EQ(m.rfind("policy 0 statement 0 (Sid Old): a Deny statement whose Resource arn:aws:s3:::b/${aws:username}/*" +
+                        resource_why,
+                    0),
+            0u)
+      << m;
+  // Any other `$`: as it is (the store reads each so).
+  const std::string dollars = one_statement(R"({"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+      {"Effect": "Deny", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/${$}x", "arn:aws:s3:::b/a$b{c}"]},
+      {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringEquals": {"s3:prefix": ["x${$}", "a$b", "${aws:PrincipalTag/tenant-id}$"]}}})");
+  SessionPolicy sp = concrete_session_policy(docs({dollars}), kTenantA);
+  EXPECT_TRUE(sp.omitted.empty());
+  const auto j = nlohmann::json::parse(sp.json)["Statement"];
+  EXPECT_EQ(j[1]["Resource"], nlohmann::json::parse(R"(["arn:aws:s3:::b/$x", "arn:aws:s3:::b/a$b{c}"])"));
+  EXPECT_EQ(j[2]["Condition"]["StringEquals"]["s3:prefix"], nlohmann::json::parse(R"(["x$", "a$b", "tenant-a$"])"));
+}
+
 // Action entries are narrowed to the S3 actions they match, as patterns RGW matches the same way.
 TEST(SessionPolicy, ActionPatternsAreNarrowedToS3) {
   auto actions = [](const std::string& list) {
@@ -612,7 +908,8 @@ TEST(SessionPolicy, RandomPoliciesNeverWidenAndRefuseOnlyUnexpressibleDenies) {
       {"arn:aws:s3:::out/${aws:PrincipalTag/tenant-id, 'common'}/*", false},
       {"arn:aws:s3:::b/${*}", true},
       {"arn:aws:s3:::*/secret*", false},
-      {"arn:aws:s3:::b/${aws:PrincipalTag/tenant-id}/${?}", true}};
+      {"arn:aws:s3:::b/${aws:PrincipalTag/tenant-id}/${?}", true},
+      {"arn:aws:s3:::in/${$}{aws:PrincipalTag/tenant-id}/*", true}};
   struct CondPart {
     std::string op, key;
     std::vector<std::string> values;
@@ -635,7 +932,16 @@ TEST(SessionPolicy, RandomPoliciesNeverWidenAndRefuseOnlyUnexpressibleDenies) {
       {"NumericNotEquals", "s3:max-keys", {"10"}, false},
       {"StringNotEquals", "s3:prefix", {"${aws:PrincipalTag/nope}", "tenant-b/x", "common/x"}, false},
       {"ArnLike", "aws:SourceArn", {"arn:aws:s3:::in/*"}, true},
-      {"ArnNotEquals", "aws:PrincipalArn", {"arn:aws:iam::123456789012:role/Jobs"}, false}};
+      {"ArnNotEquals", "aws:PrincipalArn", {"arn:aws:iam::123456789012:role/Jobs"}, false},
+      // Written in the store's key spelling (the store looks keys up case-sensitively); a set
+      // qualifier the store refuses, and a literal ${, are never written.
+      {"StringNotLike", "S3:Prefix", {"tenant-b/*"}, false},
+      {"StringLike", "S3:PREFIX", {"${aws:PrincipalTag/tenant-id}/*", "common/*"}, false},
+      {"NumericGreaterThan", "S3:Max-Keys", {"7"}, false},
+      {"ForAnyValue:StringNotLike", "s3:prefix", {"tenant-b/*"}, true},
+      {"ForAllValues:NumericLessThan", "s3:max-keys", {"8"}, true},
+      {"ForAnyValue:StringLike", "s3:prefix", {"common/*"}, false},
+      {"StringEquals", "s3:prefix", {"${$}{aws:PrincipalTag/tenant-id}/x"}, true}};
   const std::vector<Context> principals = {kTenantA, Context{{"aws:PrincipalTag/tenant-id", {"tenant-b"}}}, Context{}};
   const std::vector<std::string> actions = {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"};
   const std::vector<std::string> buckets = {"in", "out", "shared", "other", "b"};
@@ -676,7 +982,12 @@ TEST(SessionPolicy, RandomPoliciesNeverWidenAndRefuseOnlyUnexpressibleDenies) {
         st[pick(5) == 0 ? "NotResource" : "Resource"] = list;
         for (std::size_t c = 0, nc = pick(3); c < nc; ++c) {
           const CondPart& part = condition_parts[pick(condition_parts.size())];
-          if (st.contains("Condition") && st["Condition"].contains(part.op) && st["Condition"][part.op].contains(part.key)) continue;
+          // One condition per operator and key, keys compared as Sluice and AWS do (case-insensitively).
+          if (st.contains("Condition") && st["Condition"].contains(part.op) &&
+              std::any_of(st["Condition"][part.op].items().begin(), st["Condition"][part.op].items().end(),
+                          [&](const auto& kv) { return iequals(kv.key(), part.key); })) {
+            continue;
+          }
           st["Condition"][part.op][part.key] = part.values;
           literal = literal || part.unexpressible;
         }
