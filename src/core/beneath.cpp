@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "core/error.hpp"
@@ -131,45 +133,85 @@ UniqueFd make_dirs(int dir, std::string_view rel, mode_t mode, std::string_view 
   return current;
 }
 
+bool too_sparse(const struct stat& st) {
+  constexpr uint64_t kRatio = 64, kSlack = uint64_t{1} << 20;
+  const uint64_t size = static_cast<uint64_t>(st.st_size), blocks = static_cast<uint64_t>(st.st_blocks);
+  if (size <= kSlack) return false;
+  if (blocks > (UINT64_MAX - kSlack) / 512 / kRatio) return false;  // size > ratio * blocks * 512 + slack, no overflow
+  return size - kSlack > blocks * 512 * kRatio;
+}
+
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 namespace {
 
-void walk_dir(int dir, const std::string& prefix, std::string_view shown,
-              const std::function<bool(const Entry&)>& visit) {
-  int dup = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) throw errno_error(errno, "reading the directory", joined(shown, prefix));
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    int err = errno;
-    ::close(dup);
-    throw errno_error(err, "reading the directory", joined(shown, prefix));
-  }
+// The names in the directory open as `fd` (not "." or ".."), read with getdents64 from that very
+// descriptor: no second descriptor per level, so a walk holds one per directory level and no more.
+// `fd` must be a fresh open (offset 0). Throws errno_error naming `path`.
+std::vector<std::string> list_names(int fd, const std::string& path) {
   std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
+  std::vector<char> buf(32768);
+  for (;;) {
+    ssize_t n = ::getdents64(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw errno_error(errno, "reading the directory", path);
+    }
+    if (n == 0) break;
+    for (size_t at = 0; at < static_cast<size_t>(n);) {
+      unsigned short reclen;
+      std::memcpy(&reclen, buf.data() + at + offsetof(struct dirent64, d_reclen), sizeof reclen);
+      if (reclen <= offsetof(struct dirent64, d_name) || at + reclen > static_cast<size_t>(n)) {
+        throw errno_error(EIO, "reading the directory", path);  // not a record the kernel writes
+      }
+      const char* name = buf.data() + at + offsetof(struct dirent64, d_name);
+      std::string_view v(name, ::strnlen(name, reclen - offsetof(struct dirent64, d_name)));
+      if (v != "." && v != "..") names.emplace_back(v);
+      at += reclen;
+    }
   }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) throw errno_error(err, "reading the directory", joined(shown, prefix));
+  return names;
+}
+
+// Lists the directory open as `fd` (`prefix` below the walked one, `depth` levels down) and enters
+// its subdirectories. Only a race with the tree's writer is skipped quietly: an entry removed
+// since it was listed (ENOENT), or a directory swapped for a link or a non-directory (ELOOP,
+// ENOTDIR). Any other failure (EMFILE, ENOMEM, EACCES, EIO...) throws: a walk that feeds an
+// archive or an upload must not lose files silently.
+void walk_dir(int fd, const std::string& prefix, int depth, std::string_view shown,
+              const std::function<bool(const Entry&)>& visit) {
+  std::vector<std::string> names = list_names(fd, joined(shown, prefix));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     Entry entry;
     entry.rel = prefix.empty() ? name : prefix + "/" + name;
-    if (::fstatat(dir, name.c_str(), &entry.st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+    if (::fstatat(fd, name.c_str(), &entry.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed since it was listed
+      throw errno_error(errno, "reading", joined(shown, entry.rel));
+    }
     if (!visit(entry) || !S_ISDIR(entry.st.st_mode)) continue;
-    UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub) continue;  // swapped for a link (ELOOP) or removed since it was listed
-    walk_dir(sub.get(), entry.rel, shown, visit);
+    if (depth >= kMaxWalkDepth) {
+      throw Error(ErrorKind::kInvalidInput,
+                  joined(shown, entry.rel) + " is more than " + std::to_string(kMaxWalkDepth) + " directories deep",
+                  "deeper trees are refused");
+    }
+    UniqueFd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) {
+      // ENOTDIR is also what a link gives with O_DIRECTORY | O_NOFOLLOW.
+      if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) continue;  // swapped or removed meanwhile
+      throw errno_error(errno, "entering the directory", joined(shown, entry.rel));
+    }
+    walk_dir(sub.get(), entry.rel, depth + 1, shown, visit);
   }
 }
 
 }  // namespace
 
 void walk(int dir, std::string_view shown, const std::function<bool(const Entry&)>& visit) {
-  walk_dir(dir, "", shown, visit);
+  // A descriptor of its own: reading the directory moves the offset of the open file.
+  UniqueFd self(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!self) throw errno_error(errno, "reading the directory", shown);
+  walk_dir(self.get(), "", 0, shown, visit);
 }
 
 }  // namespace sluice::beneath

@@ -35,6 +35,11 @@ UniqueFd open_or_throw(int dir, std::string_view rel, int flags, mode_t mode, st
 // directory, open O_RDONLY | O_DIRECTORY. Throws errno_error naming `shown` (a path for messages).
 UniqueFd make_dirs(int dir, std::string_view rel, mode_t mode, std::string_view shown);
 
+// Whether a regular file is far larger than what the file system stores for it: its size is more
+// than 64 times its allocated bytes plus 1 MiB (`truncate -s 10T`). Such a file in a tree the
+// training code writes is refused rather than read (and archived or uploaded) byte for byte.
+bool too_sparse(const struct stat& st);
+
 // "/proc/self/fd/N": a path that reopens exactly the open file `fd` (for APIs that take a path).
 std::string fd_path(int fd);
 
@@ -44,11 +49,22 @@ struct Entry {
   struct stat st;
 };
 
+// How many directory levels below the walked one a walk enters (see walk).
+inline constexpr int kMaxWalkDepth = 256;
+
 // Every entry below `dir` (not `dir` itself), parents before children, names in byte order.
 // Links are reported as links and never followed; a directory is entered through openat with
 // O_NOFOLLOW, so one swapped for a link after it was listed is skipped, not followed.
-// `visit` returns false to skip a directory's contents. Throws errno_error naming `shown` when a
-// directory cannot be read.
+// `visit` returns false to skip a directory's contents.
+// Only the races of a tree being written meanwhile are skipped quietly: an entry removed after it
+// was listed (ENOENT), a directory swapped for a link or a non-directory before it is entered
+// (ELOOP, ENOTDIR). Any other failure to read a directory, stat an entry or enter a directory
+// (EMFILE, ENOMEM, EACCES, EIO...) throws errno_error naming the path: a walk never loses part of
+// a tree silently.
+// Depth is capped: the walk holds one descriptor per level (at most kMaxWalkDepth + 1) and
+// recurses once per level, so a directory that would be entered more than kMaxWalkDepth (256)
+// levels below `dir` throws Error(kInvalidInput) "<path> is more than 256 directories deep"
+// (after `visit` saw it; a directory `visit` skips is not entered and does not count).
 void walk(int dir, std::string_view shown, const std::function<bool(const Entry&)>& visit);
 
 }  // namespace sluice::beneath

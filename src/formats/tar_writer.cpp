@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "core/beneath.hpp"
 #include "core/error.hpp"
@@ -116,6 +118,10 @@ TarStats write_tar(const std::vector<TarSource>& sources, const fs::path& out, b
   }
   TarStats stats;
   std::vector<char> buf(1 << 20);
+  // (device, inode) of each regular file with more than one link already in the archive -> the
+  // entry that holds its contents. Only entries actually written go here (a name a later source
+  // replaced never was), so a hard-link entry always refers to an earlier entry of this archive.
+  std::map<std::pair<dev_t, ino_t>, std::string> linked;
   try {
     for (const auto& [rel, from] : entries) {
       const int tree = trees[from.source].get();
@@ -135,6 +141,28 @@ TarStats write_tar(const std::vector<TarSource>& sources, const fs::path& out, b
         }
         if (::fstat(file.get(), &st) != 0) throw errno_error(errno, "reading", path);
         if (!S_ISREG(st.st_mode)) continue;  // replaced by a FIFO or device since the walk
+        if (st.st_nlink > 1) {
+          if (auto it = linked.find({st.st_dev, st.st_ino}); it != linked.end()) {
+            // Another name of a file already archived: a hard-link entry, no contents (as GNU
+            // tar does), so N links to a large file do not make the archive N times larger.
+            std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+            archive_entry_copy_stat(e.get(), &st);
+            archive_entry_set_pathname(e.get(), rel.c_str());
+            archive_entry_set_hardlink(e.get(), it->second.c_str());
+            archive_entry_set_size(e.get(), 0);
+            archive_entry_set_uname(e.get(), "");
+            archive_entry_set_gname(e.get(), "");
+            if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) throw archive_error(a.get(), "archiving " + rel);
+            stats.files++;
+            continue;
+          }
+        }
+        if (beneath::too_sparse(st)) {
+          throw Error(ErrorKind::kInvalidInput,
+                      path + " is a sparse file of " + std::to_string(st.st_size) + " bytes with only " +
+                          std::to_string(static_cast<uint64_t>(st.st_blocks) * 512) + " bytes stored",
+                      "files larger than 64 times their stored size (plus 1 MiB) are not archived");
+        }
       } else if (S_ISLNK(st.st_mode)) {
         if (int err = read_link(tree, rel, st, target); err != 0) {
           if (err == ELOOP) {
@@ -166,6 +194,7 @@ TarStats write_tar(const std::vector<TarSource>& sources, const fs::path& out, b
         left -= static_cast<uint64_t>(n);
       }
       stats.files++;
+      if (st.st_nlink > 1) linked.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
     }
     if (archive_write_close(a.get()) != ARCHIVE_OK) throw archive_error(a.get(), "writing " + out.string());
   } catch (...) {

@@ -5,6 +5,16 @@
 // The trees are written by the training code, which may be hostile (issue 12): they are walked
 // and read relative to a directory handle with core/beneath, never following a symbolic link; a
 // link is stored as a link (its target text), so nothing outside the tree ever enters the archive.
+// The archive is written by Sluice (root) outside the tree, past any quota the tree is under, so
+// what a tree costs on disk bounds what its archive costs:
+//  - a regular file with several hard links is stored once: its later names (same device and
+//    inode as an entry already in this archive) become hard-link entries with no contents, as
+//    GNU tar writes them;
+//  - a sparse file whose size is more than 64 times its allocated bytes (st_blocks * 512) plus
+//    1 MiB (`truncate -s 10T`) is refused with Error(kInvalidInput) naming it, not read and
+//    compressed byte for byte.
+// Directories are walked at most 256 levels deep (beneath::walk); a tree that cannot be read
+// completely throws rather than giving an archive with files missing.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +50,8 @@ struct TarStats {
 // Packs the contents of every source directory, in order, into one archive at `out`. When two
 // sources hold the same relative path (several hosts writing /opt/ml/model), the later one wins,
 // so callers list hosts in rank order; a later non-directory also hides what an earlier source
-// holds below that path. Throws sluice::Error.
+// holds below that path. TarStats::files counts hard-link entries too; bytes, the contents
+// stored. Throws sluice::Error.
 TarStats write_tar(const std::vector<TarSource>& sources, const std::filesystem::path& out, bool gzip);
 
 }  // namespace sluice::formats

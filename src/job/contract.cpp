@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "core/beneath.hpp"
 #include "core/error.hpp"
 
 namespace sluice::job {
@@ -496,13 +497,17 @@ bool valid_env_name(std::string_view name) {
   return !name.empty() && name.find('=') == std::string_view::npos && name.find('\0') == std::string_view::npos;
 }
 
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  fs::path tmp = path.parent_path() / (".sluice-partial-" + path.filename().string());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+// `name` in the directory `dir` (shown as `dir_path`), written under a temporary name and renamed
+// into place, relative to the handle: a link planted at either name is replaced, never followed.
+void write_file_atomically(int dir, const fs::path& dir_path, const std::string& name, const std::string& text) {
+  const std::string tmp_name = ".sluice-partial-" + name;
+  const fs::path tmp = dir_path / tmp_name, path = dir_path / name;
+  if (::unlinkat(dir, tmp_name.c_str(), 0) != 0 && errno != ENOENT) throw errno_error(errno, "removing", tmp.string());
+  int fd = ::openat(dir, tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) throw errno_error(errno, "writing", tmp.string());
   auto fail = [&](int err, std::string_view what) {
     ::close(fd);
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir, tmp_name.c_str(), 0);
     return errno_error(err, what, tmp.string());
   };
   if (::fchmod(fd, 0644) != 0) throw fail(errno, "setting the mode of");
@@ -518,21 +523,14 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
   if (::fsync(fd) != 0) throw fail(errno, "syncing");
   if (::close(fd) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir, tmp_name.c_str(), 0);
     throw errno_error(err, "writing", tmp.string());
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::renameat(dir, tmp_name.c_str(), dir, name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir, tmp_name.c_str(), 0);
     throw errno_error(err, "renaming into place", path.string());
   }
-}
-
-void make_directories(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw errno_error(ec.value(), "creating directory", dir.string());
-  if (!fs::is_directory(dir, ec)) throw errno_error(ENOTDIR, "creating directory", dir.string());
 }
 
 std::string config_text(const ContractJson& doc) {
@@ -851,21 +849,26 @@ void write_config_files(const fs::path& opt_ml_root, const JobSpec& spec, const 
     }
     channel_dirs.push_back(opt_ml_root / "input" / "data" / c.name);
   }
-  std::optional<fs::path> checkpoints;
-  if (spec.checkpoint) checkpoints = path_under_root(spec.checkpoint->local_path, opt_ml_root);
-
-  const fs::path config = opt_ml_root / "input" / "config";
-  for (const fs::path& dir : {config, opt_ml_root / "input" / "data", opt_ml_root / "model",
-                              opt_ml_root / "output" / "data", opt_ml_root / "output" / "intermediate",
-                              opt_ml_root / "code"}) {
-    make_directories(dir);
+  std::vector<std::string> dirs = {"input/config", "input/data", "model", "output/data", "output/intermediate", "code"};
+  for (const auto& dir : channel_dirs) dirs.push_back(dir.lexically_relative(opt_ml_root).generic_string());
+  if (spec.checkpoint) {
+    if (auto checkpoints = path_under_root(spec.checkpoint->local_path, opt_ml_root)) {
+      dirs.push_back(checkpoints->lexically_relative(opt_ml_root).generic_string());
+    }
   }
-  for (const auto& dir : channel_dirs) make_directories(dir);
-  if (checkpoints) make_directories(*checkpoints);
 
-  write_file_atomically(config / "hyperparameters.json", hyperparameters);
-  write_file_atomically(config / "inputdataconfig.json", inputdataconfig);
-  write_file_atomically(config / "resourceconfig.json", resourceconfig);
+  // The root is Sluice's own; below it the training code of an earlier run may have left links:
+  // every directory is made and entered without following one (core/beneath.hpp).
+  std::error_code ec;
+  fs::create_directories(opt_ml_root, ec);
+  if (ec) throw errno_error(ec.value(), "creating directory", opt_ml_root.string());
+  UniqueFd root = beneath::open_root(opt_ml_root.string());
+  for (const auto& dir : dirs) beneath::make_dirs(root.get(), dir, 0755, opt_ml_root.string());
+  UniqueFd config = beneath::make_dirs(root.get(), "input/config", 0755, opt_ml_root.string());
+  const fs::path config_path = opt_ml_root / "input" / "config";
+  write_file_atomically(config.get(), config_path, "hyperparameters.json", hyperparameters);
+  write_file_atomically(config.get(), config_path, "inputdataconfig.json", inputdataconfig);
+  write_file_atomically(config.get(), config_path, "resourceconfig.json", resourceconfig);
 }
 
 }  // namespace sluice::job

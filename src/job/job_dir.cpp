@@ -2,11 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include <fmt/core.h>
@@ -49,6 +53,63 @@ void write_owner(int dir, const std::string& text, const std::string& shown) {
   }
 }
 
+constexpr const char* kUidFile = ".sluice-uid";
+constexpr uint32_t kFirstUid = 0x60000000u, kUidCount = 0x10000000u;
+
+// A fresh uid for the job `name` of `work_dir`, recorded in the work directory's registry and in
+// the job directory `dir`.
+uint32_t allocate_uid(const fs::path& work_dir, const std::string& name, int dir) {
+  const std::string registry = (work_dir / ".sluice-uids").string();
+  UniqueFd lock(::open((registry + ".lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) throw errno_error(errno, "locking the uid registry", registry);
+  std::map<uint32_t, std::string> taken;  // uid -> job, for job directories that still exist
+  {
+    std::ifstream in(registry);
+    uint32_t uid;
+    std::string job;
+    while (in >> uid >> job) {
+      std::error_code ec;
+      if (job != name && fs::is_directory(work_dir / job, ec)) taken[uid] = job;
+    }
+  }
+  uint32_t uid = 0;
+  do {
+    if (::getrandom(&uid, sizeof uid, 0) != static_cast<ssize_t>(sizeof uid)) {
+      throw errno_error(errno, "drawing the job's uid", "getrandom");
+    }
+    uid = kFirstUid + uid % kUidCount;
+  } while (taken.count(uid));
+  taken[uid] = name;
+  std::string text;
+  for (const auto& [u, j] : taken) text += fmt::format("{} {}\n", u, j);
+  const std::string tmp = registry + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw errno_error(errno, "writing the uid registry", tmp);
+  }
+  if (::rename(tmp.c_str(), registry.c_str()) != 0) throw errno_error(errno, "writing the uid registry", registry);
+  const std::string mine = std::to_string(uid) + "\n";
+  UniqueFd fd = beneath::open_or_throw(dir, kUidFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600,
+                                       "recording the job's uid", (work_dir / name).string());
+  if (::write(fd.get(), mine.data(), mine.size()) != static_cast<ssize_t>(mine.size())) {
+    throw errno_error(errno, "recording the job's uid", (work_dir / name / kUidFile).string());
+  }
+  return uid;
+}
+
+uint32_t read_uid(int dir, const fs::path& shown) {
+  const std::string text = read_small(dir, kUidFile);
+  uint32_t uid = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), uid);
+  if (ec != std::errc{} || uid < kFirstUid || uid - kFirstUid >= kUidCount) {
+    throw Error(ErrorKind::kInvalidInput, fmt::format("the job directory {}", shown.string()),
+                fmt::format("it has no valid {} (it was not made by a multi-tenant run)", kUidFile));
+  }
+  (void)end;
+  return uid;
+}
+
 }  // namespace
 
 JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
@@ -74,6 +135,7 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
                               path_.string()));
     }
   }
+  if (owner) uid_ = made ? allocate_uid(path_.parent_path(), name, dir.get()) : read_uid(dir.get(), path_);
   if ((st.st_mode & 07777) != 0700 && ::fchmod(dir.get(), 0700) != 0) {
     throw errno_error(errno, "making the job directory private", path_.string());
   }
@@ -93,18 +155,14 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
   }
 }
 
-uint32_t job_uid(const fs::path& job_dir) {
-  uint32_t h = 2166136261u;  // FNV-1a of the absolute path
-  for (unsigned char c : fs::absolute(job_dir).lexically_normal().string()) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return 0x60000000u + (h & 0x0FFFFFFFu);
-}
-
 void hand_over(const fs::path& host_root, const std::vector<std::string>& writable, uint32_t uid) {
   UniqueFd root = beneath::open_root(host_root.string());
   for (const auto& rel : writable) {
+    const std::string first = rel.substr(0, rel.find('/'));
+    if (first.empty() || first == "." || first == ".." || first == "input") {
+      throw Error(ErrorKind::kInvalidInput, "handing over " + (host_root / rel).string(),
+                  "the training command may own only directories below /opt/ml other than input/");
+    }
     UniqueFd dir = beneath::make_dirs(root.get(), rel, 0755, host_root.string());
     const std::string shown = (host_root / rel).string();
     if (::fchown(dir.get(), uid, uid) != 0) throw errno_error(errno, "handing over", shown);

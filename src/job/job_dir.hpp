@@ -9,7 +9,7 @@
 //    on a tree it did not make.
 //  - Each host of the job is held by one `sluice train` at a time (an flock on
 //    `.sluice-lock-<host>`): a second run of the same host is refused while the first is running.
-//  - The training command of a multi-tenant job runs as the job's own uid (job_uid), which owns
+//  - The training command of a multi-tenant job runs as the job's own uid (JobDirectory::uid), which owns
 //    only what the command may write: model/, output/, code/ and the checkpoint directory. /opt/ml
 //    itself and input/ stay root's, so the command cannot put a link where Sluice writes on the
 //    next run.
@@ -42,20 +42,24 @@ class JobDirectory {
 
   const std::filesystem::path& path() const { return path_; }
 
+  // Multi-tenant: the uid (and gid) the job's command runs as, one of 2^28 ids from 0x60000000
+  // (far above any login, system, subordinate or systemd dynamic id). Drawn at random when the
+  // directory is made, unique among the jobs of the work directory (a registry, `.sluice-uids`,
+  // under an flock; entries of job directories that are gone are dropped), and kept in the job
+  // directory (`.sluice-uid`) for its reruns. Not derived from the job's name: a tenant cannot
+  // choose a name that shares another job's uid. nullopt single-tenant.
+  std::optional<uint32_t> uid() const { return uid_; }
+
  private:
   std::filesystem::path path_;
   std::vector<UniqueFd> locks_;
+  std::optional<uint32_t> uid_;
 };
-
-// The uid (and gid) the training command of a multi-tenant job runs as: one of 2^28 ids from
-// 0x60000000 (far above any login, system, subordinate or systemd dynamic id), derived from the
-// job directory, so that jobs run as different users.
-uint32_t job_uid(const std::filesystem::path& job_dir);
 
 // Gives the job's uid what its command may write in one host's tree, without following a link:
 // each of `writable` (relative to host_root, e.g. "model", "output", "code"; made when missing)
 // and everything below it is chowned to uid; host_root itself and input/ stay as they are (root's,
-// 0755).
+// 0755): "", "." and anything below input/ are refused (Error kInvalidInput).
 void hand_over(const std::filesystem::path& host_root, const std::vector<std::string>& writable, uint32_t uid);
 
 }  // namespace sluice::job

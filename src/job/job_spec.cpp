@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -1085,8 +1086,15 @@ void check_checkpoint(Ctx& c, const Node& root, JobSpec& spec) {
   if (auto s = get_uri(c, need(c, cp, "S3Uri"))) out.s3_uri = *s;
   Node local = at(cp, "LocalPath");
   if (auto s = get_string(c, local, 0, 4096)) {
+    // Below /opt/ml: never /opt/ml itself nor /opt/ml/input, where Sluice writes the config files,
+    // the channels and the FIFOs (and which the training code must not own).
+    const std::string rel = std::filesystem::path(*s).lexically_normal().lexically_relative("/opt/ml").generic_string();
+    const bool reserved = rel == "." || rel == "input" || rel.rfind("input/", 0) == 0;
     if (s->empty() || s->front() != '/') {
       c.add(local.path, "must be an absolute path (the default is /opt/ml/checkpoints), got " + show(*s));
+    } else if (reserved) {
+      c.add(local.path, "must not be /opt/ml itself nor inside /opt/ml/input, where Sluice writes (the default is "
+                        "/opt/ml/checkpoints), got " + show(*s));
     } else {
       out.local_path = *s;
     }

@@ -78,6 +78,13 @@ void upload_tree(store::ObjectStore& store, const Tree& tree, const std::vector<
       struct stat st;
       if (::fstat(fd.get(), &st) != 0) throw errno_error(errno, "reading", path).with_context("uploading " + what);
       if (!S_ISREG(st.st_mode)) continue;  // replaced by a FIFO or device since the walk
+      if (beneath::too_sparse(st)) {
+        throw Error(ErrorKind::kInvalidInput,
+                    path + " is a sparse file of " + std::to_string(st.st_size) + " bytes with only " +
+                        std::to_string(static_cast<uint64_t>(st.st_blocks) * 512) + " bytes stored",
+                    "files larger than 64 times their stored size (plus 1 MiB) are not uploaded")
+            .with_context("uploading " + what);
+      }
       items.push_back({beneath::fd_path(fd.get()), static_cast<uint64_t>(st.st_size), key_prefix + rel});
       open.push_back(std::move(fd));
       result.files++;

@@ -7,12 +7,18 @@
 // own servers, the store's admin ports) and no other host is reachable, and nothing on the host can
 // see the job's traffic (the command has no capabilities either: sandbox.hpp run_as).
 //
+// The command is hostile code, so the relay is bounded whatever it does: one thread (a poll loop
+// over non-blocking sockets) relays every connection, at most kMaxRelays at once with two buffers of
+// kRelayBuffer bytes each; connections beyond the cap wait in the listen backlog until an earlier
+// one ends, and errors that say Sluice is short of fds or memory pause accepting for a moment
+// rather than spin. Nothing the command does makes Sluice start threads or terminate.
+//
 // Creating a namespace needs CAP_SYS_ADMIN (Sluice runs as root in multi-tenant mode).
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,9 +39,15 @@ std::vector<Forward> loopback_forward(const std::string& endpoint_url);
 
 class PrivateNetwork {
  public:
+  // Connections relayed at once; further ones wait, unaccepted, in the listen backlog.
+  static constexpr size_t kMaxRelays = 64;
+  // Bytes buffered per direction of a relayed connection.
+  static constexpr size_t kRelayBuffer = 64 * 1024;
+
   // Makes the namespace (loopback up) and its listeners; throws errno errors naming the step.
   explicit PrivateNetwork(std::vector<Forward> forwards);
-  ~PrivateNetwork();  // closes the listeners and every relayed connection
+  // Closes the listeners and every relayed connection (held ones too) without waiting for them.
+  ~PrivateNetwork();
   PrivateNetwork(const PrivateNetwork&) = delete;
   PrivateNetwork& operator=(const PrivateNetwork&) = delete;
 
@@ -43,18 +55,14 @@ class PrivateNetwork {
   int fd() const { return ns_.get(); }
 
  private:
-  void serve();
-  void relay(UniqueFd inside, const Forward& forward);
+  void serve();  // the relay loop, on server_; owns every relayed connection
 
   std::vector<Forward> forwards_;
   UniqueFd ns_;
-  std::vector<UniqueFd> listeners_;  // index-aligned with forwards_
-  UniqueFd wake_[2];                 // closes the accept loop
+  std::vector<UniqueFd> listeners_;  // index-aligned with forwards_; non-blocking
+  UniqueFd wake_[2];                 // ends the relay loop
   std::atomic<bool> stopping_{false};
   std::thread server_;
-  std::mutex mu_;
-  std::vector<std::thread> relays_;
-  std::vector<int> open_sockets_;  // shut down on destruction so that relays end
 };
 
 }  // namespace sluice::job

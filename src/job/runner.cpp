@@ -129,10 +129,12 @@ UniqueFd open_channel_dir(const Channel& ch, const fs::path& dir, fs::path& real
   return fd;
 }
 
-// The size of the sandbox's private /tmp and /dev/shm: a quarter of this machine's memory.
-uint64_t sandbox_tmp_size() {
+// The size of each sandbox's private /tmp and of its /dev/shm when `sandboxes` run on this
+// machine: all of them together hold at most a quarter of its memory.
+uint64_t sandbox_tmp_size(size_t sandboxes) {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 : 0;
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 / (2 * std::max<size_t>(sandboxes, 1));
 }
 
 void check_space(const std::vector<HostPlan>& plans, const fs::path& work_dir) {
@@ -199,11 +201,11 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   if (options.iam) {
     // The spec is hostile in multi-tenant mode: nothing of it may change how a program with
     // privileges is loaded (setpriv runs with the job's environment before it drops them).
-    for (const auto& [name, _] : spec.environment) {
-      if (is_loader_variable(name)) {
+    for (const auto& [name, value] : spec.environment) {
+      if (is_unsafe_for_privileged_start(name, value)) {
         throw Error(ErrorKind::kInvalidInput, fmt::format("Environment.{}", name),
-                    "variables that change how programs are loaded (LD_*, GCONV_PATH, GLIBC_TUNABLES, ...) are "
-                    "refused in multi-tenant mode");
+                    "variables that change how programs are loaded (LD_*, GCONV_PATH, GLIBC_TUNABLES, ...) and "
+                    "locale variables naming a path are refused in multi-tenant mode");
       }
     }
     if (!options.binds.empty()) {
@@ -217,7 +219,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected);
   const fs::path job_dir = job_directory.path();
   fs::create_directories(job_dir / "logs");
-  const std::optional<uint32_t> run_as = options.iam ? std::optional<uint32_t>(job_uid(job_dir)) : std::nullopt;
+  const std::optional<uint32_t> run_as = job_directory.uid();
   const Isolation isolation = resolve_isolation(options.isolation);
   ContractOptions copts;
   copts.num_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -340,11 +342,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
       if (spec.checkpoint) {
         fs::path local;
         if (auto under = path_under_root(spec.checkpoint->local_path, p.root)) {
-          // Made without following a link: a rerun's tree may hold what the last run's code left.
+          // Made by write_config_files without following a link; never /opt/ml itself nor below
+          // input/ (the spec check refuses those), so the command gets only this directory.
           local = *under;
-          const std::string rel = local.lexically_relative(p.root).generic_string();
-          beneath::make_dirs(beneath::open_root(p.root.string()).get(), rel, 0755, p.root.string());
-          if (rel.rfind("input", 0) != 0) p.writable.push_back(rel);
+          p.writable.push_back(local.lexically_relative(p.root).generic_string());
         } else {
           local = job_dir / "checkpoints" / p.name;
           fs::create_directories(local);
@@ -496,7 +497,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         sb.log_prefix = "[" + p.name + "] ";
         sb.log_file = (job_dir / "logs" / (p.name + ".log")).string();
         sb.isolation = isolation;
-        sb.tmp_size = sandbox_tmp_size();
+        sb.tmp_size = sandbox_tmp_size(plans.size());
         sb.extra_binds.insert(sb.extra_binds.end(), options.binds.begin(), options.binds.end());
         if (tenancy) {
           sb.minimal_root = true;

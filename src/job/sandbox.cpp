@@ -915,6 +915,11 @@ bool is_loader_variable(std::string_view name) {
   return std::find(std::begin(kUnsecure), std::end(kUnsecure), name) != std::end(kUnsecure);
 }
 
+bool is_unsafe_for_privileged_start(std::string_view name, std::string_view value) {
+  const bool locale = name == "LANG" || name == "LANGUAGE" || name.rfind("LC_", 0) == 0;
+  return is_loader_variable(name) || (locale && value.find('/') != std::string_view::npos);
+}
+
 std::string_view to_string(Isolation isolation) {
   switch (isolation) {
     case Isolation::kAuto: return "auto";
@@ -1037,6 +1042,9 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     }
     for (const auto& h : spec.hidden_paths) plan.hide(h);
 
+    // A minimal root (multi-tenant) also gets its own System V IPC (shared memory, semaphores,
+    // message queues): those of the host and of other jobs are out of reach.
+    if (spec.minimal_root) plan.flag({"--unshare-ipc"});
     if (spec.netns_fd >= 0) {
       image.netns_fd = spec.netns_fd;
     } else if (spec.unshare_net) {

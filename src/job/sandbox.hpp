@@ -68,7 +68,8 @@ struct SandboxSpec {
   // When not empty, every output line (with its prefix) is also appended here.
   std::string log_file;
   Isolation isolation = Isolation::kAuto;
-  // Multi-tenant jobs (bwrap only): instead of the whole host root read-only, the sandbox sees
+  // Multi-tenant jobs (bwrap only): a System V IPC namespace of its own, and instead of the whole
+  // host root read-only, the sandbox sees
   // only the system directories a program needs (/usr, /etc and the /bin, /sbin, /lib* links or
   // directories), its /opt/ml and extra binds, private /tmp, /dev and /proc, and the directories
   // of absolute host paths named in argv (the training script), read-only. Home directories,
@@ -95,6 +96,12 @@ struct SandboxSpec {
 // LD_*, glibc's list of variables it drops for set-uid programs: GCONV_PATH, LOCPATH, ...). In a
 // multi-tenant job the spec may not set them (job/runner.cpp refuses it).
 bool is_loader_variable(std::string_view name);
+
+// A variable setpriv (which starts the command with the job's environment and still holds its
+// capabilities) must not see in a multi-tenant job: a loader variable, or a locale variable
+// (LANG, LANGUAGE, LC_*) whose value names a path (holds a '/'), which glibc and gettext would read
+// locale or message files from (files the training code may have written in an earlier run).
+bool is_unsafe_for_privileged_start(std::string_view name, std::string_view value);
 
 struct RunResult {
   int exit_code = 0;          // as a shell reports it: the exit status, or 128 + signal

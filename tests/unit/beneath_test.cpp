@@ -3,10 +3,14 @@
 #include "core/beneath.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -311,6 +315,180 @@ TEST(Beneath, WalkNeverEntersADirectorySwappedForALink) {
     return true;
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"file", "sub"}));
+}
+
+TEST(Beneath, WalkSkipsEntriesRemovedBeforeTheyAreStattedOrEntered) {
+  // ENOENT is the one failure a walk passes over: the writer removed the entry meanwhile.
+  Tree t;
+  write_file(t.tree + "/a", "a");
+  write_file(t.tree + "/b/x", "x");
+  write_file(t.tree + "/c/y", "y");
+  std::vector<std::string> seen;
+  walk(t.root.get(), "tree", [&](const Entry& e) {
+    seen.push_back(e.rel);
+    if (e.rel == "a") fs::remove_all(t.tree + "/b");  // before it is statted
+    if (e.rel == "c") fs::remove_all(t.tree + "/c");  // statted, removed before it is entered
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "c", "file", "sub", "sub/inner"}));
+}
+
+// `levels` nested directories "d/d/.../d" below `top`, with a file "f" in the deepest.
+void make_chain(const std::string& top, int levels) {
+  fs::create_directories(top);
+  UniqueFd at = open_root(top);  // one level at a time: paths this long are refused whole
+  for (int i = 0; i < levels; ++i) {
+    ASSERT_EQ(::mkdirat(at.get(), "d", 0755), 0) << std::strerror(errno);
+    at.reset(::openat(at.get(), "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(at) << std::strerror(errno);
+  }
+  UniqueFd f(::openat(at.get(), "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(f);
+}
+
+TEST(Beneath, WalkEntersUpTo256LevelsAndRefusesDeeperTrees) {
+  TempDir tmp("sluice-beneath-deep");
+  make_chain(tmp / "ok", kMaxWalkDepth);
+  UniqueFd ok = open_root(tmp / "ok");
+  size_t count = 0;
+  std::string deepest;
+  walk(ok.get(), "ok", [&](const Entry& e) {
+    ++count;
+    deepest = e.rel;
+    return true;
+  });
+  EXPECT_EQ(count, static_cast<size_t>(kMaxWalkDepth) + 1);  // 256 directories and the file
+  EXPECT_EQ(std::count(deepest.begin(), deepest.end(), '/'), kMaxWalkDepth);
+  EXPECT_TRUE(deepest.ends_with("/d/f")) << deepest;
+
+  // One more level: an error naming the directory, not a tree that silently ends early.
+  make_chain(tmp / "deep", kMaxWalkDepth + 1);
+  UniqueFd deep = open_root(tmp / "deep");
+  try {
+    walk(deep.get(), "deep", [](const Entry&) { return true; });
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput) << e.what();
+    std::string want = "deep";
+    for (int i = 0; i <= kMaxWalkDepth; ++i) want += "/d";
+    EXPECT_EQ(e.message(), want + " is more than 256 directories deep");
+  }
+  // A branch the visitor skips is not entered, so its depth does not matter.
+  size_t seen = 0;
+  walk(deep.get(), "deep", [&](const Entry& e) {
+    ++seen;
+    return std::count(e.rel.begin(), e.rel.end(), '/') < 10;
+  });
+  EXPECT_EQ(seen, 11u);
+
+  // A 1000-level tree (which would exhaust a default 1024-descriptor limit) is refused the same way.
+  make_chain(tmp / "huge", 1000);
+  UniqueFd huge = open_root(tmp / "huge");
+  EXPECT_THROW(walk(huge.get(), "huge", [](const Entry&) { return true; }), Error);
+}
+
+// Runs `child` in a forked process; returns its exit status (-1 if it did not exit) and what it
+// wrote to the pipe it is given. For what must not touch the test process: a lower descriptor
+// limit, another user id.
+std::pair<int, std::string> in_child(const std::function<int(int out)>& child) {
+  int p[2];
+  if (::pipe(p) != 0) return {-1, "pipe failed"};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(p[0]);
+    int code = 99;
+    try {
+      code = child(p[1]);
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  ::close(p[1]);
+  std::string out = read_fd(p[0]);
+  ::close(p[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void say(int out, const std::string& text) { (void)!::write(out, text.data(), text.size()); }
+
+// The walk of `dir` in the child: 0 when it throws sluice::Error (its text written to `out`),
+// 1 when it completes without one (the entries it saw written to `out`). `hook` sees each entry.
+int walk_expecting_an_error(int dir, int out, const std::function<void(const Entry&)>& hook = nullptr) {
+  std::string seen;
+  try {
+    walk(dir, "tree", [&](const Entry& e) {
+      seen += e.rel + " ";
+      if (hook) hook(e);
+      return true;
+    });
+  } catch (const Error& e) {
+    say(out, e.what());
+    return 0;
+  }
+  say(out, "no error; saw: " + seen);
+  return 1;
+}
+
+TEST(Beneath, WalkThrowsWhenDescriptorsRunOutInsteadOfDroppingTheSubtree) {
+  // EMFILE, simulated in a forked child with a low RLIMIT_NOFILE whose free descriptors are all
+  // taken but a few; when the walk reaches a/b, the visitor takes the rest, as the process's other
+  // threads (uploads, downloads) may at any moment. Entering a/b then fails with EMFILE: the walk
+  // must throw, not leave a/b out of an archive.
+  Tree t;
+  make_chain(t.tree + "/a/b", 3);  // a/b/d/d/d/f
+  write_file(t.tree + "/z", "z");
+  auto [code, out] = in_child([&](int pipe_out) {
+    int highest = 0;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+      highest = std::max(highest, std::stoi(e.path().filename().string()));
+    }
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 2;
+    rl.rlim_cur = static_cast<rlim_t>(highest) + 32;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) return 2;
+    std::vector<int> taken;
+    auto take_all = [&] {
+      for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) taken.push_back(fd);
+      return errno == EMFILE;
+    };
+    if (!take_all() || taken.size() < 8) return 2;
+    for (int i = 0; i < 8; ++i) {
+      ::close(taken.back());
+      taken.pop_back();
+    }
+    return walk_expecting_an_error(t.root.get(), pipe_out, [&](const Entry& e) {
+      if (e.rel == "a/b") take_all();
+    });
+  });
+  ASSERT_NE(code, 2) << "could not set up the descriptor limit";
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("entering the directory tree/a/b:"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::strerror(EMFILE)), std::string::npos) << out;
+}
+
+TEST(Beneath, WalkThrowsForADirectoryItCannotEnter) {
+  // EACCES: root passes over permissions, so the child drops to the "nobody" user id; the tree
+  // (opened before) is searchable by all, "locked" is mode 000.
+  Tree t;
+  write_file(t.tree + "/locked/x", "x");
+  write_file(t.tree + "/z", "z");
+  ASSERT_EQ(::chmod(t.tree.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((t.tree + "/sub").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((t.tree + "/locked").c_str(), 0), 0);
+  auto [code, out] = in_child([&](int pipe_out) {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      return 2;
+    }
+    return walk_expecting_an_error(t.root.get(), pipe_out);
+  });
+  if (code == 2) GTEST_SKIP() << "cannot change to another user id here";
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("entering the directory tree/locked"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::strerror(EACCES)), std::string::npos) << out;
+  ::chmod((t.tree + "/locked").c_str(), 0755);
 }
 
 TEST(Beneath, FdPathReopensTheSameFileEvenAfterItsNameChanges) {

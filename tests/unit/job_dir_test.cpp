@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/error.hpp"
 #include "job/job_dir.hpp"
@@ -88,12 +89,41 @@ TEST(JobDirectory, OneRunOfEachHostAtATime) {
   EXPECT_NO_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-2"}));  // another host: fine
 }
 
-TEST(JobUid, IsUnprivilegedAndDiffersBetweenJobs) {
-  const uint32_t a = job_uid("/work/jobs/a"), b = job_uid("/work/jobs/b");
-  EXPECT_GE(a, 0x60000000u);
-  EXPECT_LT(a, 0x70000000u);
-  EXPECT_NE(a, b);
-  EXPECT_EQ(a, job_uid("/work/jobs/./a"));
+TEST(JobUid, IsUnprivilegedUniqueAndKeptForReruns) {
+  TempDir tmp;
+  std::set<uint32_t> uids;
+  for (int i = 0; i < 50; ++i) {
+    JobDirectory d(tmp / "w", "job-" + std::to_string(i), owner("a"), {"algo-1"});
+    ASSERT_TRUE(d.uid());
+    EXPECT_GE(*d.uid(), 0x60000000u);
+    EXPECT_LT(*d.uid(), 0x70000000u);
+    uids.insert(*d.uid());
+  }
+  EXPECT_EQ(uids.size(), 50u);  // unique in the work directory (the registry)
+  uint32_t first;
+  {
+    JobDirectory d(tmp / "w", "job-0", owner("a"), {"algo-1"});
+    first = *d.uid();
+  }
+  JobDirectory again(tmp / "w", "job-0", owner("a"), {"algo-1"});
+  EXPECT_EQ(*again.uid(), first);  // a rerun keeps its uid
+  EXPECT_FALSE(JobDirectory(tmp / "w", "job-0", std::nullopt, {"algo-2"}).uid());  // single-tenant: none
+  // The registry drops jobs whose directory is gone, and no entry names two jobs.
+  fs::remove_all(fs::path(tmp / "w") / "job-1");
+  { JobDirectory d(tmp / "w", "job-new", owner("a"), {"algo-1"}); }
+  std::ifstream in(tmp / "w/.sluice-uids");
+  std::set<std::string> jobs;
+  uint32_t uid;
+  std::string job;
+  size_t lines = 0;
+  while (in >> uid >> job) {
+    jobs.insert(job);
+    ++lines;
+  }
+  EXPECT_EQ(lines, jobs.size());
+  EXPECT_EQ(jobs.count("job-1"), 0u);
+  EXPECT_EQ(jobs.count("job-new"), 1u);
+  EXPECT_EQ(jobs.size(), 50u);
 }
 
 TEST(HandOver, ChownsWhatTheCommandMayWriteAndNothingThroughALink) {
@@ -118,6 +148,12 @@ TEST(HandOver, ChownsWhatTheCommandMayWriteAndNothingThroughALink) {
     ASSERT_EQ(::lstat(p.c_str(), &st), 0) << p;
     EXPECT_EQ(st.st_uid, 0u) << p;
   }
+  // The root itself and input/ are never handed over.
+  for (const char* bad : {".", "", "input", "input/data", "./input", "../x"}) {
+    EXPECT_THROW(hand_over(root, {bad}, uid), Error) << bad;
+  }
+  ASSERT_EQ(::lstat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
   // A writable directory that is a link is refused, its target untouched.
   fs::create_directories(tmp / "elsewhere");
   fs::create_directory_symlink(tmp / "elsewhere", root / "ckpt");

@@ -727,6 +727,15 @@ std::vector<RuleCase> rule_cases() {
        "AlgorithmSpecification", "TrainingImage and AlgorithmName are mutually exclusive; set one of them"},
       {"LocalPathRelative", set("/CheckpointConfig/LocalPath", "checkpoints"), "CheckpointConfig.LocalPath",
        "must be an absolute path (the default is /opt/ml/checkpoints), got 'checkpoints'"},
+      {"LocalPathOptMl", set("/CheckpointConfig/LocalPath", "/opt/ml/model/.."), "CheckpointConfig.LocalPath",
+       "must not be /opt/ml itself nor inside /opt/ml/input, where Sluice writes (the default is /opt/ml/checkpoints), "
+       "got '/opt/ml/model/..'"},
+      {"LocalPathOptMlSlash", set("/CheckpointConfig/LocalPath", "/opt/ml/"), "CheckpointConfig.LocalPath",
+       "must not be /opt/ml itself nor inside /opt/ml/input, where Sluice writes (the default is /opt/ml/checkpoints), "
+       "got '/opt/ml/'"},
+      {"LocalPathInput", set("/CheckpointConfig/LocalPath", "/opt/ml/input/data/train"), "CheckpointConfig.LocalPath",
+       "must not be /opt/ml itself nor inside /opt/ml/input, where Sluice writes (the default is /opt/ml/checkpoints), "
+       "got '/opt/ml/input/data/train'"},
 
       // Unknown fields.
       {"UnknownTopLevel", set("/InputDataConfigs", json::array()), "InputDataConfigs",

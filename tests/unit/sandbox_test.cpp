@@ -803,6 +803,15 @@ TEST(LoaderVariables, AreNamed) {
   for (const char* v : {"PATH", "HOME", "PYTHONPATH", "XLD_PRELOAD", "ld_preload", "TMPDIR", "SM_HOSTS"}) {
     EXPECT_FALSE(is_loader_variable(v)) << v;
   }
+  EXPECT_TRUE(is_unsafe_for_privileged_start("LD_PRELOAD", "x.so"));
+  for (const char* v : {"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE"}) {
+    EXPECT_TRUE(is_unsafe_for_privileged_start(v, "/opt/ml/model/x")) << v;
+    EXPECT_TRUE(is_unsafe_for_privileged_start(v, "../../opt/ml/model/x")) << v;
+    EXPECT_FALSE(is_unsafe_for_privileged_start(v, "C.UTF-8")) << v;
+    EXPECT_FALSE(is_unsafe_for_privileged_start(v, "en_US.UTF-8")) << v;
+  }
+  EXPECT_FALSE(is_unsafe_for_privileged_start("TZ", "Europe/Paris"));
+  EXPECT_FALSE(is_unsafe_for_privileged_start("PATH", "/usr/bin:/bin"));
 }
 
 // --------------------------------------------------------------------------------------------

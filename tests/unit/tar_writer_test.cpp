@@ -7,6 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -214,4 +218,132 @@ TEST(TarWriter, FifosAreLeftOutWithoutBlocking) {
   auto got = read_archive(t.path / "out.tar");
   EXPECT_EQ(got.size(), 1u);
   EXPECT_EQ(got["m"], "m");
+}
+
+// The archive is written by root outside the tree, past any quota on it: what the tree costs on
+// disk must bound what the archive costs.
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (auto& c : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
+TEST(TarWriter, HardLinksAreStoredOnceAndExtractAsLinks) {
+  TempDir t;
+  const std::string data = random_bytes(1 << 20);  // incompressible
+  write_file(t.path / "model/f000", data);
+  for (int i = 1; i < 100; ++i) {
+    char name[8];
+    std::snprintf(name, sizeof name, "f%03d", i);
+    fs::create_hard_link(t.path / "model/f000", t.path / "model" / name);
+  }
+  auto stats = write_tar({{t.path / "model"}}, t.path / "model.tar.gz", true);
+  EXPECT_EQ(stats.files, 100u);
+  EXPECT_EQ(stats.bytes, data.size());
+  EXPECT_LT(fs::file_size(t.path / "model.tar.gz"), data.size() + 64 * 1024);  // not 100 MB
+
+  // The later names are hard-link entries to the first, with no contents.
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_all(a);
+  ASSERT_EQ(archive_read_open_filename(a, (t.path / "model.tar.gz").c_str(), 65536), ARCHIVE_OK);
+  archive_entry* e;
+  int links = 0;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string name = archive_entry_pathname(e);
+    if (name == "f000") {
+      EXPECT_EQ(archive_entry_hardlink(e), nullptr);
+      EXPECT_EQ(archive_entry_size(e), static_cast<la_int64_t>(data.size()));
+    } else {
+      ASSERT_NE(archive_entry_hardlink(e), nullptr) << name;
+      EXPECT_STREQ(archive_entry_hardlink(e), "f000") << name;
+      EXPECT_EQ(archive_entry_size(e), 0) << name;
+      ++links;
+    }
+  }
+  archive_read_free(a);
+  EXPECT_EQ(links, 99);
+
+  // GNU tar extracts 100 identical files.
+  fs::create_directories(t.path / "x");
+  std::string cmd = "tar -xzf '" + (t.path / "model.tar.gz").string() + "' -C '" + (t.path / "x").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(t.path / "x")) {
+    ++files;
+    EXPECT_TRUE(entry.is_regular_file()) << entry.path();
+    EXPECT_EQ(entry.hard_link_count(), 100u) << entry.path();
+  }
+  EXPECT_EQ(files, 100);
+  EXPECT_TRUE(file_bytes(t.path / "x/f000") == data);
+  EXPECT_TRUE(file_bytes(t.path / "x/f099") == data);
+}
+
+TEST(TarWriter, AHardLinkOnlyRefersToAnEntryTheArchiveHolds) {
+  // h1's "a" and "m2" are one file, and so are "d/f" and "g"; h2 replaces "a" with another file
+  // and hides "d/f" behind a file "d". h1's "m2" and "g" must then hold their own contents.
+  TempDir t;
+  write_file(t.path / "h1/a", "host 1 a");
+  fs::create_hard_link(t.path / "h1/a", t.path / "h1/m2");
+  write_file(t.path / "h1/d/f", "host 1 d/f");
+  fs::create_hard_link(t.path / "h1/d/f", t.path / "h1/g");
+  write_file(t.path / "h2/a", "host 2 a");
+  write_file(t.path / "h2/d", "host 2 d");
+  auto stats = write_tar({{t.path / "h1"}, {t.path / "h2"}}, t.path / "out.tar", false);
+  EXPECT_EQ(stats.files, 4u);
+  auto got = read_archive(t.path / "out.tar");
+  std::map<std::string, std::string> want = {
+      {"a", "host 2 a"}, {"d", "host 2 d"}, {"g", "host 1 d/f"}, {"m2", "host 1 a"}};
+  EXPECT_TRUE(got == want) << "archive entries differ (" << got.size() << " entries)";
+  fs::create_directories(t.path / "x");
+  std::string cmd = "tar -xf '" + (t.path / "out.tar").string() + "' -C '" + (t.path / "x").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(file_bytes(t.path / "x/m2"), "host 1 a");
+  EXPECT_EQ(file_bytes(t.path / "x/a"), "host 2 a");
+  EXPECT_EQ(file_bytes(t.path / "x/g"), "host 1 d/f");
+}
+
+TEST(TarWriter, AHugeSparseFileIsRefusedByName) {
+  TempDir t;
+  write_file(t.path / "model/m", "m");
+  write_file(t.path / "model/huge", "");
+  // `truncate -s 10T` (1T where the file system allows no more): no blocks at all.
+  if (::truncate((t.path / "model/huge").c_str(), off_t{10} << 40) != 0) {
+    ASSERT_EQ(::truncate((t.path / "model/huge").c_str(), off_t{1} << 40), 0) << std::strerror(errno);
+  }
+  try {
+    write_tar({{t.path / "model"}}, t.path / "model.tar.gz", true);
+    FAIL() << "expected an error";
+  } catch (const sluice::Error& e) {
+    EXPECT_EQ(e.kind(), sluice::ErrorKind::kInvalidInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find((t.path / "model/huge").string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sparse"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(t.path / "model.tar.gz"));
+  EXPECT_FALSE(fs::exists(t.path / ".sluice-partial-model.tar.gz"));
+}
+
+TEST(TarWriter, ModeratelySparseFilesAreArchivedWhole) {
+  // Within the rule (size <= 64 x allocated + 1 MiB): a 1 MiB file with no blocks, and one of
+  // 8 MiB with 1 MiB written at its end. Their holes are archived as zeros.
+  TempDir t;
+  write_file(t.path / "model/empty-1m", "");
+  ASSERT_EQ(::truncate((t.path / "model/empty-1m").c_str(), 1 << 20), 0);
+  const std::string tail = random_bytes(1 << 20);
+  {
+    std::ofstream f(t.path / "model/tail", std::ios::binary);
+    f.seekp(7 << 20);
+    f << tail;
+  }
+  auto stats = write_tar({{t.path / "model"}}, t.path / "out.tar.gz", true);
+  EXPECT_EQ(stats.bytes, (1u << 20) + (8u << 20));
+  auto got = read_archive(t.path / "out.tar.gz");
+  EXPECT_TRUE(got["empty-1m"] == std::string(1 << 20, '\0'));
+  EXPECT_TRUE(got["tail"] == std::string(7 << 20, '\0') + tail);
 }

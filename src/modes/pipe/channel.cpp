@@ -116,7 +116,7 @@ void Channel::run() {
     // Wait for the reader: a non-blocking open for writing fails with ENXIO until one has opened.
     int fd = -1;
     while (!stopping_) {
-      fd = ::open(fifo(epoch).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      fd = ::open(fifo(epoch).c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
       if (fd >= 0) break;
       if (errno != ENXIO && errno != EINTR) {
         fail(errno_error(errno, "opening the Pipe mode FIFO", fifo(epoch).string()));
