@@ -31,7 +31,7 @@
 #     writes on the job's next run; the rerun's checkpoint restore replaces a link at a file's own
 #     name by the restored file (or fails it) and fails a file below a directory link ("a symbolic
 #     link is in the way"), never writing through either; the rerun's hand-over of model/, code/,
-#     output/ to the job's uid chowns no link target (and the rerun succeeds); input/ and /opt/ml
+#     output/ to the job's uid fails on a link in its way, chowning nothing; input/ and /opt/ml
 #     cannot be changed by the code at all (each attempt fails with EACCES/EPERM); a spec whose
 #     CheckpointConfig.LocalPath is /opt/ml itself or below input/ (which would hand that tree to
 #     the code) is refused (exit 2).
