@@ -19,7 +19,9 @@
 #   ./sluice.sh build   install and build only
 #   ./sluice.sh deps    install the Debian packages only
 #
-# SLUICE_BUILD_DIR (default ./build) chooses the build directory BUILD.
+# SLUICE_BUILD_DIR (default ./build) chooses the build directory BUILD. SLUICE_BINARY=PATH makes
+# `demo` use that sluice binary: it then neither installs packages nor builds (tests/e2e/demo_test.sh
+# runs the demo this way, from a copy of the tree under /tmp).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,7 +36,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcurl4-openssl-dev libssl-dev libpugixml-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libarchive-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 bubblewrap
+  ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 python3-torch bubblewrap
   libfuse3-dev fuse3 zlib1g-dev libseccomp-dev
   clang-14 libclang-rt-14-dev
 )
@@ -189,8 +191,15 @@ run_sanitizer_tests() {  # asan|tsan, ctest arguments...
 }
 
 demo() {
-  build
-  local sluice=$BUILD/sluice
+  local sluice
+  if [[ -n ${SLUICE_BINARY:-} ]]; then
+    sluice=$SLUICE_BINARY
+    [[ -x $sluice ]] || die "SLUICE_BINARY=$sluice is not an executable file"
+    log "using $sluice (SLUICE_BINARY): nothing installed or built"
+  else
+    build
+    sluice=$BUILD/sluice
+  fi
   # Globals: the EXIT trap runs after this function has returned.
   work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
   started_store=0
@@ -201,8 +210,8 @@ demo() {
   trap cleanup EXIT
   if [[ -z ${AWS_ENDPOINT_URL:-} && -z ${AWS_ENDPOINT_URL_S3:-} ]]; then
     log "no AWS_ENDPOINT_URL set: starting a local S3 store (Ceph RGW on 127.0.0.1)"
+    started_store=1  # before the start: a start that fails halfway leaves daemons to stop too
     "$ROOT/scripts/local-s3" start --dir "$work/store" >/dev/null
-    started_store=1
     # shellcheck disable=SC1091
     source "$work/store/env"
   fi
@@ -225,17 +234,18 @@ demo() {
   # The main job: a SageMaker training script run unchanged. The train channel comes from S3 in
   # File mode; the validation channel is a "shared file system" (fs-0123456789abcdef0 mapped to
   # a local directory) bound read-only.
-  local job=demo-text-classifier-$(date +%Y%m%d-%H%M%S)
+  local job
+  job=demo-text-classifier-$(date +%Y%m%d-%H%M%S)
   mkdir -p "$work/fsx"
   cp -r "$work/dataset/records/validation" "$work/fsx/validation"
   printf '{"fs-0123456789abcdef0": "%s"}\n' "$work/fsx" > "$work/file-systems.json"
   sed -e "s|@JOB_NAME@|$job|g" -e "s|@BUCKET@|$bucket|g" -e "s|@EXAMPLE_DIR@|$ROOT/examples/text-classifier|g" -e "s|@REPO_DIR@|$ROOT|g" \
     "$ROOT/examples/text-classifier/job.json.in" > "$work/job.json"
   log "the main job: sluice train $work/job.json"
-  # The readers (python/, on the job's PYTHONPATH) are bound into the sandbox: from a checkout under
-  # /tmp the sandbox's private /tmp would hide them.
-  "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json" \
-    --bind "$ROOT/python"
+  # From a checkout under /tmp the training script and the readers (python/, the job's PYTHONPATH)
+  # stay visible although the sandbox has its own /tmp: Sluice binds the directories of the
+  # command's paths and of its PATH and PYTHONPATH entries read-only (docs/sandbox.md).
+  "$sluice" --log-level info train "$work/job.json" --work-dir "$work/jobs" --file-systems "$work/file-systems.json"
   log "status: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["TrainingJobStatus"], d["ModelArtifacts"]["S3ModelArtifacts"])' "$work/jobs/$job/status.json")"
   "$sluice" cp -q "s3://$bucket/output/$job/output/model.tar.gz" "$work/model.tar.gz"
   log "model.tar.gz holds: $(tar -tzf "$work/model.tar.gz" | tr '\n' ' ')"
@@ -249,5 +259,5 @@ case ${1:-} in
   test-fuzz) run_fuzz_tests ;;
   build) build ;;
   deps) deps ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -54,6 +54,11 @@ struct TrainCliOptions {
   std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG)
   std::vector<std::string> session_tags;  // --session-tag KEY=VALUE, repeatable
   std::vector<std::string> binds;         // --bind HOST[:SANDBOX], repeatable (single-tenant)
+  bool replace = false;                   // --replace: an existing job of that name starts over
+  bool resume = false;                    // --resume: a Stopped or Failed job runs again
+  std::string hosts_file;                 // --hosts-file: where each algo-K runs
+  bool install_requirements = false;      // --install-requirements (script mode)
+  bool json = false;                      // --json: the DescribeTrainingJob-shaped record on stdout
 };
 int run_train(const GlobalOptions& g, const TrainCliOptions& o);
 

@@ -95,6 +95,19 @@ int main(int argc, char** argv) {
                         "at SANDBOX (default: the same path), e.g. a script or virtualenv under /tmp (repeatable; "
                         "single-tenant only)")
       ->allow_extra_args(false);
+  auto* replace_flag = train_cmd->add_flag("--replace", train.replace,
+                                           "the job name exists: delete its directory (inputs, model, logs, "
+                                           "checkpoints) and start over");
+  train_cmd->add_flag("--resume", train.resume,
+                      "the job name exists and was Stopped or Failed: run it again with the same spec, keeping "
+                      "the downloaded inputs that still match their objects and the checkpoints")
+      ->excludes(replace_flag);
+  train_cmd->add_option("--hosts-file", train.hosts_file,
+                        "\"ADDRESS algo-K\" lines (the /etc/hosts format): where each host of the job runs, for "
+                        "--host on many machines (default: every host on this machine)");
+  train_cmd->add_flag("--install-requirements", train.install_requirements,
+                      "script mode: pip install the source directory's requirements.txt before the program");
+  train_cmd->add_flag("--json", train.json, "print the finished job as DescribeTrainingJob does (JSON on stdout)");
 
   std::string presign_uri;
   int64_t expires_in = 3600;

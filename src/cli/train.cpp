@@ -1,11 +1,16 @@
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/train_reporter.hpp"
 #include "core/error.hpp"
 #include "job/runner.hpp"
 
@@ -56,6 +61,23 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
     t.binds.push_back(std::move(bind));  // refused by the runner in multi-tenant mode
   }
 
+  if (o.replace) t.rerun = job::Rerun::kReplace;
+  if (o.resume) t.rerun = job::Rerun::kResume;
+  t.install_requirements = o.install_requirements;
+  if (!o.hosts_file.empty()) {
+    std::ifstream in(o.hosts_file);
+    if (!in) throw errno_error(errno, "reading --hosts-file", o.hosts_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    t.host_addresses = job::parse_hosts_file(text.str(), o.hosts_file);
+    t.hosts_file = o.hosts_file;
+    if (t.host_addresses.empty()) throw Error(ErrorKind::kInvalidInput, "--hosts-file " + o.hosts_file, "it names no host");
+  }
+  // What the terminal shows: the status transitions as they happen (on a terminal), then a summary
+  // (or, with --json, the record itself on stdout).
+  TrainReporter reporter(::isatty(STDERR_FILENO) == 1);
+  t.on_status = [&reporter](const nlohmann::json& record) { reporter.update(record); };
+
   // Ctrl-C / SIGTERM stop the job the way StopTrainingJob does (SIGTERM, grace, SIGKILL).
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
@@ -73,10 +95,8 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   try {
     code = job::run_training_job(t, &stop);
   } catch (const job::JobFailed& e) {
-    done = true;
-    watch.join();
-    fmt::print(stderr, "sluice: error: {}\n", e.what());
-    return 1;  // a Failed job (docs/train.md), not a usage error
+    code = 1;  // a Failed job (docs/train.md), not a usage error
+    if (!reporter.has_record()) fmt::print(stderr, "sluice: error: {}\n", e.what());
   } catch (...) {
     done = true;
     watch.join();
@@ -84,6 +104,13 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   }
   done = true;
   watch.join();
+  if (reporter.has_record()) {
+    if (o.json) {
+      fmt::print("{}\n", reporter.record().dump(2));
+    } else {
+      reporter.summary(std::filesystem::absolute(o.work_dir));
+    }
+  }
   return code;
 }
 

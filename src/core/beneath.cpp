@@ -205,7 +205,69 @@ void walk_dir(int fd, const std::string& prefix, int depth, std::string_view sho
   }
 }
 
+// Empties the directory `fd` (shown as `where`), depth levels below the one remove_tree started at.
+void empty_dir(int fd, const std::string& where, int depth) {
+  for (const auto& name : list_names(fd, where)) {
+    const std::string path = where + "/" + name;
+    struct stat st;
+    if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      throw errno_error(errno, "removing", path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (depth >= kMaxWalkDepth) {
+        throw Error(ErrorKind::kInvalidInput, path + " is more than " + std::to_string(kMaxWalkDepth) + " directories deep",
+                    "deeper trees are refused");
+      }
+      UniqueFd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub) {
+        empty_dir(sub.get(), path, depth + 1);
+      } else if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR) {
+        throw errno_error(errno, "removing", path);
+      }
+    }
+    if (::unlinkat(fd, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+      // Swapped for a link or a file since it was listed: remove what is there now, as a link or a file.
+      if ((errno == ENOTDIR || errno == EISDIR) &&
+          ::unlinkat(fd, name.c_str(), S_ISDIR(st.st_mode) ? 0 : AT_REMOVEDIR) == 0) {
+        continue;
+      }
+      throw errno_error(errno, "removing", path);
+    }
+  }
+}
+
 }  // namespace
+
+void remove_tree(int dir, std::string_view rel, std::string_view shown) {
+  std::string path(rel);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  const std::string where = joined(shown, path);
+  if (name.empty() || name == "." || name == "..") {
+    throw Error(ErrorKind::kInvalidInput, "removing " + where, "not a name below the directory");
+  }
+  UniqueFd at(open_at(dir, parent, O_RDONLY | O_DIRECTORY));
+  if (!at) {
+    if (errno == ENOENT) return;
+    throw errno_error(errno, "removing", where);
+  }
+  struct stat st;
+  if (::fstatat(at.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return;
+    throw errno_error(errno, "removing", where);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    UniqueFd sub(::openat(at.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) throw errno_error(errno, "removing", where);
+    empty_dir(sub.get(), where, 1);
+  }
+  if (::unlinkat(at.get(), name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+    throw errno_error(errno, "removing", where);
+  }
+}
 
 void walk(int dir, std::string_view shown, const std::function<bool(const Entry&)>& visit) {
   // A descriptor of its own: reading the directory moves the offset of the open file.

@@ -67,4 +67,10 @@ inline constexpr int kMaxWalkDepth = 256;
 // (after `visit` saw it; a directory `visit` skips is not entered and does not count).
 void walk(int dir, std::string_view shown, const std::function<bool(const Entry&)>& visit);
 
+// rm -rf of `rel` below `dir`, following no link: a link is removed as a link, a directory is
+// emptied through descriptors opened O_NOFOLLOW (at most kMaxWalkDepth levels) and then removed.
+// Nothing there is not an error. Throws errno_error naming `shown` + the entry that could not be
+// removed (a busy mount point, say).
+void remove_tree(int dir, std::string_view rel, std::string_view shown);
+
 }  // namespace sluice::beneath

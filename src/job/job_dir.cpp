@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -33,12 +34,12 @@ std::string owner_text(const JobOwner& owner) {
   return nlohmann::json{{"RoleArn", owner.role_arn}, {"SessionTags", tags}}.dump() + "\n";
 }
 
-std::string read_small(int dir, const char* name) {
+std::string read_small(int dir, const char* name, off_t limit = 65536) {
   int fd = beneath::open_at(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return {};
   UniqueFd guard(fd);
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) return {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > limit) return {};
   std::string text(static_cast<size_t>(st.st_size), '\0');
   ssize_t n = ::read(fd, text.data(), text.size());
   text.resize(n < 0 ? 0 : static_cast<size_t>(n));
@@ -110,10 +111,65 @@ uint32_t read_uid(int dir, const fs::path& shown) {
   return uid;
 }
 
+constexpr const char* kRequestFile = ".sluice-request.json";
+
+bool exists_at(int dir, const std::string& name) {
+  struct stat st;
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+// TrainingJobStatus of the job's status.json, "unknown" when there is none that can be read.
+std::string recorded_status(int dir) {
+  UniqueFd fd(beneath::open_at(dir, "status.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) return "unknown";
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  ssize_t n = ::pread(fd.get(), text.data(), text.size(), 0);
+  text.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("TrainingJobStatus") || !doc["TrainingJobStatus"].is_string()) return "unknown";
+  return doc["TrainingJobStatus"].get<std::string>();
+}
+
+// The first top-level field in which two job specs differ, or empty when they are the same.
+std::string first_difference(const nlohmann::json& before, const nlohmann::json& now) {
+  if (!before.is_object() || !now.is_object()) return before == now ? "" : "the whole spec";
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : before.items()) keys.push_back(k);
+  for (const auto& [k, v] : now.items()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  for (const auto& k : keys) {
+    if (!before.contains(k) || !now.contains(k) || before[k] != now[k]) return k;
+  }
+  return {};
+}
+
+void write_text(int dir, const char* name, const std::string& text, const std::string& shown) {
+  UniqueFd fd = beneath::open_or_throw(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, "writing", shown);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    throw errno_error(errno, "writing", shown);
+  }
+}
+
+// Everything a run of `host` leaves in the job directory (besides its lock): its /opt/ml tree,
+// its download records, checkpoints kept outside /opt/ml, its log and its run record.
+void remove_host(int dir, const std::string& host, const fs::path& shown) {
+  for (const std::string& rel : {host, "checkpoints/" + host, "logs/" + host + ".log", ".sluice-run-" + host}) {
+    beneath::remove_tree(dir, rel, shown.string());
+  }
+  UniqueFd self(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::vector<std::string> records;
+  beneath::walk(self.get(), shown.string(), [&](const beneath::Entry& e) {
+    if (e.rel.rfind(".sluice-downloads-" + host + "-", 0) == 0) records.push_back(e.rel);
+    return false;  // top level only
+  });
+  for (const auto& r : records) beneath::remove_tree(dir, r, shown.string());
+}
+
 }  // namespace
 
 JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
-                           const std::vector<std::string>& hosts)
+                           const std::vector<std::string>& hosts, Rerun rerun, std::string_view request)
     : path_(fs::absolute(work_dir) / name) {
   std::error_code ec;
   fs::create_directories(path_.parent_path(), ec);
@@ -152,6 +208,62 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
       throw errno_error(errno, "locking the job", (path_ / lock).string());
     }
     locks_.push_back(std::move(fd));
+  }
+
+  // A previous run of these hosts (held by no one now: the locks are ours).
+  bool ran_before = false;
+  for (const auto& host : hosts) ran_before = ran_before || exists_at(dir.get(), ".sluice-run-" + host) || exists_at(dir.get(), host);
+  const std::string request_text = request.empty() ? std::string() : nlohmann::json::parse(request, nullptr, false).dump();
+  if (ran_before) {
+    previous_status_ = recorded_status(dir.get());
+    const std::string shown = fmt::format("TrainingJobName '{}'", name);
+    switch (rerun) {
+      case Rerun::kRefuse:
+        throw Error(ErrorKind::kInvalidInput, shown,
+                    fmt::format("ResourceInUse: training job '{}' already exists ({}{}, in {}): choose another "
+                                "TrainingJobName, or run it again with --replace (delete it and start over) or "
+                                "--resume (a Stopped or Failed job, same spec)",
+                                name, previous_status_, previous_status_ == "InProgress" ? ", interrupted" : "",
+                                path_.string()));
+      case Rerun::kReplace:
+        for (const auto& host : hosts) remove_host(dir.get(), host, path_);
+        for (const char* rel : {"status.json", "audit.jsonl", kRequestFile, ".sluice-staging"}) {
+          beneath::remove_tree(dir.get(), rel, path_.string());
+        }
+        break;
+      case Rerun::kResume: {
+        if (previous_status_ == "Completed") {
+          throw Error(ErrorKind::kInvalidInput, "--resume " + name,
+                      fmt::format("training job '{}' Completed; only a Stopped or Failed job is resumed (--replace "
+                                  "trains it again from the start)", name));
+        }
+        const std::string before = read_small(dir.get(), kRequestFile, 16 << 20);
+        if (before.empty()) {
+          throw Error(ErrorKind::kInvalidInput, "--resume " + name,
+                      fmt::format("{} has no record of the spec it ran with: use --replace", path_.string()));
+        }
+        const std::string field =
+            first_difference(nlohmann::json::parse(before, nullptr, false), nlohmann::json::parse(request_text, nullptr, false));
+        if (!field.empty()) {
+          throw Error(ErrorKind::kInvalidInput, "--resume " + name,
+                      fmt::format("the job spec differs from the one training job '{}' ran with (in {}): a job is "
+                                  "resumed with its own spec; --replace starts over with the new one", name, field));
+        }
+        // What the command made is not kept: a resumed run must not upload the last run's model.
+        for (const auto& host : hosts) {
+          for (const char* sub : {"model", "output", "code"}) beneath::remove_tree(dir.get(), host + "/" + sub, path_.string());
+        }
+        break;
+      }
+    }
+  } else if (rerun == Rerun::kResume) {
+    throw Error(ErrorKind::kNotFound, "--resume " + name,
+                fmt::format("training job '{}' has not run here ({}{})", name, path_.string(),
+                            hosts.size() == 1 ? " for " + hosts.front() : ""));
+  }
+  if (!request_text.empty()) write_text(dir.get(), kRequestFile, request_text + "\n", (path_ / kRequestFile).string());
+  for (const auto& host : hosts) {
+    write_text(dir.get(), (".sluice-run-" + host).c_str(), fmt::format("{}\n", ::time(nullptr)), (path_ / (".sluice-run-" + host)).string());
   }
 }
 

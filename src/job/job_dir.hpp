@@ -19,12 +19,24 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/unique_fd.hpp"
 #include "policy/session_tags.hpp"
 
 namespace sluice::job {
+
+// What a run does when the job's name was used before on this machine (SageMaker refuses a
+// duplicate TrainingJobName; a rerun never trains on what a previous run left).
+enum class Rerun {
+  kRefuse,   // Error(kInvalidInput) "ResourceInUse: ... already exists (<status>) ..."
+  kReplace,  // --replace: everything of the hosts run (inputs, model, output, code, checkpoints,
+             // logs, and with every host the status and audit records) is deleted first
+  kResume,   // --resume: only a Stopped, Failed or interrupted job, and only with the same spec;
+             // model/, output/ and code/ are emptied, inputs and checkpoints kept (the runner
+             // verifies and prunes the inputs against the new listing)
+};
 
 struct JobOwner {
   std::string role_arn;
@@ -33,14 +45,22 @@ struct JobOwner {
 
 class JobDirectory {
  public:
-  // Makes (or, single-tenant or for the same owner, reuses) work_dir/name, 0700, and locks the
-  // given hosts. Throws Error(kInvalidInput) naming the job when another session owns it (or it
-  // has no owner record in multi-tenant mode), Error(kConflict) when a host is being run by
-  // another `sluice train`, errno errors otherwise. `owner` is set in multi-tenant mode.
+  // Makes (or, single-tenant or for the same owner, reuses) work_dir/name, 0700, locks the given
+  // hosts, then applies `rerun` when one of them ran before (a `.sluice-run-<host>` record or its
+  // directory exists). Throws Error(kInvalidInput) naming the job when another session owns it (or
+  // it has no owner record in multi-tenant mode), when the job exists and `rerun` is kRefuse, or
+  // when kResume finds a Completed job or a spec (`request`, the job spec's JSON text) that
+  // differs from the one it ran with; Error(kNotFound) for kResume with no previous run;
+  // Error(kConflict) when a host is being run by another `sluice train`; errno errors otherwise.
+  // `owner` is set in multi-tenant mode.
   JobDirectory(const std::filesystem::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
-               const std::vector<std::string>& hosts);
+               const std::vector<std::string>& hosts, Rerun rerun = Rerun::kRefuse, std::string_view request = {});
 
   const std::filesystem::path& path() const { return path_; }
+
+  // The status of the run before this one ("Completed", "Failed", "Stopped", "InProgress" for one
+  // that was interrupted, "unknown" without a status record), or empty when there was none.
+  const std::string& previous_status() const { return previous_status_; }
 
   // Multi-tenant: the uid (and gid) the job's command runs as, one of 2^28 ids from 0x60000000
   // (far above any login, system, subordinate or systemd dynamic id). Drawn at random when the
@@ -54,6 +74,7 @@ class JobDirectory {
   std::filesystem::path path_;
   std::vector<UniqueFd> locks_;
   std::optional<uint32_t> uid_;
+  std::string previous_status_;
 };
 
 // Gives the job's uid what its command may write in one host's tree, without following a link:

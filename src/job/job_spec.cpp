@@ -715,7 +715,7 @@ struct GroupRef {
   std::vector<std::string> names;
 };
 
-void check_algorithm(Ctx& c, const Node& root, JobSpec& spec, std::optional<InputMode>& job_mode) {
+void check_algorithm(Ctx& c, const Node& root, JobSpec& spec, std::optional<InputMode>& job_mode, bool& has_command) {
   Node alg = need(c, root, "AlgorithmSpecification",
                   "Sluice needs its TrainingInputMode and its ContainerEntrypoint or ContainerArguments");
   if (!open_object(c, alg, kAlgorithm)) return;
@@ -748,10 +748,7 @@ void check_algorithm(Ctx& c, const Node& root, JobSpec& spec, std::optional<Inpu
   Node arguments = at(alg, "ContainerArguments");
   if (auto v = get_string_list(c, entrypoint, 1, 100, 0, 256)) a.container_entrypoint = *v;
   if (auto v = get_string_list(c, arguments, 1, 100, 0, 256)) a.container_arguments = *v;
-  if (!entrypoint && !arguments) {
-    c.add(alg.path, "needs ContainerEntrypoint or ContainerArguments: Sluice runs ContainerEntrypoint + "
-                    "ContainerArguments as a command on this machine (TrainingImage is recorded, not run)");
-  }
+  has_command = entrypoint || arguments;
 }
 
 void check_s3_source(Ctx& c, const Node& n, S3DataSource& out, std::optional<S3DataType>& type,
@@ -1139,13 +1136,22 @@ void check_request(Ctx& c, const json& doc, JobSpec& spec) {
   }
 
   std::optional<InputMode> job_mode;
-  check_algorithm(c, root, spec, job_mode);
+  bool has_command = false;
+  check_algorithm(c, root, spec, job_mode, has_command);
 
   if (auto hp = get_string_map(c, at(root, "HyperParameters"), 100, hyperparameter_key_problem, 2500)) {
     spec.hyperparameters = *hp;
   }
   if (auto env = get_string_map(c, at(root, "Environment"), 100, environment_key_problem, 512)) {
     spec.environment = *env;
+  }
+  // Without a command, the job runs in script mode (job/script_mode.hpp), which needs its program.
+  if (!has_command && at(root, "AlgorithmSpecification") && !spec.hyperparameters.count("sagemaker_program") &&
+      !spec.environment.count("SAGEMAKER_PROGRAM")) {
+    c.add("AlgorithmSpecification",
+          "needs ContainerEntrypoint or ContainerArguments (a command Sluice runs on this machine; TrainingImage is "
+          "recorded, not run), or script mode: HyperParameters.sagemaker_program naming the script, as the "
+          "SageMaker Python SDK sets it");
   }
 
   std::set<std::string> group_names;

@@ -26,6 +26,7 @@
 #include "job/job_spec.hpp"
 #include "job/outputs.hpp"
 #include "job/private_network.hpp"
+#include "job/script_mode.hpp"
 #include "job/status.hpp"
 #include "job/tenancy.hpp"
 #include "modes/fastfile/channel.hpp"
@@ -80,7 +81,8 @@ struct HostPlan {
   std::unique_ptr<CheckpointSync> checkpoints;
   std::vector<std::string> writable;  // below root: what a multi-tenant command may write
   std::vector<UniqueFd> bound_dirs;    // file-system channels, bound by these handles
-  std::unique_ptr<PrivateNetwork> network;  // multi-tenant: the command's own network
+  std::shared_ptr<PrivateNetwork> network;  // multi-tenant: the job's own network, shared by its hosts
+  std::optional<EntryPoint> entry_point;    // script mode: how the entry point runs
   RunResult result;
 };
 
@@ -182,6 +184,58 @@ std::vector<std::string> private_paths(const TrainOptions& options) {
   return out;
 }
 
+// Script mode: the source of the job's code, fetched once per job (an s3:// object is downloaded
+// into the job directory, outside every host's tree; a local path is used as it is).
+fs::path script_source(const ScriptMode& script, const fs::path& job_dir, dataset::StoreCache& stores,
+                       const Tenancy* tenancy, int max_connections) {
+  if (script.source.rfind("s3://", 0) != 0) return script.source;
+  const dataset::ObjectAddress where = dataset::parse_object_address(script.source);
+  if (tenancy) tenancy->authorize_read(where);
+  auto& store = stores(where);
+  store::ObjectInfo info;
+  try {
+    info = store.head(where.key);
+  } catch (const Error& e) {
+    throw e.with_context("HyperParameters.sagemaker_submit_directory " + script.source);
+  }
+  const fs::path local = job_dir / ".sluice-source" / fs::path(where.key).filename();
+  fs::remove_all(local.parent_path());
+  fs::create_directories(local.parent_path());
+  transfer::Engine engine(store, {max_connections});
+  transfer::DownloadOptions dopts;
+  dopts.skip_complete = false;
+  auto result = transfer::download(engine, {{info, local.string()}}, dopts);
+  if (!result.failures.empty()) throw result.failures.front().with_context("downloading " + script.source);
+  return local;
+}
+
+// Script mode: the job's code in the host's /opt/ml/code, and how its entry point runs.
+EntryPoint install_script(const ScriptMode& script, const std::optional<fs::path>& source, const fs::path& root) {
+  UniqueFd top = beneath::open_root(root.string());
+  UniqueFd code = beneath::make_dirs(top.get(), "code", 0755, root.string());
+  const std::string shown = (root / "code").string();
+  if (source) {
+    size_t files = install_source(*source, code.get(), shown);
+    log::info("[{}] script mode: {} files from {} in /opt/ml/code", root.filename().string(), files, script.source);
+  }
+  struct stat st;
+  const EntryPoint type = entry_point_type(::fstatat(code.get(), "setup.py", &st, AT_SYMLINK_NOFOLLOW) == 0, script.program);
+  if (type != EntryPoint::kPythonPackage) {
+    UniqueFd program(beneath::open_at(code.get(), script.program, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+    if (!program || ::fstat(program.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw Error(ErrorKind::kNotFound, fmt::format("HyperParameters.sagemaker_program '{}'", script.program),
+                  script.source.empty()
+                      ? "/opt/ml/code is empty: name the source with HyperParameters.sagemaker_submit_directory "
+                        "(s3://BUCKET/KEY of a sourcedir.tar.gz, or a local directory)"
+                      : fmt::format("no such file in {}", script.source));
+    }
+    if (type == EntryPoint::kCommand && ::fchmod(program.get(), 0755) != 0) {
+      throw errno_error(errno, "making the entry point executable", shown + "/" + script.program);
+    }
+  }
+  return type;
+}
+
 }  // namespace
 
 int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop) {
@@ -214,11 +268,49 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
                   "/opt/ml/code");
     }
   }
+  const std::optional<ScriptMode> script = script_mode(spec);
+  if (script) {
+    if (options.iam && !script->source.empty() && script->source.rfind("s3://", 0) != 0) {
+      throw Error(ErrorKind::kInvalidInput, "HyperParameters.sagemaker_submit_directory",
+                  "a multi-tenant job's code comes from S3 (s3://BUCKET/KEY of a sourcedir.tar.gz), not a host path");
+    }
+    log::info("script mode: {} runs with the host's python3{}", script->program,
+              spec.algorithm.training_image.empty() ? "" : " (TrainingImage " + spec.algorithm.training_image + " is not run)");
+  }
+  // Where each host's processes are reachable: its /etc/hosts names every host.
+  const HostAddresses addresses = options.host_addresses.empty()
+                                      ? loopback_addresses(hosts)
+                                      : addresses_of(hosts, options.host_addresses, "--hosts-file " + options.hosts_file);
+  // A FastFile mount left by a sluice that was killed would make the job directory unusable
+  // ("Transport endpoint is not connected", also for --replace): clean it before anything else.
+  for (const auto& host : selected) {
+    for (const auto& ch : spec.channels) {
+      if (ch.s3 && spec.mode_of(ch) == InputMode::kFastFile) {
+        const fs::path mp = fs::absolute(options.work_dir) / spec.training_job_name / host / "input" / "data" / ch.name;
+        std::error_code ec;
+        if (fs::exists(mp.parent_path(), ec)) modes::fastfile::clean_stale_mount(mp);
+      }
+    }
+  }
   std::optional<JobOwner> owner;
   if (options.iam) owner = JobOwner{spec.role_arn, options.session_tags};
-  const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected);
+  const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected, options.rerun, text);
   const fs::path job_dir = job_directory.path();
   fs::create_directories(job_dir / "logs");
+  if (!job_directory.previous_status().empty()) {
+    log::info("{} training job '{}' (it was {})", options.rerun == Rerun::kResume ? "resuming" : "replacing",
+              spec.training_job_name, job_directory.previous_status());
+  }
+  // Each run starts with a line of its own in every host's log.
+  for (const auto& host : selected) {
+    std::ofstream log(job_dir / "logs" / (host + ".log"), std::ios::app);
+    log << fmt::format("===== {} sluice train: {} run of training job '{}' on {} =====\n",
+                       StatusRecord::iso_time(std::chrono::system_clock::now()),
+                       job_directory.previous_status().empty() ? "first"
+                       : options.rerun == Rerun::kResume     ? "resumed"
+                                                             : "new (replacing the previous)",
+                       spec.training_job_name, host);
+  }
   const std::optional<uint32_t> run_as = job_directory.uid();
   const Isolation isolation = resolve_isolation(options.isolation);
   ContractOptions copts;
@@ -228,6 +320,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   const std::string arn = training_job_arn(spec, copts);
   nlohmann::json request = nlohmann::json::parse(text, nullptr, false);
   StatusRecord status(job_dir / "status.json", spec.training_job_name, arn, request);
+  if (options.on_status) status.set_listener(options.on_status);
 
   // Multi-tenant mode: the execution role's session; declared before the stores it wraps.
   std::unique_ptr<Tenancy> tenancy;
@@ -266,15 +359,6 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   std::atomic<bool> pipe_failed{false};
   std::vector<std::unique_ptr<modes::fastfile::Channel>> mounts;
   std::vector<std::unique_ptr<modes::pipe::Channel>> pipes;
-  // A FastFile mount left by a sluice that was killed would make the job directory unusable
-  // ("Transport endpoint is not connected"): clean it before touching the directory.
-  for (const auto& host : selected) {
-    for (const auto& ch : spec.channels) {
-      if (ch.s3 && spec.mode_of(ch) == InputMode::kFastFile) {
-        modes::fastfile::clean_stale_mount(job_dir / host / "input" / "data" / ch.name);
-      }
-    }
-  }
   try {
     // 1. Resolve every S3 channel once, then give each host its share.
     status.transition("Downloading", "Downloading input data");
@@ -285,11 +369,18 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
       sources[ch.name] = dataset::resolve_source(stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri,
                                                  ch.s3->attribute_names, ro);
     }
+    std::optional<fs::path> script_file;  // script mode: the fetched source
     for (size_t h = 0; h < selected.size(); ++h) {
       HostPlan& p = plans[h];
       p.name = selected[h];
       p.root = job_dir / p.name;
       write_config_files(p.root, spec, p.name, copts.network_interface_name);
+      if (script) {
+        if (!script->source.empty() && !script_file) {
+          script_file = script_source(*script, job_dir, stores, tenancy.get(), options.store.max_connections);
+        }
+        p.entry_point = install_script(*script, script_file, p.root);
+      }
       for (const auto& ch : spec.channels) {
         if (!channel_on_host(spec, ch, p.name)) continue;
         std::string container_dir = std::string(kContainerRoot) + "/input/data/" + ch.name;
@@ -364,6 +455,8 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     }
 
     // 2. Download (one engine per store; objects of a channel share one store).
+    const auto download_start = std::chrono::steady_clock::now();
+    uint64_t fetched_files = 0, fetched_bytes = 0, present_files = 0;
     for (auto& p : plans) {
       for (const auto& ch : spec.channels) {
         auto it = p.downloads.find(ch.name);
@@ -373,6 +466,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         transfer::Engine engine(store, {options.store.max_connections});
         // Below the host's directory nothing is followed; what was written is recorded outside
         // it, so a rerun fetches again any file whose object changed or whose bytes were touched.
+        // Nothing of an earlier run that this one did not list stays in the channel's directory.
+        if (size_t n = transfer::remove_others(p.root.string(), (p.root / "input" / "data" / ch.name).string(), it->second)) {
+          log::info("[{}] channel '{}': removed {} files an earlier run left that this one does not list", p.name, ch.name, n);
+        }
         transfer::DownloadOptions dopts;
         dopts.root = p.root.string();
         dopts.record = (job_dir / fmt::format(".sluice-downloads-{}-{}", p.name, ch.name)).string();
@@ -382,6 +479,9 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         }
         log::info("[{}] channel '{}': {} files, {} ({} already present)", p.name, ch.name,
                   result.files + result.skipped_files, human(p.channel_bytes[ch.name]), result.skipped_files);
+        fetched_files += result.files + result.skipped_files;
+        fetched_bytes += p.channel_bytes[ch.name];
+        present_files += result.skipped_files;
       }
       for (auto& [channel, entries] : p.fastfile) {
         modes::fastfile::ChannelOptions co;
@@ -421,6 +521,13 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (n) log::info("[{}] restored {} checkpoint files", p.name, n);
       }
     }
+    if (fetched_files > 0) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - download_start).count();
+      status.transition("Downloading",
+                        fmt::format("Downloaded input data: {} in {} files in {:.1f} s{}", human(fetched_bytes),
+                                    fetched_files, secs,
+                                    present_files ? fmt::format(" ({} files already present)", present_files) : ""));
+    }
   } catch (const Error& e) {
     bool user = e.kind() == ErrorKind::kCancelled;
     status.finish(user ? "Stopped" : "Failed", user ? "Stopped" : "Failed", user ? std::string(e.what()) : client_error(e));
@@ -450,7 +557,10 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
                     "training code reads data through its channels only", *command_endpoint);
         }
       }
-      for (auto& p : plans) p.network = std::make_unique<PrivateNetwork>(forwards);
+      // One network for every host of the job on this machine: they reach each other at their
+      // 127.0.1.K addresses (host_addresses.hpp), and nothing else but the relayed store.
+      auto network = std::make_shared<PrivateNetwork>(forwards);
+      for (auto& p : plans) p.network = network;
     } catch (const Error& e) {
       status.finish("Failed", "Failed", client_error(e));
       throw JobFailed(e);
@@ -473,12 +583,22 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
       try {
         if (p.checkpoints) p.checkpoints->start();
         SandboxSpec sb;
-        sb.argv = spec.algorithm.container_entrypoint;
-        sb.argv.insert(sb.argv.end(), spec.algorithm.container_arguments.begin(), spec.algorithm.container_arguments.end());
         ContractOptions host_opts = copts;
         if (isolation == Isolation::kNone) host_opts.opt_ml_root = p.root.string();
         sb.env = base_environment();
         for (auto& [k, v] : container_environment(spec, p.name, host_opts)) sb.env[k] = v;
+        if (script) {
+          const std::string code_dir = host_opts.opt_ml_root + "/code";
+          sb.argv = script_command(*script, *p.entry_point, code_dir, options.install_requirements);
+          if (options.install_requirements) {
+            const auto it = sb.env.find("PYTHONPATH");
+            sb.env["PYTHONPATH"] = requirements_path(code_dir) + (it == sb.env.end() || it->second.empty() ? "" : ":" + it->second);
+          }
+        } else {
+          sb.argv = spec.algorithm.container_entrypoint;
+          sb.argv.insert(sb.argv.end(), spec.algorithm.container_arguments.begin(), spec.algorithm.container_arguments.end());
+        }
+        sb.etc_hosts = etc_hosts(addresses);
         // Training code that reads S3 itself gets the job's scoped credentials (not Sluice's),
         // unless the job has no network.
         if (scoped && !spec.enable_network_isolation) {

@@ -11,11 +11,16 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "job/file_systems.hpp"
+#include "job/host_addresses.hpp"
+#include "job/job_dir.hpp"
 #include "job/sandbox.hpp"
 #include "policy/iam_config.hpp"
 #include "policy/session_tags.hpp"
@@ -42,6 +47,16 @@ struct TrainOptions {
   // Single-tenant only: host paths made visible to the command (`--bind HOST[:SANDBOX]`, read-only),
   // e.g. a script or a virtualenv under /tmp. Refused in multi-tenant mode.
   std::vector<Bind> binds;
+  // A job name used before on this machine (job_dir.hpp): refused, replaced or resumed.
+  Rerun rerun = Rerun::kRefuse;
+  // Where each host runs (`--hosts-file`, host_addresses.hpp), named by hosts_file in messages;
+  // empty: every host on this machine.
+  HostAddresses host_addresses;
+  std::string hosts_file;
+  // Script mode (script_mode.hpp): pip-install requirements.txt before the entry point.
+  bool install_requirements = false;
+  // Called with the DescribeTrainingJob-shaped record after every change of status.json.
+  std::function<void(const nlohmann::json&)> on_status;
 };
 
 // A job that started (its directory and status.json exist) and failed before its command ran:

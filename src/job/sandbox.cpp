@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -121,8 +122,8 @@ struct ExecImage {
   // whole process group dies with Sluice, not only the command.
   bool supervised = false;
   // Open descriptors the child inherits as fds 5, 6, ... in this order (bwrap's --args file, the
-  // directories it binds with --bind-fd, its --seccomp filter; bwrap closes each once used, so none
-  // reaches the command); needs the status fd (4).
+  // directories it binds with --bind-fd, the /etc/hosts data, its --seccomp filter; bwrap closes
+  // each once used, so none reaches the command); needs the status fd (4).
   std::vector<int> inherit;
   int netns_fd = -1;  // joined (setns) before exec
 };
@@ -340,20 +341,26 @@ Spawned spawn(ExecImage image, bool with_status_fd) {
 // ---------------------------------------------------------------------------------------------
 // Looking up programs
 
-std::optional<std::string> find_in(std::string_view path_list, const std::string& name) {
+// The entries of a colon-separated list (PATH, PYTHONPATH), empty ones included.
+std::vector<std::string> list_entries(std::string_view list) {
+  std::vector<std::string> entries;
   std::size_t start = 0;
-  while (start <= path_list.size()) {
-    std::size_t end = path_list.find(':', start);
-    if (end == std::string_view::npos) end = path_list.size();
-    std::string dir(path_list.substr(start, end - start));
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
+  while (start <= list.size()) {
+    std::size_t end = std::min(list.find(':', start), list.size());
+    entries.emplace_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return entries;
+}
+
+std::optional<std::string> find_in(std::string_view path_list, const std::string& name) {
+  for (const std::string& dir : list_entries(path_list)) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     struct stat st {};
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {
       return candidate;
     }
-    start = end + 1;
   }
   return std::nullopt;
 }
@@ -540,6 +547,14 @@ class MountPlan {
     table_.push_back({at, host, Kind::kHost, !read_only, false});
   }
 
+  // A read-only file at `at`, readable by everyone, holding what the sandbox's fd `fd_number`
+  // holds (bwrap --ro-bind-data: bwrap copies it into the sandbox and closes the fd).
+  void data_file(int fd_number, const std::string& at) {
+    ensure_mount_point(at);
+    body_.insert(body_.end(), {"--perms", "0644", "--ro-bind-data", std::to_string(fd_number), at});
+    table_.push_back({at, "", Kind::kFresh, false, false});
+  }
+
   // A private tmpfs writable by everyone (sticky, like /tmp), of `size` bytes when not 0.
   void shared_tmpfs(const std::string& at, uint64_t size) {
     ensure_mount_point(at);
@@ -566,6 +581,11 @@ class MountPlan {
       case Kind::kFresh: return std::nullopt;
     }
     return std::nullopt;
+  }
+
+  // Whether something is mounted exactly at `path` (/tmp, /dev/shm, a bind).
+  bool mounted_at(const std::string& path) const {
+    return std::any_of(table_.begin(), table_.end(), [&](const Entry& e) { return e.at == path; });
   }
 
   std::vector<std::string> args() const {
@@ -691,6 +711,17 @@ class MountPlan {
 // Output
 
 // Splits the child's output into lines; each goes to stderr and the log file with the prefix.
+// "2026-12-05T16:20:01.123Z": the time a log line was written (UTC, milliseconds).
+std::string utc_stamp() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  std::tm tm{};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", std::string_view(buf, n), static_cast<int>(ts.tv_nsec / 1'000'000));
+}
+
 class LineSink {
  public:
   LineSink(std::string prefix, const std::string& log_file) : prefix_(std::move(prefix)) {
@@ -733,6 +764,7 @@ class LineSink {
     std::fwrite(out.data(), 1, out.size(), stderr);  // one call: lines of parallel hosts never mix
     std::fflush(stderr);
     if (log_) {
+      out.insert(0, utc_stamp() + " ");  // the log file's lines carry the time they were written
       std::size_t done = 0;
       while (done < out.size()) {
         ssize_t n = ::write(log_.get(), out.data() + done, out.size() - done);
@@ -779,6 +811,7 @@ void validate(const SandboxSpec& spec) {
     if (has_nul(a)) throw Error(ErrorKind::kInvalidInput, "a command argument contains a NUL byte");
   }
   if (spec.argv.front().empty()) throw Error(ErrorKind::kInvalidInput, "the training command is empty");
+  if (has_nul(spec.etc_hosts)) throw Error(ErrorKind::kInvalidInput, "the sandbox's /etc/hosts contains a NUL byte");
   for (const auto& [name, value] : spec.env) {
     if (name.empty() || name.find('=') != std::string::npos || has_nul(name) || has_nul(value)) {
       throw Error(ErrorKind::kInvalidInput,
@@ -818,8 +851,23 @@ std::vector<Bind> checked_binds(const SandboxSpec& spec) {
   return binds;
 }
 
+// A memfd (close-on-exec: the child inherits it through ExecImage::inherit only) holding `text`,
+// positioned at its start, for bwrap to read. `what` names it in errors.
+UniqueFd memfd_holding(std::string_view text, const std::string& what) {
+  UniqueFd fd(::memfd_create("sluice-bwrap-data", MFD_CLOEXEC));
+  if (!fd) throw errno_error(errno, "creating " + what, "memfd");
+  for (size_t done = 0; done < text.size();) {
+    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw errno_error(errno, "writing " + what, "memfd");
+    done += static_cast<size_t>(w);
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw errno_error(errno, "rewinding " + what, "memfd");
+  return fd;
+}
+
 // A memfd holding bwrap arguments that give the command exactly `env`: --clearenv, then
-// --setenv NAME VALUE for each (NUL-separated, read with --args), positioned at its start.
+// --setenv NAME VALUE for each (NUL-separated, read with --args).
 UniqueFd environment_args(const std::map<std::string, std::string>& env) {
   std::string text;
   auto add = [&text](std::string_view s) { text.append(s).push_back('\0'); };
@@ -829,16 +877,7 @@ UniqueFd environment_args(const std::map<std::string, std::string>& env) {
     add(k);
     add(v);
   }
-  UniqueFd fd(::memfd_create("sluice-bwrap-args", MFD_CLOEXEC));
-  if (!fd) throw errno_error(errno, "creating the sandbox's environment file", "memfd");
-  for (size_t done = 0; done < text.size();) {
-    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw errno_error(errno, "writing the sandbox's environment file", "memfd");
-    done += static_cast<size_t>(w);
-  }
-  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw errno_error(errno, "rewinding the sandbox's environment file", "memfd");
-  return fd;
+  return memfd_holding(text, "the sandbox's environment file");
 }
 
 // The command prefix that runs the rest as `uid` (and the same gid) with no capability left and
@@ -870,13 +909,9 @@ std::string resolve_program(const SandboxSpec& spec, const std::string& working_
     auto it = spec.env.find("PATH");
     std::string_view list = it != spec.env.end() ? std::string_view(it->second) : kDefaultExecPath;
     searched = fmt::format(" (searched PATH={})", list);
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      std::size_t end = std::min(list.find(':', start), list.size());
-      std::string dir(list.substr(start, end - start));
+    for (std::string dir : list_entries(list)) {
       if (dir.empty() || dir.front() != '/') dir = working_dir + (dir.empty() ? "" : "/" + dir);
       candidates.push_back(fs::path(dir + "/" + name).lexically_normal().string());
-      start = end + 1;
     }
   }
   bool not_executable = false;
@@ -900,6 +935,39 @@ std::string resolve_program(const SandboxSpec& spec, const std::string& working_
   }
   throw Error(ErrorKind::kNotFound, fmt::format("training command not found: '{}'", name),
               fmt::format("no such executable file{}{}", searched, hint));
+}
+
+// The host directories a single-tenant command needs (bound read-only at the same path where the
+// sandbox would not show them, e.g. under its private /tmp): the directory of each absolute path
+// in argv (the path itself when it is a directory), of each absolute PATH and PYTHONPATH entry of
+// the environment, the VIRTUAL_ENV directory, and the directory of `host_program` (argv[0] as
+// found on the host). A virtualenv's `bin` directory (its parent holds pyvenv.cfg) stands for the
+// whole virtualenv: its interpreter needs pyvenv.cfg and lib/ beside it. Only paths that exist;
+// sorted, so a directory comes before those below it.
+std::vector<std::string> command_directories(const SandboxSpec& spec, const std::optional<std::string>& host_program) {
+  std::vector<std::string> dirs;
+  auto add = [&dirs](const std::string& raw) {
+    if (raw.empty() || raw.front() != '/' || has_nul(raw)) return;
+    std::string path = fs::path(raw).lexically_normal().string();
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) return;
+    fs::path dir = fs::is_directory(st) ? fs::path(path) : fs::path(path).parent_path();
+    if (dir.filename() == "bin" && fs::exists(dir.parent_path() / "pyvenv.cfg", ec)) dir = dir.parent_path();
+    dirs.push_back(dir.string());
+  };
+  for (const auto& arg : spec.argv) add(arg);
+  for (const char* list : {"PATH", "PYTHONPATH"}) {
+    if (auto it = spec.env.find(list); it != spec.env.end()) {
+      for (const auto& entry : list_entries(it->second)) add(entry);
+    }
+  }
+  if (auto it = spec.env.find("VIRTUAL_ENV"); it != spec.env.end()) add(it->second);
+  if (host_program) add(*host_program);
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  return dirs;
 }
 
 }  // namespace
@@ -988,6 +1056,7 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
 
   ExecImage image;
   UniqueFd args_file;  // bwrap --args: the environment, open until bwrap has read it
+  UniqueFd hosts_file;  // bwrap --ro-bind-data: SandboxSpec::etc_hosts
   UniqueFd syscall_filter;  // bwrap --seccomp
   bool bwrap = isolation == Isolation::kBubblewrap;
   if (bwrap) {
@@ -1001,22 +1070,35 @@ RunResult run_sandboxed(const SandboxSpec& spec, const std::atomic<bool>* stop_r
     plan.special("--proc", "/proc");
     plan.shared_tmpfs("/tmp", spec.tmp_size);
     plan.bind(opt_ml, kOptMl, false);
-    // The child's fds from kFirstInherited on: the --args file, then the directories bound by fd.
+    // The child's fds from kFirstInherited on: the --args file, then the directories bound by fd,
+    // then the /etc/hosts file.
     int next_fd = kFirstInherited + 1;
     for (const auto& b : binds) {
       if (b.fd >= 0) image.inherit.push_back(b.fd);
       plan.bind(b.host_path, b.sandbox_path, b.read_only, b.fd >= 0 ? next_fd++ : -1);
     }
-    // The sandbox's /tmp is private, so a program or script named by a host path under /tmp (a
-    // checkout in a temporary directory, say) would vanish: its directory is bound read-only at
-    // the same path. Never in a minimal root (multi-tenant): the spec is hostile there, and a
-    // path in its command could name any host file.
-    for (const std::string& arg : spec.argv) {
-      if (spec.minimal_root || arg.empty() || arg[0] != '/' || !is_under(arg, "/tmp") || plan.to_host(arg)) continue;
-      std::error_code aec;
-      if (!fs::exists(arg, aec)) continue;
-      std::string dir = fs::is_directory(arg, aec) ? arg : fs::path(arg).parent_path().string();
-      if (dir != "/tmp") plan.bind(dir, dir, true);
+    if (!spec.etc_hosts.empty()) {  // the job's host names (algo-K), over the host's /etc/hosts
+      hosts_file = memfd_holding(spec.etc_hosts, "the sandbox's /etc/hosts");
+      image.inherit.push_back(hosts_file.get());
+      plan.data_file(next_fd++, "/etc/hosts");
+    }
+    // The sandbox's /tmp is private, so a program, a script, a virtualenv or a PYTHONPATH
+    // directory under /tmp (a checkout in a temporary directory, say) would vanish: each
+    // directory the command needs (command_directories) that the sandbox would not show is bound
+    // read-only at the same path. Never in a minimal root (multi-tenant): the spec is hostile
+    // there, and a path in its command or environment could name any host file.
+    if (!spec.minimal_root) {
+      std::optional<std::string> program;  // argv[0] looked up in PATH as the host sees it
+      if (spec.argv.front().find('/') == std::string::npos) {
+        try {
+          program = resolve_program(spec, working_dir, [](const std::string& p) { return std::optional<std::string>(p); });
+        } catch (const Error&) {  // not on the host either: the lookup below says so
+        }
+      }
+      for (const std::string& dir : command_directories(spec, program)) {
+        if (plan.to_host(dir) || plan.mounted_at(dir) || is_under(dir, "/dev") || is_under(dir, "/proc")) continue;
+        plan.bind(dir, dir, true);
+      }
     }
 
     if (auto host_wd = plan.to_host(working_dir)) {

@@ -54,6 +54,11 @@ struct SandboxSpec {
   std::string working_dir = "/opt/ml/code";
   // With bwrap and not empty: the sandbox gets its own UTS namespace with this host name ("algo-1").
   std::string hostname;
+  // With bwrap and not empty: the command's /etc/hosts is a read-only file (mode 0644) holding
+  // exactly this text, so that the job's host names resolve ("127.0.1.2 algo-2"), in a normal
+  // and in a minimal root alike; the host's /etc/hosts is not touched. Without bwrap the host's
+  // /etc/hosts is what the command reads.
+  std::string etc_hosts;
   // EnableNetworkIsolation: a network namespace with loopback only (bwrap only).
   bool unshare_net = false;
   // When >= 0 (bwrap only): the sandbox joins this network namespace (job/private_network.hpp)
@@ -65,15 +70,20 @@ struct SandboxSpec {
   std::chrono::milliseconds stop_grace{120000};
   // Put before every output line, e.g. "[algo-1] ".
   std::string log_prefix;
-  // When not empty, every output line (with its prefix) is also appended here.
+  // When not empty, every output line (with its prefix) is also appended here, after the UTC time
+  // it was written ("2026-12-05T16:20:01.123Z [algo-1] ...").
   std::string log_file;
   Isolation isolation = Isolation::kAuto;
   // Multi-tenant jobs (bwrap only): a System V IPC namespace of its own, and instead of the whole
-  // host root read-only, the sandbox sees
-  // only the system directories a program needs (/usr, /etc and the /bin, /sbin, /lib* links or
-  // directories), its /opt/ml and extra binds, private /tmp, /dev and /proc, and the directories
-  // of absolute host paths named in argv (the training script), read-only. Home directories,
-  // /root, /srv, /var, /work and every other job's directory are absent.
+  // host root read-only, the sandbox sees only the system directories a program needs (/usr, /etc
+  // and the /bin, /sbin, /lib* links or directories), its /opt/ml and extra binds, private /tmp,
+  // /dev and /proc. Home directories, /root, /srv, /var, /work, every other job's directory and
+  // any host path the spec names are absent.
+  // Not in a minimal root (single-tenant, bwrap only), the host directories the command needs
+  // that the private /tmp would hide are bound read-only at the same path: the directories of
+  // absolute paths in argv, of the PATH and PYTHONPATH entries of `env`, VIRTUAL_ENV, and the
+  // whole virtualenv argv[0] is found in (a `bin` directory whose parent holds pyvenv.cfg). A
+  // minimal root binds none of them: its spec is hostile, and a path could name any host file.
   bool minimal_root = false;
   // Paths covered inside the sandbox when they are visible there (bwrap only): a file by an empty
   // read-only file, a directory by an empty tmpfs. For secrets such as the IAM configuration and

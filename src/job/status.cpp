@@ -63,7 +63,10 @@ void StatusRecord::set_model_artifacts(const std::string& uri) {
 
 void StatusRecord::set_training_start() {
   std::lock_guard lock(mu_);
-  if (!doc_.contains("TrainingStartTime")) doc_["TrainingStartTime"] = iso_time(std::chrono::system_clock::now());
+  if (!doc_.contains("TrainingStartTime")) {
+    training_start_ = std::chrono::system_clock::now();
+    doc_["TrainingStartTime"] = iso_time(*training_start_);
+  }
   write_locked();
 }
 
@@ -80,7 +83,18 @@ void StatusRecord::finish(const std::string& status, const std::string& secondar
   if (status != "Completed") doc_["FailureReason"] = cut;
   doc_["TrainingEndTime"] = now;
   doc_["LastModifiedTime"] = now;
+  if (training_start_) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *training_start_);
+    doc_["TrainingTimeInSeconds"] = std::max<int64_t>(1, seconds.count());
+    doc_["BillableTimeInSeconds"] = doc_["TrainingTimeInSeconds"];
+  }
   write_locked();
+}
+
+void StatusRecord::set_listener(std::function<void(const nlohmann::json&)> listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+  if (listener_) listener_(doc_);
 }
 
 nlohmann::json StatusRecord::snapshot() const {
@@ -102,6 +116,7 @@ void StatusRecord::write_locked() {
     throw errno_error(w < 0 ? err : ENOSPC, "writing", tmp.string());
   }
   if (::rename(tmp.c_str(), file_.c_str()) != 0) throw errno_error(errno, "renaming into place", file_.string());
+  if (listener_) listener_(doc_);
 }
 
 }  // namespace sluice::job

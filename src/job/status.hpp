@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,10 +30,15 @@ class StatusRecord {
 
   // Ends the job: "Completed", "Failed" or "Stopped" with the final secondary status
   // ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded") and, unless completed, the reason
-  // (cut to 1024 characters like FailureReason).
+  // (cut to 1024 characters like FailureReason). TrainingTimeInSeconds and BillableTimeInSeconds
+  // are the whole seconds from TrainingStartTime to the end (none when training never started).
   void finish(const std::string& status, const std::string& secondary_status, const std::string& reason);
 
   nlohmann::json snapshot() const;
+
+  // Called with the whole record after every change (a terminal showing the transitions); from
+  // the thread that made the change, one call at a time.
+  void set_listener(std::function<void(const nlohmann::json&)> listener);
 
   static std::string iso_time(std::chrono::system_clock::time_point t);
 
@@ -41,6 +48,8 @@ class StatusRecord {
   std::filesystem::path file_;
   mutable std::mutex mu_;
   nlohmann::json doc_;
+  std::function<void(const nlohmann::json&)> listener_;
+  std::optional<std::chrono::system_clock::time_point> training_start_;
 };
 
 }  // namespace sluice::job

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "core/beneath.hpp"
@@ -161,6 +162,36 @@ bool already_complete(int dir, const std::string& name, const DownloadItem& item
 std::string partial_path(const std::string& path) {
   fs::path p(path);
   return (p.parent_path() / partial_name(p.filename().string())).string();
+}
+
+size_t remove_others(const std::string& root, const std::string& dir, const std::vector<DownloadItem>& items) {
+  const fs::path base = fs::path(dir).lexically_relative(root);
+  if (base.empty() || *base.begin() == "..") {
+    throw Error(ErrorKind::kInternal, "pruning " + dir, "the directory is not below " + root);
+  }
+  std::set<std::string> keep, ways;  // paths relative to dir: files to keep, directories leading to them
+  for (const auto& item : items) {
+    const fs::path rel = fs::path(item.path).lexically_relative(dir);
+    if (rel.empty() || *rel.begin() == "..") continue;
+    keep.insert(rel.generic_string());
+    keep.insert(fs::path(partial_path(rel.generic_string())).generic_string());
+    for (fs::path p = rel.parent_path(); !p.empty(); p = p.parent_path()) ways.insert(p.generic_string());
+  }
+  UniqueFd top = beneath::open_root(root);
+  UniqueFd at(beneath::open_at(top.get(), base.generic_string(), O_RDONLY | O_DIRECTORY));
+  if (!at) {
+    if (errno == ENOENT) return 0;
+    throw errno_error(errno, "pruning", dir);
+  }
+  std::vector<std::string> extra;
+  beneath::walk(at.get(), dir, [&](const beneath::Entry& e) {
+    if (S_ISDIR(e.st.st_mode) && ways.count(e.rel)) return true;
+    if (!S_ISDIR(e.st.st_mode) && keep.count(e.rel)) return true;
+    extra.push_back(e.rel);
+    return false;  // removed whole
+  });
+  for (const auto& rel : extra) beneath::remove_tree(at.get(), rel, dir);
+  return extra.size();
 }
 
 bool etag_is_md5(const std::string& etag) {

@@ -93,6 +93,13 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
 // The temporary name used while `path` is being written.
 std::string partial_path(const std::string& path);
 
+// Makes the directory `dir` (below `root`, as DownloadOptions::root; no link below root is
+// followed) hold nothing but what `items` put there: every other file, link or directory is
+// removed, except an item's partial file (a rerun resumes it). A rerun of a job whose listing
+// changed (an object deleted, a narrower prefix) so never leaves the previous run's files in its
+// input. Returns how many entries were removed; a missing `dir` is not an error.
+size_t remove_others(const std::string& root, const std::string& dir, const std::vector<DownloadItem>& items);
+
 // True when the ETag is a plain MD5 (32 hex digits), i.e. of an object uploaded in one PUT.
 bool etag_is_md5(const std::string& etag);
 

@@ -8,7 +8,8 @@
 #     others, every file is byte-exact and no temporary file is left;
 #  2. `sluice train` of a File-mode job on the same prefix, killed with SIGKILL during the
 #     channel's download: no process of the job is left and nothing is mounted under the work
-#     directory; the same job run again (same work directory, same name) completes, its log says
+#     directory; a plain rerun is refused (exit 2, ResourceInUse, InProgress interrupted), and
+#     `--resume` (same work directory, same name) completes, its log says
 #     how many files were "already present" (exactly those complete at the kill), the access log
 #     shows GETs only for the others, and the training script checks the sha256 of every input
 #     file against a list given as a second channel (and that there is no other file);
@@ -227,8 +228,14 @@ note "killed with $k of 40 files complete, $(awk '{ print $2 }' "$tmp/partial3")
   fail "status.json of the killed job: $(json_get "$tmp/work/$job/status.json" 'd["TrainingJobStatus"]')"
 
 offset=$(stat -c %s "$rgw_log")
-SLUICE_LOG=info train rc "$tmp/job.json" --work-dir "$tmp/work"
-expect_rc "$rc" 0 "the rerun of the killed job"
+# A job of that name exists (InProgress, interrupted): a plain rerun is refused (SageMaker refuses
+# a duplicate TrainingJobName); --resume runs it again on the verified inputs.
+train rc "$tmp/job.json" --work-dir "$tmp/work"
+expect_rc "$rc" 2 "a plain rerun of the killed job"
+grep -q "ResourceInUse: training job '$job' already exists (InProgress, interrupted" "$tmp/train.err" ||
+  { show_train_log; fail "the refusal does not name the interrupted job"; }
+SLUICE_LOG=info train rc "$tmp/job.json" --work-dir "$tmp/work" --resume
+expect_rc "$rc" 0 "the --resume of the killed job"
 [[ $(json_get "$tmp/work/$job/status.json" 'd["TrainingJobStatus"]') == Completed ]] || fail "the rerun is not Completed"
 grep -q '^\[algo-1\] checked 40 files$' "$tmp/train.err" || { show_train_log; fail "the training script did not check 40 files"; }
 grep -qE "channel 'train': 40 files, .* \($k already present\)" "$tmp/train.err" ||

@@ -11,7 +11,7 @@
 #     tests/tools/fault_proxy.py holding every answer 0.25 s, so that the rest has not arrived
 #     yet): exit 1, Failed, FailureReason names the channel and says "No space left on device";
 #     every file under a final name equals its source, no temporary file is left; with the other
-#     file gone, the same job run again completes and says how many files were already present.
+#     file gone, the same job resumed (--resume) completes and says how many files were already present.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 e2e_init diskfull
@@ -140,7 +140,7 @@ n=$(check_tree "$chan" "$tmp/fits") || fail "after the disk filled (above)"
 ((n >= 2 && n < 6)) || fail "$n files complete, expected 2..5: all 6 files were downloaded although the disk was full"
 note "3. ok: exit 1, $n of 6 files complete, no temporary file; FailureReason: $reason"
 rm -f "$small/filler"
-SLUICE_LOG=info train rc "$tmp/j3.json" --work-dir "$small/work"
+SLUICE_LOG=info train rc "$tmp/j3.json" --work-dir "$small/work" --resume  # a Failed job: its complete files are kept
 expect_rc "$rc" 0 "the same job with space again"
 grep -qE "channel 'train': 6 files, .* \($n already present\)" "$tmp/train.err" ||
   { show_train_log; fail "the rerun does not say '$n already present'"; }

@@ -82,7 +82,7 @@ expect_rc "$rc" 0 "sluice train of a job that completes"
 host=$work/$job/algo-1
 [[ -f $host/model/report.json ]] || { show_train_log; fail "the job wrote no report"; }
 grep -q '^\[algo-1\] contract checks:' "$tmp/train.err" || fail "the job's output is not streamed with a host prefix"
-grep -q '^\[algo-1\] contract checks:' "$work/$job/logs/algo-1.log" || fail "the job's output is not in logs/algo-1.log"
+grep -qE '^[0-9T:.-]+Z \[algo-1\] contract checks:' "$work/$job/logs/algo-1.log" || fail "the job's output is not in logs/algo-1.log"
 
 # --- the model and the output, as uploaded ------------------------------------------------------
 "$sluice" cp -q "s3://$bucket/out/$job/output/model.tar.gz" "$tmp/model.tar.gz" || fail "no model.tar.gz at out/$job/output/"

@@ -336,10 +336,11 @@ check_read "$tmp/w/$job/algo-1/model/read-algo-1.json" train FastFile opt_ml all
 note "4d. kill -9 of sluice train, then the same job again"
 job=ff-kill-$$-$RANDOM
 token=e2e-ff-kill-$$-$RANDOM; tokens+=("$token")
-# The first run sleeps after reading; the second finds /opt/ml/code/started (kept in the work
-# directory) and only reads.
-resume="[\"sh\", \"-c\", \"if [ -e /opt/ml/code/started ]; then exec python3 \\\"\$0\\\"; fi; python3 \\\"\$0\\\" && exec python3 \\\"\$1\\\" polite \\\"\$2\\\"\", \"$scripts/read_channel.py\", \"$scripts/long_running.py\", \"$token\"]"
-make_job "$job" "$tmp/j4d.json" FastFile "[$(prefix_channel train)]" "$resume" 1 300
+# The first run sleeps after reading; the second (the same name, --replace, a spec that only
+# reads) must first clean the stale mount the kill left.
+first="[\"sh\", \"-c\", \"python3 \\\"\$0\\\" && exec python3 \\\"\$1\\\" polite \\\"\$2\\\"\", \"$scripts/read_channel.py\", \"$scripts/long_running.py\", \"$token\"]"
+make_job "$job" "$tmp/j4d.json" FastFile "[$(prefix_channel train)]" "$first" 1 300
+make_job "$job" "$tmp/j4d-again.json" FastFile "[$(prefix_channel train)]" "[\"python3\", \"$scripts/read_channel.py\"]" 1 300
 "$sluice" train "$tmp/j4d.json" --work-dir "$tmp/w4d" 2>"$tmp/train.err" >"$tmp/train.out" &
 bg_pid=$!
 ch_dir=$tmp/w4d/$job/algo-1/input/data/train
@@ -361,7 +362,7 @@ if [[ $stale_err != *"Transport endpoint is not connected"* ]] && ! grep -qF " $
   fail "4d: after kill -9 the mount is neither stale nor listed (stat: '$stale_err'); the test cannot check the cleanup"
 fi
 note "4d: stale after kill -9: ${stale_err:-still in /proc/mounts}"
-SLUICE_LOG=info train rc "$tmp/j4d.json" --work-dir "$tmp/w4d"
+SLUICE_LOG=info train rc "$tmp/j4d-again.json" --work-dir "$tmp/w4d" --replace
 expect_rc "$rc" 0 "the same job again after kill -9"
 grep -q "stale FUSE mount" "$tmp/train.err" || { show_train_log; fail "4d: the rerun does not say it cleaned the stale mount"; }
 status_is "$tmp/w4d" "$job" Completed Completed

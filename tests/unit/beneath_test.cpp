@@ -518,5 +518,29 @@ TEST(Beneath, OpenRootFollowsLinksButThrowsForAMissingDirectory) {
   EXPECT_THROW(open_root(t.tree + "/file"), Error);
 }
 
+TEST(Beneath, RemoveTreeRemovesLinksAsLinksAndNothingOutside) {
+  TempDir tmp;
+  const std::string root = (fs::path(tmp.path()) / "root").string();
+  write_file(root + "/job/a/b/c.txt", "c");
+  write_file(root + "/job/top.txt", "t");
+  write_file(tmp.path() + "/outside/keep.txt", "keep");
+  fs::create_directory_symlink(fs::path(tmp.path()) / "outside", root + "/job/a/dirlink");
+  fs::create_symlink(fs::path(tmp.path()) / "outside/keep.txt", root + "/job/filelink");
+  UniqueFd dir = open_root(root);
+  remove_tree(dir.get(), "job/filelink", root);
+  EXPECT_TRUE(fs::exists(fs::path(tmp.path()) / "outside/keep.txt"));
+  remove_tree(dir.get(), "job", root);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(root + "/job")));
+  EXPECT_TRUE(fs::exists(fs::path(tmp.path()) / "outside/keep.txt"));
+  remove_tree(dir.get(), "job", root);  // nothing there: fine
+  remove_tree(dir.get(), "missing/deeper", root);
+  // The way to the entry is not followed either.
+  fs::create_directory_symlink(fs::path(tmp.path()) / "outside", root + "/via");
+  EXPECT_THROW(remove_tree(dir.get(), "via/keep.txt", root), Error);
+  EXPECT_TRUE(fs::exists(fs::path(tmp.path()) / "outside/keep.txt"));
+  EXPECT_THROW(remove_tree(dir.get(), "..", root), Error);
+  EXPECT_THROW(remove_tree(dir.get(), "", root), Error);
+}
+
 }  // namespace
 }  // namespace sluice::beneath

@@ -443,6 +443,30 @@ TEST_F(DownloadRecord, FailedFilesAreNotRecordedAndOtherPathsAreKept) {
   EXPECT_EQ(again.failures.size(), 1u);
 }
 
+TEST(Download, RemoveOthersLeavesOnlyWhatTheItemsPutThere) {
+  TempDir dir;
+  const fs::path root = dir.path / "algo-1";
+  const fs::path ch = root / "input/data/train";
+  for (const char* rel : {"keep/a.bin", "b.bin", "old.bin", "gone/x.bin", "keep/stale.bin"}) {
+    fs::create_directories((ch / rel).parent_path());
+    std::ofstream(ch / rel) << "x";
+  }
+  std::vector<transfer::DownloadItem> items = {{{"a", 1, "", 0}, (ch / "keep/a.bin").string()},
+                                                {{"b", 1, "", 0}, (ch / "b.bin").string()},
+                                                {{"c", 1, "", 0}, (ch / "new/c.bin").string()}};
+  std::ofstream(transfer::partial_path((ch / "b.bin").string())) << "part";  // an interrupted download of b: kept
+  fs::create_directories(dir.path / "outside");
+  std::ofstream(dir.path / "outside/secret") << "s";
+  fs::create_directory_symlink(dir.path / "outside", ch / "link");
+  EXPECT_EQ(transfer::remove_others(root.string(), ch.string(), items), 4u);  // old.bin, gone/, keep/stale.bin, link
+  EXPECT_TRUE(fs::exists(ch / "keep/a.bin"));
+  EXPECT_TRUE(fs::exists(ch / "b.bin"));
+  EXPECT_TRUE(fs::exists(transfer::partial_path((ch / "b.bin").string())));
+  for (const char* gone : {"old.bin", "gone", "keep/stale.bin", "link"}) EXPECT_FALSE(fs::exists(fs::symlink_status(ch / gone))) << gone;
+  EXPECT_TRUE(fs::exists(dir.path / "outside/secret"));
+  EXPECT_EQ(transfer::remove_others(root.string(), (root / "input/data/none").string(), items), 0u);
+}
+
 TEST(Download, WithoutRootCreatesDirectoriesAndSkipsBySizeAndMtime) {
   // cp-like use: no root, no record: directories are made by path, a rerun skips by size and mtime.
   MemoryStore store;

@@ -44,8 +44,8 @@ TEST(JobDirectory, IsPrivateAndBelongsToTheSessionThatMadeIt) {
     JobDirectory d(tmp / "work2", "job", same, {"algo-1"});
   }
   std::swap(same.tags[0], same.tags[1]);
-  EXPECT_NO_THROW(JobDirectory(tmp / "work2", "job", same, {"algo-1"}));
-  { JobDirectory again(tmp / "work", "job-1", owner("a"), {"algo-1"}); }
+  EXPECT_NO_THROW(JobDirectory(tmp / "work2", "job", same, {"algo-1"}, Rerun::kReplace));
+  { JobDirectory again(tmp / "work", "job-1", owner("a"), {"algo-1"}, Rerun::kReplace); }
   // Another tenant, another role, no tags, or single-tenant-made: refused, without saying whose.
   for (const JobOwner& other : {owner("b"), JobOwner{"arn:aws:iam::1:role/Other", {{"tenant-id", "a"}}}, JobOwner{"arn:aws:iam::1:role/R", {}}}) {
     try {
@@ -62,7 +62,7 @@ TEST(JobDirectory, IsPrivateAndBelongsToTheSessionThatMadeIt) {
   EXPECT_THROW(JobDirectory(tmp / "work", "premade", owner("a"), {"algo-1"}), Error);
   // Single-tenant runs reuse any directory and make it private.
   fs::permissions(tmp / "work/premade", fs::perms::all);
-  EXPECT_NO_THROW(JobDirectory(tmp / "work", "premade", std::nullopt, {"algo-1"}));
+  EXPECT_NO_THROW(JobDirectory(tmp / "work", "premade", std::nullopt, {"algo-1"}, Rerun::kReplace));
   EXPECT_EQ(mode_of(tmp / "work/premade"), 0700u);
 }
 
@@ -89,6 +89,104 @@ TEST(JobDirectory, OneRunOfEachHostAtATime) {
   EXPECT_NO_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-2"}));  // another host: fine
 }
 
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+void set_status(const fs::path& dir, const std::string& status) {
+  write(dir / "status.json", "{\"TrainingJobStatus\": \"" + status + "\"}\n");
+}
+
+const std::string kSpec = R"({"TrainingJobName": "j", "HyperParameters": {"lr": "0.1"}})";
+
+TEST(JobRerun, ADuplicateNameIsRefusedNamingTheJobAndItsStatus) {
+  TempDir tmp;
+  { JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1", "algo-2"}, Rerun::kRefuse, kSpec); }
+  for (const char* status : {"Completed", "Failed", "Stopped", "InProgress"}) {
+    set_status(tmp / "w/j", status);
+    try {
+      JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1", "algo-2"}, Rerun::kRefuse, kSpec);
+      ADD_FAILURE() << "a duplicate name was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+      EXPECT_THAT(e.what(), HasSubstr("ResourceInUse: training job 'j' already exists (" + std::string(status)));
+      EXPECT_THAT(e.what(), HasSubstr("--replace"));
+      EXPECT_THAT(e.what(), HasSubstr("--resume"));
+    }
+  }
+  // One host that ran is enough; a host of the same job that never ran here is not a duplicate
+  // (hosts of one job run by separate `sluice train --host` processes).
+  EXPECT_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-2"}), Error);
+  EXPECT_NO_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-3"}));
+  // A directory left by a run before run records existed counts too.
+  fs::create_directories(tmp / "w/old/algo-1/model");
+  EXPECT_THROW(JobDirectory(tmp / "w", "old", std::nullopt, {"algo-1"}), Error);
+}
+
+TEST(JobRerun, ReplaceDeletesEverythingOfTheHostsRunAndNothingElse) {
+  TempDir tmp;
+  const fs::path j = tmp / "w/j";
+  { JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1", "algo-2"}, Rerun::kRefuse, kSpec); }
+  for (const char* rel : {"algo-1/input/data/train/old.bin", "algo-1/model/m.pt", "algo-1/output/failure", "algo-1/code/train.py",
+                          "checkpoints/algo-1/c.pt", "logs/algo-1.log", ".sluice-downloads-algo-1-train",
+                          "algo-2/model/m.pt", "logs/algo-2.log", ".sluice-downloads-algo-2-train", "audit.jsonl"}) {
+    write(j / rel, "old");
+  }
+  set_status(j, "Completed");
+  write(tmp / "outside/keep", "keep");
+  fs::create_directory_symlink(tmp / "outside", j / "algo-1/model/link");  // planted by the command
+  {
+    JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kReplace, kSpec);
+    EXPECT_EQ(d.previous_status(), "Completed");
+  }
+  for (const char* gone : {"algo-1", "checkpoints/algo-1", "logs/algo-1.log", ".sluice-downloads-algo-1-train", "status.json",
+                           "audit.jsonl"}) {
+    EXPECT_FALSE(fs::exists(fs::symlink_status(j / gone))) << gone;
+  }
+  for (const char* kept : {"algo-2/model/m.pt", "logs/algo-2.log", ".sluice-downloads-algo-2-train", ".sluice-run-algo-1"}) {
+    EXPECT_TRUE(fs::exists(j / kept)) << kept;
+  }
+  EXPECT_TRUE(fs::exists(tmp / "outside/keep"));  // the link was removed, not followed
+}
+
+TEST(JobRerun, ResumeKeepsInputsAndCheckpointsOfAStoppedOrFailedJobWithTheSameSpec) {
+  TempDir tmp;
+  const fs::path j = tmp / "w/j";
+  try {
+    JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kResume, kSpec);
+    ADD_FAILURE() << "resumed a job that never ran";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+  }
+  { JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kRefuse, kSpec); }
+  for (const char* rel : {"algo-1/input/data/train/a.bin", "algo-1/model/m.pt", "algo-1/output/failure", "algo-1/code/x.py",
+                          "checkpoints/algo-1/c.pt", "algo-1/checkpoints/c2.pt"}) {
+    write(j / rel, "old");
+  }
+  set_status(j, "Completed");
+  EXPECT_THROW(JobDirectory(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kResume, kSpec), Error);
+  for (const char* status : {"Failed", "Stopped", "InProgress"}) {
+    set_status(j, status);
+    // The same spec written another way (white space, key order) is the same spec.
+    JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kResume,
+                   R"({ "HyperParameters": {"lr": "0.1"},   "TrainingJobName": "j" })");
+    EXPECT_EQ(d.previous_status(), status);
+  }
+  for (const char* gone : {"algo-1/model", "algo-1/output", "algo-1/code"}) EXPECT_FALSE(fs::exists(j / gone)) << gone;
+  for (const char* kept : {"algo-1/input/data/train/a.bin", "checkpoints/algo-1/c.pt", "algo-1/checkpoints/c2.pt"}) {
+    EXPECT_TRUE(fs::exists(j / kept)) << kept;
+  }
+  try {
+    JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kResume,
+                   R"({"TrainingJobName": "j", "HyperParameters": {"lr": "0.2"}})");
+    ADD_FAILURE() << "resumed with another spec";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_THAT(e.what(), HasSubstr("(in HyperParameters)"));
+  }
+}
+
 TEST(JobUid, IsUnprivilegedUniqueAndKeptForReruns) {
   TempDir tmp;
   std::set<uint32_t> uids;
@@ -102,10 +200,10 @@ TEST(JobUid, IsUnprivilegedUniqueAndKeptForReruns) {
   EXPECT_EQ(uids.size(), 50u);  // unique in the work directory (the registry)
   uint32_t first;
   {
-    JobDirectory d(tmp / "w", "job-0", owner("a"), {"algo-1"});
+    JobDirectory d(tmp / "w", "job-0", owner("a"), {"algo-1"}, Rerun::kReplace);
     first = *d.uid();
   }
-  JobDirectory again(tmp / "w", "job-0", owner("a"), {"algo-1"});
+  JobDirectory again(tmp / "w", "job-0", owner("a"), {"algo-1"}, Rerun::kReplace);
   EXPECT_EQ(*again.uid(), first);  // a rerun keeps its uid
   EXPECT_FALSE(JobDirectory(tmp / "w", "job-0", std::nullopt, {"algo-2"}).uid());  // single-tenant: none
   // The registry drops jobs whose directory is gone, and no entry names two jobs.

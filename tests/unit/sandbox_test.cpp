@@ -22,6 +22,7 @@
 #include <fstream>
 #include <future>
 #include <set>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -46,6 +47,20 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A log file's text without the time in front of each line, which must be there
+// ("2026-12-05T16:20:01.123Z ").
+std::string log_text(const std::string& path) {
+  static const std::regex stamp(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )");
+  std::string out;
+  std::istringstream in(read_file(path));
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(line, m, stamp)) << "no timestamp: " << line;
+    out += (m.empty() ? line : line.substr(m.length(0))) + "\n";
+  }
+  return out;
 }
 
 void write_file(const std::string& path, const std::string& text, fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
@@ -148,7 +163,7 @@ class Sandbox : public ::testing::TestWithParam<Isolation> {
   // Output lines of the last run, prefix removed.
   std::vector<std::string> output() const {
     std::vector<std::string> out;
-    for (auto& line : lines_of(read_file(spec_.log_file))) {
+    for (auto& line : lines_of(log_text(spec_.log_file))) {
       EXPECT_EQ(line.rfind(spec_.log_prefix, 0), 0u) << line;
       out.push_back(line.substr(spec_.log_prefix.size()));
     }
@@ -196,13 +211,13 @@ TEST_P(Sandbox, OutputLinesArePrefixedAndLogged) {
   EXPECT_EQ(r.exit_code, 0);
   const std::string expected =
       "[algo-1] one\n[algo-1] two\n[algo-1] \n[algo-1] three\n[algo-1] no newline\n";
-  EXPECT_EQ(read_file(spec_.log_file), expected);
+  EXPECT_EQ(log_text(spec_.log_file), expected);
   EXPECT_THAT(terminal, HasSubstr(expected));
 
   // The log file is appended to, not replaced.
   spec_.argv = {script("again.sh", "echo four")};
   run_sandboxed(spec_, nullptr);
-  EXPECT_EQ(read_file(spec_.log_file), expected + "[algo-1] four\n");
+  EXPECT_EQ(log_text(spec_.log_file), expected + "[algo-1] four\n");
 }
 
 TEST_P(Sandbox, VeryLongLinesArePassedOnInPieces) {
@@ -446,7 +461,7 @@ TEST_P(Sandbox, SeveralSandboxesRunAtOnce) {
       expected += line;
       EXPECT_THAT(terminal, HasSubstr(line));
     }
-    EXPECT_EQ(read_file(specs[i - 1].log_file), expected);
+    EXPECT_EQ(log_text(specs[i - 1].log_file), expected);
   }
 }
 
@@ -513,7 +528,12 @@ class Bubblewrap : public ::testing::Test {
 
   // Runs a shell snippet; returns its output lines.
   std::vector<std::string> sh(const std::string& code, int* exit_code = nullptr) {
-    spec_.argv = {"/bin/sh", "-c", code};
+    return run_argv({"/bin/sh", "-c", code}, exit_code);
+  }
+
+  // Runs the command; returns its output lines.
+  std::vector<std::string> run_argv(std::vector<std::string> argv, int* exit_code = nullptr) {
+    spec_.argv = std::move(argv);
     fs::remove(spec_.log_file);
     ::testing::internal::CaptureStderr();
     RunResult r;
@@ -525,7 +545,7 @@ class Bubblewrap : public ::testing::Test {
     }
     ::testing::internal::GetCapturedStderr();
     if (exit_code != nullptr) *exit_code = r.exit_code;
-    return lines_of(read_file(spec_.log_file));
+    return lines_of(log_text(spec_.log_file));
   }
 
   TempDir tmp_;
@@ -663,9 +683,107 @@ TEST_F(Bubblewrap, ProgramsUnderTheHostTmpRunAndTmpStaysPrivate) {
   RunResult r = run_sandboxed(spec_, nullptr);
   ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(r.exit_code, 0) << r.how;
-  EXPECT_THAT(lines_of(read_file(spec_.log_file)),
+  EXPECT_THAT(lines_of(log_text(spec_.log_file)),
               ::testing::ElementsAre("ran", "tmp writable", "checkout read-only"));
   EXPECT_FALSE(fs::exists(tmp_ / "checkout/new"));
+}
+
+// The directories a command needs under the host's /tmp (issue 13): a virtualenv found through
+// PATH or named by its interpreter's path, a PYTHONPATH directory, VIRTUAL_ENV; all read-only.
+class CommandDirectories : public Bubblewrap {
+ protected:
+  void SetUp() override {
+    Bubblewrap::SetUp();
+    if (IsSkipped()) return;
+    venv_ = tmp_ / "venv";
+    ASSERT_EQ(std::system(("/usr/bin/python3 -m venv --without-pip '" + venv_ + "'").c_str()), 0)
+        << "cannot make a virtualenv with /usr/bin/python3";
+    write_file(tmp_ / "pp/sluice_pp_probe.py", "WHERE = 'from the PYTHONPATH directory'\n");
+    write_file(tmp_ / "active/marker", "x");
+  }
+
+  // Runs the command, which must exit 0; returns its output lines.
+  std::vector<std::string> run_ok(std::vector<std::string> argv) {
+    int rc = -1;
+    auto out = run_argv(std::move(argv), &rc);
+    EXPECT_EQ(rc, 0) << ::testing::PrintToString(out);
+    return out;
+  }
+
+  std::string venv_;
+};
+
+TEST_F(CommandDirectories, AVirtualenvUnderTmpFoundThroughPathRuns) {
+  spec_.env["PATH"] = venv_ + "/bin:/usr/bin:/bin";
+  EXPECT_THAT(run_ok({"python3", "-c", "import sys; print(sys.prefix)"}), ::testing::ElementsAre(venv_));
+  // Its interpreter named by its path: the whole virtualenv too, not only bin/.
+  spec_.env["PATH"] = "/usr/bin:/bin";
+  EXPECT_THAT(run_ok({venv_ + "/bin/python3", "-c", "import sys, os; print(sys.prefix); print(os.path.exists(sys.prefix + '/pyvenv.cfg'))"}),
+              ::testing::ElementsAre(venv_, "True"));
+  // Read-only, and nothing else of the host's /tmp appears.
+  write_file(tmp_ / "other", "x");
+  EXPECT_THAT(run_ok({venv_ + "/bin/python3", "-c",
+                        "import os\n"
+                        "try:\n open('" + venv_ + "/new', 'w'); print('writable')\n"
+                        "except OSError as e: print(e.strerror)\n"
+                        "print(os.path.exists('" + (tmp_ / "other") + "'))"}),
+              ::testing::ElementsAre("Read-only file system", "False"));
+  EXPECT_FALSE(fs::exists(venv_ + "/new"));
+}
+
+TEST_F(CommandDirectories, APythonpathDirectoryAndVirtualEnvUnderTmpAreVisible) {
+  spec_.env["PYTHONPATH"] = "relative:" + (tmp_ / "pp") + ":" + (tmp_ / "missing");
+  spec_.env["VIRTUAL_ENV"] = tmp_ / "active";
+  EXPECT_THAT(run_ok({"/usr/bin/python3", "-c",
+                        "import os, sluice_pp_probe; print(sluice_pp_probe.WHERE); "
+                        "print(os.path.exists(os.environ['VIRTUAL_ENV'] + '/marker'))"}),
+              ::testing::ElementsAre("from the PYTHONPATH directory", "True"));
+}
+
+TEST_F(CommandDirectories, NoneIsBoundInAMinimalRoot) {
+  spec_.minimal_root = true;
+  spec_.env["PATH"] = venv_ + "/bin:/usr/bin:/bin";
+  spec_.env["PYTHONPATH"] = tmp_ / "pp";
+  spec_.env["VIRTUAL_ENV"] = tmp_ / "active";
+  EXPECT_THAT(run_ok({"python3", "-c",
+                        "import os, sys; print(sys.prefix); "
+                        "print([p for p in ('" + venv_ + "', '" + (tmp_ / "pp") + "', '" + (tmp_ / "active") + "') if os.path.exists(p)])"}),
+              ::testing::ElementsAre("/usr", "[]"));
+  try {
+    run_ok({venv_ + "/bin/python3", "-c", "pass"});
+    ADD_FAILURE() << "the virtualenv's interpreter ran in a minimal root";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+  }
+}
+
+// SandboxSpec::etc_hosts: the job's host names resolve inside, in a normal and in a minimal root
+// (read by an unprivileged uid there); the host's /etc/hosts is untouched.
+TEST_F(Bubblewrap, EtcHostsIsTheSpecsReadOnly) {
+  const std::string host_before = read_file("/etc/hosts");
+  spec_.etc_hosts = "127.0.0.1 localhost\n127.0.1.1 algo-1\n127.0.1.2 algo-2\n";
+  spec_.hostname = "algo-1";
+  const std::string probe =
+      "getent hosts algo-2; getent hosts \"$(hostname)\"; ls -l /etc/hosts | cut -c1-10;"
+      "(echo 10.0.0.1 evil >> /etc/hosts) 2>/dev/null || echo read-only;"
+      "python3 -c 'import socket; print(socket.gethostbyname(\"algo-2\"))'";
+  const std::vector<std::string> want{"127.0.1.2       algo-2", "127.0.1.1       algo-1", "-rw-r--r--",
+                                      "read-only", "127.0.1.2"};
+  EXPECT_EQ(sh(probe), want);
+  EXPECT_EQ(sh("cat /etc/hosts"), lines_of(spec_.etc_hosts));
+
+  spec_.minimal_root = true;  // /etc is a read-only bind there
+  if (::geteuid() == 0) {
+    spec_.run_as = 0x60000125u;
+    fs::permissions(tmp_ / "ml", fs::perms::all);
+  }
+  EXPECT_EQ(sh(probe), want);
+
+  spec_.etc_hosts.clear();  // without it, the host's own
+  spec_.minimal_root = false;
+  spec_.run_as.reset();
+  EXPECT_EQ(sh("cat /etc/hosts"), lines_of(host_before));
+  EXPECT_EQ(read_file("/etc/hosts"), host_before);
 }
 
 // --------------------------------------------------------------------------------------------
@@ -702,7 +820,7 @@ TEST_F(Bubblewrap, EnvironmentReachesOnlyTheCommandNeverACommandLine) {
   run_sandboxed(spec_, &stop);
   ::testing::internal::GetCapturedStderr();
   stopper.join();
-  EXPECT_THAT(lines_of(read_file(spec_.log_file)), ::testing::Contains(token + "|a b\tc"));
+  EXPECT_THAT(lines_of(log_text(spec_.log_file)), ::testing::Contains(token + "|a b\tc"));
 }
 
 TEST_F(Bubblewrap, RunAsDropsTheUserAndEveryCapability) {
@@ -757,9 +875,10 @@ TEST_F(Bubblewrap, BindByHandleMountsWhatWasOpenedNotWhatThePathNamesLater) {
   spec_.extra_binds = {{tmp_ / "link", "/opt/ml/input/data/fs", true, fd}};
   EXPECT_THAT(sh("cat /opt/ml/input/data/fs/f"), ::testing::ElementsAre("mine"));
   // None of the descriptors bwrap was given (the handle: openat(fd, "..") would leave the bound
-  // directory; the environment file; the filter) reaches the command: only stdin, stdout, stderr
+  // directory; the environment file; the /etc/hosts data; the filter) reaches the command: only stdin, stdout, stderr
   // (and the one ls opens to list them).
   spec_.restrict_syscalls = true;
+  spec_.etc_hosts = "127.0.0.1 localhost\n";
   EXPECT_THAT(sh("ls /proc/self/fd"), ::testing::ElementsAre("0", "1", "2", "3"));
   ::close(fd);
 }

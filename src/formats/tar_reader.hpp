@@ -1,0 +1,30 @@
+// Unpacking a tar archive (plain, gzip, or any compression libarchive reads) into a directory, as
+// the SageMaker training toolkit unpacks a script-mode sourcedir.tar.gz into /opt/ml/code.
+// The archive comes from a job spec (hostile in multi-tenant mode) and Sluice unpacks it as root,
+// so every entry is written relative to the destination's handle with core/beneath, following no
+// link, and never outside it:
+//  - an absolute name or one with a ".." component is refused (Error kInvalidInput naming it);
+//  - directories and regular files are made (mode bits & 0777, never set-id), symbolic links are
+//    made as links (their target is not followed here; it means something only inside the
+//    sandbox), hard links become copies of the file already unpacked; device nodes, FIFOs and
+//    sockets are skipped with a warning;
+//  - an entry that exists is replaced (a file) or entered (a directory); a link on the way to an
+//    entry fails (ELOOP) rather than being followed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sluice::formats {
+
+struct UnpackResult {
+  uint64_t files = 0;  // regular files and links made
+  uint64_t bytes = 0;  // bytes of regular files written
+};
+
+// Unpacks the archive file `archive` (a trusted path) into the directory open as `dir`
+// (`shown` names it in messages). Throws sluice::Error: kInvalidInput for an archive that cannot
+// be read or has an unsafe name, errno errors for the destination.
+UnpackResult unpack_tar(const std::string& archive, int dir, const std::string& shown);
+
+}  // namespace sluice::formats
