@@ -154,6 +154,7 @@ struct Profile {
 };
 
 Profile profile_name(const EnvLookup& env) {
+  if (auto p = get(env, "--profile")) return {*p, "--profile"};
   if (auto p = get(env, "AWS_PROFILE")) return {*p, "AWS_PROFILE"};
   if (auto p = get(env, "AWS_DEFAULT_PROFILE")) return {*p, "AWS_DEFAULT_PROFILE"};
   return {"default", ""};
@@ -252,18 +253,29 @@ std::string checked_endpoint(std::string url, std::string_view source) {
 
 EnvLookup process_env() {
   return [](std::string_view name) -> std::optional<std::string> {
+    if (name.starts_with("--")) return std::nullopt;  // a flag: see with_flags
     const char* v = std::getenv(std::string(name).c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
 }
 
+EnvLookup with_flags(EnvLookup env, Flags flags) {
+  return [env = std::move(env), flags = std::move(flags)](std::string_view name) -> std::optional<std::string> {
+    if (name == "--profile") return flags.profile;
+    if (name == "--region") return flags.region;
+    if (name.starts_with("--")) return std::nullopt;
+    return env(name);
+  };
+}
+
 Credentials resolve_credentials(const EnvLookup& env) {
   std::vector<std::string> tried;
 
-  // 1. The environment.
-  auto id = get(env, "AWS_ACCESS_KEY_ID");
-  auto secret = get(env, "AWS_SECRET_ACCESS_KEY");
+  // 1. The environment, unless a profile was chosen with --profile.
+  const bool profile_flag = get(env, "--profile").has_value();
+  auto id = profile_flag ? std::nullopt : get(env, "AWS_ACCESS_KEY_ID");
+  auto secret = profile_flag ? std::nullopt : get(env, "AWS_SECRET_ACCESS_KEY");
   if (id && secret) {
     std::string token = get(env, "AWS_SESSION_TOKEN").value_or(get(env, "AWS_SECURITY_TOKEN").value_or(""));
     log::debug("using AWS credentials from the environment");
@@ -273,7 +285,8 @@ Credentials resolve_credentials(const EnvLookup& env) {
     throw Error(ErrorKind::kInvalidInput, id ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
                                              : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
   }
-  tried.push_back("environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (not set)");
+  tried.push_back(profile_flag ? "no environment variables (--profile chooses the profile)"
+                               : "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (not set)");
 
   // 2. The shared credentials file, then 3. the config file.
   const Profile profile = profile_name(env);
@@ -336,6 +349,7 @@ Credentials resolve_credentials(const EnvLookup& env) {
 }
 
 std::string resolve_region(const EnvLookup& env) {
+  if (auto r = get(env, "--region")) return *r;
   if (auto r = get(env, "AWS_REGION")) return *r;
   if (auto r = get(env, "AWS_DEFAULT_REGION")) return *r;
   if (auto s = config_profile(env)) {

@@ -7,23 +7,31 @@
 #include <vector>
 
 #include "cli/progress_reporter.hpp"
+#include "dataset/key_filter.hpp"
 #include "store/open.hpp"
 
 namespace sluice::cli {
 
+// The AWS CLI's global options; given before or after the subcommand.
 struct GlobalOptions {
   std::optional<std::string> endpoint_url;
+  std::optional<std::string> region;     // --region
+  std::optional<std::string> profile;    // --profile
+  bool verify_tls = true;                // --no-verify-ssl: false
   int max_connections = 64;
   std::optional<int> read_timeout_s;     // --cli-read-timeout
   std::optional<int> connect_timeout_s;  // --cli-connect-timeout
 };
 
-// The store options the global options ask for, with this many connections.
+// The store options the global options ask for, with this many connections: --region and
+// --profile are layered over the environment (auth::with_flags), for every store opened with them.
 store::StoreOptions store_options(const GlobalOptions& g, int max_connections);
 
 struct LsOptions {
-  std::string uri;
+  std::string uri;  // empty: list the buckets
   bool recursive = false;
+  bool human_readable = false;  // --human-readable: sizes as "1.0 KiB"
+  bool summarize = false;       // --summarize: "Total Objects" and "Total Size" at the end
 };
 int run_ls(const GlobalOptions& g, const LsOptions& o);
 
@@ -33,9 +41,11 @@ int run_rb(const GlobalOptions& g, const std::string& uri, bool force);
 int run_presign(const GlobalOptions& g, const std::string& uri, int64_t expires_in);
 
 struct CpOptions {
-  std::string source;
-  std::string destination;
+  std::string source;       // "-": standard input (to s3:// only)
+  std::string destination;  // "-": standard output (from s3:// only)
   bool recursive = false;
+  dataset::KeyFilter filter;  // --exclude / --include, in the order given
+  bool dryrun = false;        // --dryrun: print what would be copied, copy nothing
   OutputStyle style = OutputStyle::kHuman;
   uint64_t part_size = 8ull << 20;
   uint64_t multipart_threshold = 8ull << 20;

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <thread>
+#include <utility>
 
 #include "cli/commands.hpp"
+#include "cli/cp_stream.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "dataset/key_path.hpp"
@@ -28,6 +30,26 @@ std::string basename_of(const std::string& key) {
 bool is_dir(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A local path as the AWS CLI shows it: its directory relative to the working directory.
+std::string shown_local(const std::string& path) {
+  fs::path p(path);
+  fs::path dir = p.parent_path().lexically_relative(fs::current_path());
+  return dir.empty() ? path : (dir / p.filename()).string();
+}
+
+std::string shown_s3(const Location& loc, const std::string& key) { return "s3://" + loc.bucket + "/" + key; }
+
+// --dryrun: "(dryrun) download: FROM to TO" for each copy (nothing with --quiet); exit 0.
+template <class Items, class Describe>
+int dry_run(const CpOptions& o, const char* verb, const Items& items, Describe describe) {
+  if (o.style == OutputStyle::kQuiet) return kExitOk;
+  for (const auto& item : items) {
+    auto [from, to] = describe(item);
+    fmt::print("(dryrun) {}: {} to {}\n", verb, from, to);
+  }
+  return kExitOk;
 }
 
 // Prints each failure and returns the exit code of the whole command.
@@ -53,28 +75,6 @@ int conclude(const std::vector<Error>& failures, uint64_t refused) {
   return failures.empty() && refused == 0 ? kExitOk : kExitSomeFailed;
 }
 
-// Cancels `cancel` when the user interrupts, until destroyed.
-class InterruptWatch {
- public:
-  explicit InterruptWatch(std::function<void()> cancel) : thread_([this, cancel = std::move(cancel)] {
-      while (!done_) {
-        if (interrupted()) {
-          cancel();
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }) {}
-  ~InterruptWatch() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
 int download(const GlobalOptions& g, const CpOptions& o, const Location& src, const Location& dst) {
   store::StoreOptions so = store_options(g, g.max_connections);
   auto store = store::open_store(src, so);
@@ -89,6 +89,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
     auto objects = store::list_all(*store, prefix);
     dataset::PathSet paths;
     for (auto& obj : objects) {
+      if (!o.filter.selects(std::string_view(obj.key).substr(prefix.size()))) continue;
       try {
         auto rel = dataset::relative_path_for_key(obj.key, prefix);
         if (!rel) continue;
@@ -111,6 +112,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
     if (!src.is_s3() && is_dir(src.path)) {
       throw Error(ErrorKind::kInvalidInput, "copying " + src.str(), "this is a directory; add --recursive");
     }
+    if (!o.filter.selects(basename_of(key))) return kExitOk;
     store::ObjectInfo info = store->head(key);
     bool into_dir = dst.trailing_slash || is_dir(dst.path);
     std::string path = into_dir ? dst.path + "/" + basename_of(key) : dst.path;
@@ -118,6 +120,12 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
     items.push_back({std::move(info), path});
   }
   for (const auto& e : refused) fmt::print(stderr, "sluice: error: {}\n", e.what());
+  if (o.dryrun) {
+    dry_run(o, src.is_s3() ? "download" : "copy", items, [&](const transfer::DownloadItem& i) {
+      return std::pair(src.is_s3() ? shown_s3(src, i.object.key) : shown_local("/" + i.object.key), shown_local(i.path));
+    });
+    return refused.empty() ? kExitOk : kExitSomeFailed;
+  }
 
   transfer::Progress progress;
   ProgressReporter reporter(progress, o.style, "downloaded");
@@ -144,14 +152,21 @@ int upload(const GlobalOptions& g, const CpOptions& o, const Location& src, cons
     std::string prefix = dataset::directory_prefix(store::key_of(src));
     std::string dest_prefix = dataset::directory_prefix(dst.key);
     for (auto& obj : store::list_all(local, prefix)) {
+      if (!o.filter.selects(std::string_view(obj.key).substr(prefix.size()))) continue;
       items.push_back({"/" + obj.key, obj.size, dest_prefix + obj.key.substr(prefix.size())});
     }
   } else {
     struct stat st;
     if (::stat(src.path.c_str(), &st) != 0) throw errno_error(errno, "copying", src.path);
     if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::kInvalidInput, "copying " + src.str(), "this is a directory; add --recursive");
+    if (!o.filter.selects(basename_of(src.path))) return kExitOk;
     std::string key = dst.key.empty() || dst.key.back() == '/' ? dst.key + basename_of(src.path) : dst.key;
     items.push_back({src.path, static_cast<uint64_t>(st.st_size), key});
+  }
+  if (o.dryrun) {
+    return dry_run(o, "upload", items, [&](const transfer::UploadItem& i) {
+      return std::pair(shown_local(i.path), shown_s3(dst, i.key));
+    });
   }
   store::StoreOptions so = store_options(g, g.max_connections);
   auto store = store::open_store(dst, so);
@@ -170,6 +185,7 @@ int upload(const GlobalOptions& g, const CpOptions& o, const Location& src, cons
 }  // namespace
 
 int run_cp(const GlobalOptions& g, const CpOptions& o) {
+  if (o.source == "-" || o.destination == "-") return copy_stream(g, o);
   Location src = parse_location(o.source);
   Location dst = parse_location(o.destination);
   if (src.is_s3() && dst.is_s3()) {

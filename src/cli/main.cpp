@@ -6,6 +6,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/options.hpp"
+#include "cli/usage.hpp"
 #include "core/log.hpp"
 #include "modes/fastfile/channel.hpp"
 
@@ -42,23 +44,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "sluice 0.1.0");
   cli::GlobalOptions g;
-  std::string endpoint;
   std::string log_level = std::getenv("SLUICE_LOG") ? std::getenv("SLUICE_LOG") : "warn";
-  app.add_option("--endpoint-url", endpoint, "S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS S3)");
-  app.add_option("--max-connections", g.max_connections, "requests in flight at once")->check(CLI::Range(1, 1024));
-  app.add_option("--cli-read-timeout", g.read_timeout_s,
-                 "seconds without a byte before a request is abandoned and retried (0: never; default 30 for data, "
-                 "60 for other requests)")
-      ->check(CLI::Range(0, 86400));
-  app.add_option("--cli-connect-timeout", g.connect_timeout_s,
-                 "seconds a connection may take to open (0: the system's limit; default 10)")
-      ->check(CLI::Range(0, 86400));
-  app.add_option("--log-level", log_level, "error, warn, info, debug or trace (env SLUICE_LOG)");
+  cli::add_global_options(app, g, log_level);  // before the subcommands: they inherit the fallthrough
 
   cli::LsOptions ls;
-  auto* ls_cmd = app.add_subcommand("ls", "list objects and common prefixes under an s3:// or local location");
-  ls_cmd->add_option("uri", ls.uri, "s3://bucket/prefix, file:///dir or a directory")->required();
+  auto* ls_cmd = app.add_subcommand("ls", "list objects and common prefixes under an s3:// or local location, or the buckets");
+  ls_cmd->add_option("uri", ls.uri, "s3://bucket/prefix, file:///dir or a directory (none: list the buckets)");
   ls_cmd->add_flag("-r,--recursive", ls.recursive, "list every object under the prefix");
+  ls_cmd->add_flag("--human-readable", ls.human_readable, "sizes as 1.0 KiB, 8.0 MiB ...");
+  ls_cmd->add_flag("--summarize", ls.summarize, "end with the number of objects and their total size");
 
   std::string mb_uri;
   auto* mb_cmd = app.add_subcommand("mb", "make a bucket (an existing bucket of yours is fine)");
@@ -119,9 +113,13 @@ int main(int argc, char** argv) {
   bool quiet = false, json = false, no_verify = false;
   std::string part_size = "8MiB", threshold = "8MiB";
   auto* cp_cmd = app.add_subcommand("cp", "copy objects between s3://, file:// and local paths");
-  cp_cmd->add_option("source", cp.source, "s3://bucket/key, file:///path or a path")->required();
-  cp_cmd->add_option("destination", cp.destination, "s3://bucket/key, file:///path or a path")->required();
+  cp_cmd->add_option("source", cp.source, "s3://bucket/key, file:///path, a path, or - (standard input)")->required();
+  cp_cmd->add_option("destination", cp.destination, "s3://bucket/key, file:///path, a path, or - (standard output)")
+      ->required();
   cp_cmd->add_flag("-r,--recursive", cp.recursive, "copy every object under the prefix or directory");
+  cli::FilterFlags cp_filter;
+  cli::add_filter_options(*cp_cmd, cp_filter);
+  cp_cmd->add_flag("--dryrun", cp.dryrun, "print what would be copied, copy nothing");
   cp_cmd->add_flag("-q,--quiet", quiet, "print nothing but errors");
   cp_cmd->add_flag("--json", json, "print a JSON summary on stdout");
   cp_cmd->add_option("--part-size", part_size, "size of the ranged parts of large objects (default 8MiB)");
@@ -153,26 +151,14 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--input", policy_input, "a JSON file {\"policies\": {...}, \"request\": {...}}, or - for stdin")->required();
   simulate_cmd->add_flag("--explain", policy_explain, "also print the statements that decided");
 
-  if (argc > 1 && argv[1][0] != '-') {
-    std::string name = argv[1];
-    bool known = false;
-    for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == name;
-    if (!known) {
-      std::string names;
-      for (const auto* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
-      fmt::print(stderr, "sluice: error: unknown command '{}' (commands: {}; see sluice --help)\n", name, names);
-      return cli::kExitUsage;
-    }
-  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitUsage;  // CLI11 codes (105, 106, 109...) -> 2, docs/cli.md
+    return cli::usage_error(app, e);  // "sluice: error: ...", exit 2 (docs/cli.md); --help and --version exit 0
   }
   try {
     log::init(log_level);
     cli::install_signal_handlers();
-    if (!endpoint.empty()) g.endpoint_url = endpoint;
     if (*ls_cmd) return cli::run_ls(g, ls);
     if (*mb_cmd) return cli::run_mb(g, mb_uri);
     if (*rm_cmd) return cli::run_rm(g, rm_uri, rm_recursive);
@@ -191,6 +177,7 @@ int main(int argc, char** argv) {
       cp.part_size = parse_size(part_size);
       cp.multipart_threshold = parse_size(threshold);
       cp.verify_md5 = !no_verify;
+      cp.filter = cli::filter_of(*cp_cmd, cp_filter);
       return cli::run_cp(g, cp);
     }
   } catch (const Error& e) {

@@ -153,6 +153,7 @@ int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<
 int run_mount(const GlobalOptions& g, const MountCliOptions& o) {
   parse_location(o.source);  // a bad SOURCE fails here, in the foreground
   check_mountpoint(o.mountpoint);
+  ff::check_not_mounted(o.mountpoint);
   if (!o.cache_dir.empty() && o.cache_dir == o.mountpoint) {
     throw Error(ErrorKind::kInvalidInput, "--cache " + o.cache_dir, "the cache cannot be the mount point");
   }

@@ -24,6 +24,18 @@ void check_bucket(std::string_view text, const std::string& b) {
   }
 }
 
+// Text that starts like an S3 URI but is not one ("s3:/b", "s3:b", "S3://b", "s3:\\b"): a typo,
+// never a local path. The suggestion is the URI it most likely meant.
+void refuse_near_miss(std::string_view text) {
+  if (text.size() < 3 || (text[0] != 's' && text[0] != 'S') || text[1] != '3' || text[2] != ':') return;
+  if (text.starts_with("s3://")) return;
+  std::string_view rest = text.substr(3);
+  while (!rest.empty() && (rest.front() == '/' || rest.front() == '\\')) rest.remove_prefix(1);
+  throw bad(text, "not an S3 URI (did you mean 's3://" + std::string(rest) +
+                      "'?); an S3 URI starts with s3:// in lower case; to name a local file, write ./" +
+                      std::string(text));
+}
+
 }  // namespace
 
 std::string Location::str() const {
@@ -36,6 +48,7 @@ Location parse_location(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) throw bad(text, "contains a NUL byte");
   Location loc;
   loc.trailing_slash = text.back() == '/';
+  refuse_near_miss(text);
   if (text.starts_with("s3://")) {
     loc.kind = Location::Kind::kS3;
     std::string_view rest = text.substr(5);

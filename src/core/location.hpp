@@ -19,7 +19,9 @@ struct Location {
 };
 
 // Throws Error(kInvalidInput) naming the input and the problem: unknown scheme, empty bucket,
-// bucket name S3 would refuse, NUL byte, relative file:// path.
+// bucket name S3 would refuse, NUL byte, relative file:// path, and text that is almost an S3
+// URI ("s3:/b", "s3:b", "S3://b": anything starting with "s3:" in any case but "s3://"), which is
+// never taken as a local path (the message suggests the URI; ./s3:b names such a file).
 Location parse_location(std::string_view text);
 
 }  // namespace sluice

@@ -130,8 +130,8 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 
 class Client::Loop {
  public:
-  Loop(int max_active, std::chrono::milliseconds connect_timeout)
-      : max_active_(std::max(1, max_active)), connect_timeout_(connect_timeout) {
+  Loop(int max_active, std::chrono::milliseconds connect_timeout, bool verify_tls)
+      : max_active_(std::max(1, max_active)), connect_timeout_(connect_timeout), verify_tls_(verify_tls) {
     multi_ = curl_multi_init();
     if (multi_ == nullptr) throw Error(ErrorKind::kInternal, "curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(max_active_));
@@ -199,6 +199,10 @@ class Client::Loop {
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_.count()));
+    if (!verify_tls_) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (r.timeout.count() > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     if (r.low_speed_window.count() > 0) {
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -329,6 +333,7 @@ class Client::Loop {
 
   const int max_active_;
   const std::chrono::milliseconds connect_timeout_;
+  const bool verify_tls_;
   CURLM* multi_ = nullptr;
   std::thread thread_;
   std::mutex mu_;
@@ -345,7 +350,7 @@ Client::Client(ClientOptions options) : options_(options) {
   ensure_global_init();
   int loops = std::max(1, options_.loops);
   int per_loop = std::max(1, (options_.max_connections + loops - 1) / loops);
-  for (int i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>(per_loop, options_.connect_timeout));
+  for (int i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>(per_loop, options_.connect_timeout, options_.verify_tls));
 }
 
 Client::~Client() {

@@ -16,6 +16,7 @@ struct ClientOptions {
   int max_connections = 64;  // transfers in flight across all loops
   int loops = 2;             // event-loop threads (receiving + sink work spreads over them)
   std::chrono::milliseconds connect_timeout{10'000};
+  bool verify_tls = true;    // false: an https peer's certificate and host name are not checked
 };
 
 class Client {

@@ -5,10 +5,11 @@
 
 namespace sluice::store {
 
-std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options) {
-  if (!location.is_s3()) return std::make_unique<FileStore>("/");
+namespace {
+
+std::unique_ptr<S3Store> open_s3(const std::string& bucket, const StoreOptions& options) {
   S3Config config;
-  config.bucket = location.bucket;
+  config.bucket = bucket;
   config.endpoint = auth::resolve_endpoint(options.endpoint_url, options.env);
   config.region = auth::resolve_region(options.env);
   config.credentials = auth::resolve_credentials(options.env);
@@ -16,9 +17,19 @@ std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOpt
   if (options.read_timeout) config.stall_timeout = config.request_timeout = *options.read_timeout;
   http::ClientOptions copts;
   copts.max_connections = options.max_connections;
+  copts.verify_tls = options.verify_tls;
   if (options.connect_timeout) copts.connect_timeout = *options.connect_timeout;
   return std::make_unique<S3Store>(std::move(config), std::make_shared<http::Client>(copts));
 }
+
+}  // namespace
+
+std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options) {
+  if (!location.is_s3()) return std::make_unique<FileStore>("/");
+  return open_s3(location.bucket, options);
+}
+
+std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options) { return open_s3("", options); }
 
 std::string key_of(const Location& location) {
   if (location.is_s3()) return location.key;

@@ -12,6 +12,8 @@
 
 namespace sluice::store {
 
+class S3Store;
+
 struct StoreOptions {
   std::optional<std::string> endpoint_url;  // --endpoint-url
   int max_connections = 64;
@@ -20,12 +22,19 @@ struct StoreOptions {
   std::optional<std::chrono::seconds> read_timeout;
   // --cli-connect-timeout: how long a connection may take to open; 0: the system's. Unset: 10 s.
   std::optional<std::chrono::seconds> connect_timeout;
+  // --no-verify-ssl: an https endpoint's certificate is not checked (nor its host name).
+  bool verify_tls = true;
+  // Where credentials, region, profile and endpoint come from: the environment, with the AWS
+  // CLI's flags layered over it (auth::with_flags).
   auth::EnvLookup env = auth::process_env();
 };
 
 // s3://bucket/... -> S3Store for the bucket; a local path -> FileStore rooted at "/", so a key is
 // the absolute path without its leading '/'.
 std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options);
+
+// The S3 service itself, with no bucket: for ListBuckets (S3Store::list_buckets).
+std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options);
 
 // The key (or prefix) that names `location` inside the store open_store gives.
 std::string key_of(const Location& location);

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "store/s3_errors.hpp"
 #include "store/s3_xml.hpp"
 
 namespace sluice::store {
@@ -70,14 +71,14 @@ std::string S3Store::host_and_base(std::string* host) const {
   }
   const bool dotted = config_.bucket.find('.') != std::string::npos;
   std::string regional = "s3." + config_.region + ".amazonaws.com";
-  *host = dotted ? regional : config_.bucket + "." + regional;
+  *host = dotted || config_.bucket.empty() ? regional : config_.bucket + "." + regional;
   return "https://" + *host;
 }
 
 std::string S3Store::object_url_path(const std::string& key) const {
   const bool path_style = config_.endpoint || config_.bucket.find('.') != std::string::npos;
-  std::string path = path_style ? "/" + auth::uri_encode(config_.bucket, true) + "/" : "/";
-  if (path_style && key.empty()) path.pop_back();
+  std::string path = path_style && !config_.bucket.empty() ? "/" + auth::uri_encode(config_.bucket, true) + "/" : "/";
+  if (path.size() > 1 && key.empty()) path.pop_back();
   return path + auth::uri_encode(key, false);
 }
 
@@ -133,7 +134,8 @@ std::string S3Store::presign_get(const std::string& key, std::chrono::seconds ex
 
 Error S3Store::error_for(const std::string& what, const std::string& key, const http::Outcome& o,
                          int attempts) const {
-  std::string target = "s3://" + config_.bucket + (key.empty() ? "" : "/" + key);
+  std::string target = config_.bucket.empty() ? "at " + config_.endpoint.value_or("s3." + config_.region + ".amazonaws.com")
+                                              : "s3://" + config_.bucket + (key.empty() ? "" : "/" + key);
   std::string msg = what + " " + target;
   std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
   if (o.curl_code != CURLE_OK) {
@@ -151,30 +153,30 @@ Error S3Store::error_for(const std::string& what, const std::string& key, const 
   if (!doc.message.empty()) detail += ": " + doc.message;
   detail += tries;
   const std::string& c = doc.code;
-  if (c == "NoSuchBucket") return Error(ErrorKind::kNotFound, msg, "bucket '" + config_.bucket + "' does not exist");
-  if (c == "NoSuchKey") return Error(ErrorKind::kNotFound, msg, "no such object");
-  if (c == "NoSuchUpload" || o.response.status == 404) return Error(ErrorKind::kNotFound, msg, detail);
+  const ErrorKind kind = s3_error_kind(c, o.response.status);
+  if (c == "NoSuchBucket") return Error(kind, msg, "bucket '" + config_.bucket + "' does not exist");
+  if (c == "NoSuchKey") return Error(kind, msg, "no such object");
   if (c == "InvalidAccessKeyId") {
-    return Error(ErrorKind::kAccessDenied, msg,
+    return Error(kind, msg,
                  "the store does not know access key id '" + config_.credentials.access_key_id + "' (" +
                      config_.credentials.source + ")");
   }
   if (c == "SignatureDoesNotMatch") {
-    return Error(ErrorKind::kAccessDenied, msg,
+    return Error(kind, msg,
                  "the secret access key for '" + config_.credentials.access_key_id + "' is wrong (" +
                      config_.credentials.source + "), or the request was changed in transit");
   }
-  if (c == "PreconditionFailed" || o.response.status == 412) {
-    return Error(ErrorKind::kDataLoss, msg, "the object changed while it was being read (ETag no longer matches)");
+  if (c == "PreconditionFailed" || (c.empty() && o.response.status == 412)) {
+    return Error(kind, msg, "the object changed while it was being read (ETag no longer matches)");
   }
-  if (o.response.status == 403) {
-    return Error(ErrorKind::kAccessDenied, msg,
+  const std::string_view hint = s3_error_hint(c);
+  if (!hint.empty()) return Error(kind, msg, detail + ": " + std::string(hint));
+  if (kind == ErrorKind::kAccessDenied) {
+    return Error(kind, msg,
                  detail + ": the store refused access key id '" + config_.credentials.access_key_id + "' (" +
                      config_.credentials.source + "); the secret may be wrong or the key may lack permission");
   }
-  if (o.response.status >= 500 || c == "SlowDown") return Error(ErrorKind::kRetryable, msg, detail);
-  if (c == "InvalidRange" || o.response.status == 416) return Error(ErrorKind::kInvalidInput, msg, detail);
-  return Error(ErrorKind::kInternal, msg, detail);
+  return Error(kind, msg, detail);
 }
 
 http::Outcome S3Store::call(const std::string& what, const std::string& key, std::function<http::Request()> make) {
@@ -492,6 +494,11 @@ void S3Store::create_bucket() {
 
 void S3Store::delete_bucket() {
   call("deleting bucket", "", [&] { return build("DELETE", "", {}, {}, {}, kEmptySha256); });
+}
+
+std::vector<s3xml::BucketEntry> S3Store::list_buckets() {
+  auto o = call("listing the buckets", "", [&] { return build("GET", "", {}, {}, {}, kEmptySha256); });
+  return s3xml::parse_list_buckets(o.response.body);
 }
 
 }  // namespace sluice::store

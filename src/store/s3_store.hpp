@@ -11,6 +11,7 @@
 #include "http/client.hpp"
 #include "http/retry.hpp"
 #include "store/object_store.hpp"
+#include "store/s3_xml.hpp"
 
 namespace sluice::store {
 
@@ -44,6 +45,8 @@ class S3Store final : public ObjectStore {
   // Bucket administration, for tests and the demo.
   void create_bucket();
   void delete_bucket();
+  // ListBuckets: the buckets of the credentials' owner (a store opened without a bucket).
+  std::vector<s3xml::BucketEntry> list_buckets();
 
   // A presigned GET URL valid for `expires`.
   std::string presign_get(const std::string& key, std::chrono::seconds expires) const;

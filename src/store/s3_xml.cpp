@@ -133,6 +133,17 @@ ListPage parse_list_v2(std::string_view body, bool url_encoded) {
   return page;
 }
 
+std::vector<BucketEntry> parse_list_buckets(std::string_view body) {
+  auto doc = load(body, "ListBuckets response");
+  auto root = doc.child("ListAllMyBucketsResult");
+  if (!root) throw Error(ErrorKind::kInternal, "malformed ListBuckets response from the store", "no <ListAllMyBucketsResult>");
+  std::vector<BucketEntry> out;
+  for (auto b : root.child("Buckets").children("Bucket")) {
+    out.push_back({b.child_value("Name"), parse_iso8601_ns(b.child_value("CreationDate"))});
+  }
+  return out;
+}
+
 std::string parse_upload_id(std::string_view body) {
   auto doc = load(body, "CreateMultipartUpload response");
   std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");

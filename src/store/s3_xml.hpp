@@ -20,6 +20,14 @@ ErrorDoc parse_error(std::string_view body);
 // prefixes are percent-decoded. Throws Error(kInternal) naming the problem for a malformed body.
 ListPage parse_list_v2(std::string_view body, bool url_encoded);
 
+// One <Bucket> of a ListBuckets result (<ListAllMyBucketsResult>).
+struct BucketEntry {
+  std::string name;
+  int64_t created_ns = 0;  // <CreationDate>; 0 when the store did not say
+};
+// Throws Error(kInternal) for a malformed body.
+std::vector<BucketEntry> parse_list_buckets(std::string_view body);
+
 // <InitiateMultipartUploadResult><UploadId>.
 std::string parse_upload_id(std::string_view body);
 

@@ -11,6 +11,7 @@
 
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "transfer/multipart_upload.hpp"
 
 namespace sluice::transfer {
 namespace {
@@ -43,52 +44,14 @@ std::string md5_base64(int fd, uint64_t size, const std::string& path) {
 void upload_multipart(store::ObjectStore& store, const UploadItem& item, int fd, const UploadOptions& options,
                       Progress& progress) {
   const uint64_t part = part_size_for(item.size, options.part_size);
-  const int parts = static_cast<int>((item.size + part - 1) / part);
-  std::string id = store.create_multipart(item.key);
-  std::vector<std::string> etags(static_cast<size_t>(parts));
-  std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;
-  std::exception_ptr error;
-  for (int i = 0; i < parts; ++i) {
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight < options.parts_in_parallel || error; });
-      if (!error && options.cancelled && options.cancelled()) {
-        error = std::make_exception_ptr(Error(ErrorKind::kCancelled, "uploading " + item.path, "interrupted"));
-      }
-      if (error) break;
-      ++in_flight;
+  MultipartUpload upload(store, item.key, options.parts_in_parallel, &progress);
+  for (uint64_t off = 0; off < item.size; off += part) {
+    if (options.cancelled && options.cancelled()) {
+      throw Error(ErrorKind::kCancelled, "uploading " + item.path, "interrupted");  // ~MultipartUpload aborts
     }
-    uint64_t off = static_cast<uint64_t>(i) * part;
-    uint64_t len = std::min(part, item.size - off);
-    store.upload_part(item.key, id, i + 1, http::Body::from_file(fd, off, len),
-                      [&, i, len](std::exception_ptr e, std::string etag) {
-                        std::lock_guard lock(mu);
-                        if (e && !error) error = e;
-                        if (!e) {
-                          etags[static_cast<size_t>(i)] = std::move(etag);
-                          progress.done_bytes += len;
-                        }
-                        --in_flight;
-                        cv.notify_all();
-                      });
+    if (!upload.add_part(http::Body::from_file(fd, off, std::min(part, item.size - off)))) break;
   }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return in_flight == 0; });
-  }
-  try {
-    if (error) std::rethrow_exception(error);
-    store.complete_multipart(item.key, id, etags);
-  } catch (...) {
-    try {
-      store.abort_multipart(item.key, id);
-    } catch (const std::exception& e) {
-      log::warn("could not abort the multipart upload of {}: {}", item.key, e.what());
-    }
-    throw;
-  }
+  upload.complete();
 }
 
 }  // namespace

@@ -382,5 +382,120 @@ TEST(CliCp, KilledDownloadLeavesNoIncompleteFileAndARerunCompletes) {
                killed.seconds, complete, want.size(), partials);
 }
 
+// ------------------------------------------------------------------------------------------------
+// Streams (-), filters (--exclude/--include) and --dryrun, as in the AWS CLI
+
+TEST(CliCp, StandardInputToAnObjectAndAnObjectToStandardOutput) {
+  TestBucket b("cpstream");
+  TempDir tmp;
+  // Under the threshold (one PUT) and well above it (multipart, size unknown to sluice: a stream).
+  for (size_t size : {size_t{0}, size_t{5000}, size_t{21 * kMiB + 123}}) {
+    SCOPED_TRACE(size);
+    const std::string data = random_bytes(size, 40 + size);
+    write_file(tmp / "in", data);
+    const std::string key = "stream/" + std::to_string(size);
+    auto up = run_sluice({"cp", "-", b.uri(key)}, store_env(), 120s, tmp / "in");
+    ASSERT_EQ(up.exit_code, 0) << up.describe();
+    auto info = b.store().head(key);
+    EXPECT_EQ(info.size, size);
+    EXPECT_EQ(info.etag.find('-') != std::string::npos, size > 8 * kMiB) << "multipart iff above 8 MiB: " << info.etag;
+    auto down = run_sluice({"cp", b.uri(key), "-"}, store_env());
+    ASSERT_EQ(down.exit_code, 0) << down.describe();
+    EXPECT_EQ(down.out.size(), size) << "stdout holds something else than the object";
+    EXPECT_TRUE(down.out == data) << "the object written to stdout differs";
+  }
+  // Small parts: many of them in flight, written in order.
+  const std::string big = random_bytes(30 * kMiB + 5, 99);
+  write_file(tmp / "big", big);
+  auto up = run_sluice({"cp", "--part-size", "5MiB", "-", b.uri("stream/big")}, store_env(), 120s, tmp / "big");
+  ASSERT_EQ(up.exit_code, 0) << up.describe();
+  EXPECT_TRUE(b.store().head("stream/big").etag.ends_with("-7")) << b.store().head("stream/big").etag;
+  auto down = run_sluice({"cp", "--part-size", "5MiB", b.uri("stream/big"), "-"}, store_env());
+  ASSERT_EQ(down.exit_code, 0) << down.describe();
+  EXPECT_TRUE(down.out == big) << "a multi-part object came out of order or incomplete";
+}
+
+TEST(CliCp, StreamsRefuseWhatCannotGoWithThem) {
+  TestBucket b("cpstreambad");
+  TempDir tmp;
+  b.store().put("k", http::Body::from_string("x"), {});
+  struct Case {
+    std::string what;
+    std::vector<std::string> args;
+  };
+  const Case cases[] = {
+      {"- to -", {"cp", "-", "-"}},
+      {"- to a local file", {"cp", "-", tmp / "f"}},
+      {"- to a prefix", {"cp", "-", b.uri("dir/")}},
+      {"- with --recursive", {"cp", "-r", "-", b.uri("k2")}},
+      {"- with --exclude", {"cp", "--exclude", "*", "-", b.uri("k2")}},
+      {"to - with --json", {"cp", "--json", b.uri("k"), "-"}},
+  };
+  for (const auto& c : cases) {
+    auto r = run_sluice(c.args, store_env(), 60s);
+    expect_clean_failure(r, 2, c.what);
+    EXPECT_TRUE(r.out.empty()) << c.what << ": " << r.describe();
+  }
+  EXPECT_FALSE(fs::exists(tmp / "f"));
+  EXPECT_THROW(b.store().head("k2"), Error) << "a refused stream copy wrote an object";
+}
+
+TEST(CliCp, ExcludeAndIncludeApplyInOrderAndDryrunCopiesNothing) {
+  TestBucket b("cpfilter");
+  TempDir tmp;
+  const std::string src = tmp / "src";
+  for (const char* rel : {"a.txt", "b.bin", "d/c.txt", "d/e.bin", "logs/x.log", "logs/keep.log"}) {
+    write_file(src + "/" + rel, rel);
+  }
+  auto keys = [&] {
+    std::set<std::string> out;
+    for (const auto& o : store::list_all(b.store(), "")) out.insert(o.key);
+    return out;
+  };
+  // --dryrun: one "(dryrun) upload: SRC to DST" line per file the filters take, nothing stored.
+  auto dry = run_sluice({"cp", "-r", src, b.uri("up/"), "--exclude", "*", "--include", "*.txt", "--include",
+                         "logs/*", "--exclude", "logs/x.log", "--dryrun"},
+                        store_env());
+  ASSERT_EQ(dry.exit_code, 0) << dry.describe();
+  const std::string shown_src = (fs::path(src).lexically_relative(fs::current_path())).string();
+  std::vector<std::string> want_lines;
+  for (const char* rel : {"a.txt", "d/c.txt", "logs/keep.log"}) {
+    want_lines.push_back(fmt::format("(dryrun) upload: {}/{} to {}", shown_src, rel, b.uri(std::string("up/") + rel)));
+  }
+  auto got_lines = lines_of(dry.out);
+  std::sort(got_lines.begin(), got_lines.end());
+  EXPECT_EQ(got_lines, want_lines) << dry.describe();
+  EXPECT_TRUE(keys().empty()) << "--dryrun uploaded something";
+
+  // The same filters for real.
+  auto up = run_sluice({"cp", "-r", "-q", src, b.uri("up/"), "--exclude", "*", "--include", "*.txt", "--include",
+                        "logs/*", "--exclude", "logs/x.log"},
+                       store_env());
+  ASSERT_EQ(up.exit_code, 0) << up.describe();
+  EXPECT_EQ(keys(), (std::set<std::string>{"up/a.txt", "up/d/c.txt", "up/logs/keep.log"}));
+
+  // Downloads: patterns relative to the prefix; --dryrun writes nothing, not even the directory.
+  ASSERT_EQ(run_sluice({"cp", "-r", "-q", src, b.uri("all/")}, store_env()).exit_code, 0);
+  const std::string dst = tmp / "dst";
+  auto ddry = run_sluice({"cp", "-r", b.uri("all/"), dst, "--exclude", "d/*", "--dryrun"}, store_env());
+  ASSERT_EQ(ddry.exit_code, 0) << ddry.describe();
+  EXPECT_TRUE(contains(ddry.out, "(dryrun) download: " + b.uri("all/a.txt") + " to ")) << ddry.describe();
+  EXPECT_EQ(lines_of(ddry.out).size(), 4u) << ddry.describe();
+  EXPECT_FALSE(contains(ddry.out, "/d/")) << ddry.describe();
+  EXPECT_FALSE(fs::exists(dst)) << "--dryrun created the destination";
+  auto down = run_sluice({"cp", "-r", "-q", b.uri("all/"), dst, "--exclude", "*.bin", "--exclude", "logs/*",
+                          "--include", "logs/keep.log"},
+                         store_env());
+  ASSERT_EQ(down.exit_code, 0) << down.describe();
+  std::set<std::string> got;
+  for (const auto& [rel, facts] : snapshot_tree(dst)) got.insert(rel);
+  EXPECT_EQ(got, (std::set<std::string>{"a.txt", "d/c.txt", "logs/keep.log"}));
+
+  // One object: the filter applies to its name; excluded, nothing is copied and that is no error.
+  auto one = run_sluice({"cp", b.uri("all/b.bin"), tmp / "one.bin", "--exclude", "*.bin"}, store_env());
+  ASSERT_EQ(one.exit_code, 0) << one.describe();
+  EXPECT_FALSE(fs::exists(tmp / "one.bin"));
+}
+
 }  // namespace
 }  // namespace sluice::itest

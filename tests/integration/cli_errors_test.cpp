@@ -38,6 +38,7 @@ void expect_usage_error(const UsageCase& c) {
   }
   EXPECT_FALSE(contains(r.err, "internal error")) << r.describe();
   EXPECT_FALSE(contains_icase(r.err, "cannot reach")) << "a usage error went to the network: " << r.describe();
+  EXPECT_TRUE(r.err.starts_with("sluice: error: ")) << "no 'sluice: error:' prefix: " << r.describe();
 }
 
 TEST(CliErrors, BadLocationsExitTwoNamingTheInput) {
@@ -89,7 +90,7 @@ TEST(CliErrors, BadFlagsAndMissingArgumentsExitTwo) {
   expect_usage_error({"cp without arguments", {"cp"}, {}});
   expect_usage_error({"unknown flag", {"cp", "--no-such-flag", "s3://bucket/k", "/tmp/x"}, {"--no-such-flag"}});
   expect_usage_error({"no subcommand", {}, {}});
-  expect_usage_error({"unknown subcommand", {"frobnicate"}, {}});
+  expect_usage_error({"unknown subcommand", {"frobnicate"}, {"unknown command 'frobnicate'"}});
   expect_usage_error({"--max-connections 0", {"--max-connections", "0", "ls", "s3://bucket/"}, {"max-connections"}});
   expect_usage_error({"--cli-read-timeout -1", {"--cli-read-timeout", "-1", "ls", "s3://bucket/"}, {"cli-read-timeout"}});
   expect_usage_error({"--cli-connect-timeout soon", {"--cli-connect-timeout", "soon", "ls", "s3://bucket/"}, {"cli-connect-timeout"}});
@@ -101,6 +102,58 @@ TEST(CliErrors, NonNumericSizeIsAUsageError) {
   expect_usage_error({"--part-size not a number", {"cp", "--part-size", "lots", "s3://bucket/k", "/tmp/x"}, {"lots"}});
   expect_usage_error(
       {"--multipart-threshold not a number", {"cp", "--multipart-threshold", "big", "/tmp/x", "s3://bucket/k"}, {"big"}});
+}
+
+// Almost an S3 URI (one slash, no slashes, upper case): exit 2 naming the argument, with the URI it
+// probably meant, and never a local file or directory made of it.
+TEST(CliErrors, NearMissS3UrisAreErrorsNotLocalPaths) {
+  TempDir tmp;
+  write_file(tmp / "file.txt", "x");
+  const std::string cwd = fs::current_path().string();
+  struct Near {
+    std::string text, meant;
+  };
+  const Near near[] = {{"s3:/bucket/k", "s3://bucket/k"}, {"s3:bucket/k", "s3://bucket/k"}, {"S3://bucket/k", "s3://bucket/k"},
+                       {"s3:bucket", "s3://bucket"}};
+  for (const auto& n : near) {
+    const std::string quoted = "'" + n.text + "'", suggestion = "did you mean '" + n.meant + "'";
+    expect_usage_error({"upload to " + n.text, {"cp", tmp / "file.txt", n.text}, {quoted, suggestion}});
+    expect_usage_error({"download from " + n.text, {"cp", n.text, tmp / "dst"}, {quoted, suggestion}});
+    expect_usage_error({"cp -r to " + n.text, {"cp", "-r", tmp.path(), n.text}, {quoted}});
+    expect_usage_error({"ls " + n.text, {"ls", n.text}, {quoted}});
+    expect_usage_error({"rm " + n.text, {"rm", n.text}, {quoted}});
+  }
+  EXPECT_FALSE(fs::exists(tmp / "dst"));
+  for (const char* made : {"s3:", "S3:", "s3:bucket"}) {
+    EXPECT_FALSE(fs::exists(cwd + "/" + made)) << "a near-miss URI became the local path " << made;
+  }
+}
+
+// Unknown commands and options name the closest known one.
+TEST(CliErrors, UnknownCommandsAndOptionsSuggestTheClosest) {
+  expect_usage_error({"lss", {"lss", "s3://bucket/"}, {"unknown command 'lss'", "did you mean 'ls'?"}});
+  expect_usage_error({"mout after a global option", {"--region", "us-east-1", "mout", "s3://b/p/", "/mnt"},
+                      {"unknown command 'mout'", "did you mean 'mount'?"}});
+  expect_usage_error({"--recursiv", {"cp", "--recursiv", "s3://bucket/p/", "/tmp/x"},
+                      {"unknown option '--recursiv'", "did you mean '--recursive'?"}});
+  expect_usage_error({"--dry-run", {"cp", "/tmp/x", "s3://bucket/k", "--dry-run"}, {"did you mean '--dryrun'?"}});
+  expect_usage_error({"a global option misspelt after the subcommand", {"ls", "s3://bucket/", "--endpoint-ur", "http://x"},
+                      {"did you mean '--endpoint-url'?"}});
+  expect_usage_error({"policy simulat", {"policy", "simulat"}, {"unknown command 'simulat'", "did you mean 'simulate'?"}});
+}
+
+// The global options are the same before and after the subcommand: a bad value is refused either way.
+TEST(CliErrors, GlobalOptionsAfterTheSubcommand) {
+  expect_usage_error({"--max-connections 0 after cp", {"cp", "s3://bucket/k", "/tmp/x", "--max-connections", "0"},
+                      {"max-connections"}});
+  expect_usage_error({"--cli-read-timeout -1 after ls", {"ls", "s3://bucket/", "--cli-read-timeout", "-1"},
+                      {"cli-read-timeout"}});
+  expect_usage_error({"--endpoint-url not a URL after ls", {"ls", "s3://bucket/", "--endpoint-url", "ftp://x"},
+                      {"ftp://x"}});
+  // A valid one after the subcommand takes effect: this endpoint is where the request goes.
+  auto r = run_sluice({"ls", "s3://bucket/", "--endpoint-url", "http://127.0.0.1:7"}, offline_env(), 30s);
+  EXPECT_EQ(r.exit_code, 5) << r.describe();
+  EXPECT_TRUE(contains(r.err, "http://127.0.0.1:7")) << r.describe();
 }
 
 TEST(CliErrors, HelpAndVersionExitZero) {

@@ -8,7 +8,7 @@
 #  7. the lifecycle: a background mount returns once the mount answers; `sluice unmount`,
 #     `fusermount3 -u`, SIGTERM/SIGINT (foreground and background) end the process and leave an
 #     ordinary empty directory; after kill -9 the next mount cleans the stale mount; a busy mount
-#     is refused; bad mount points, a missing bucket or prefix, and unmounting a non-mount fail with
+#     is refused; mounting again on a mount says "already mounted (pid N)" with exit 8; bad mount points, a missing bucket or prefix, and unmounting a non-mount fail with
 #     the documented exit codes and leave no mount and no process.
 # What a reader sees of a healthy mount: cli_mount_test.sh.
 WATCHDOG_S=${WATCHDOG_S:-180}
@@ -165,6 +165,13 @@ expect_fail 8 "busy" "$sluice" unmount "$m"
 lists_ds4 "$m"
 kill "$busy"
 wait "$busy" 2>/dev/null || true
+# Mounting again where a sluice mount is: exit 8 naming the mount point and the pid serving it
+# (a background and a --foreground attempt), and the first mount goes on serving.
+expect_fail 8 "$m is already mounted (pid $MOUNT_PID)" "$sluice" mount "s3://$bucket/ds4/" "$m"
+expect_fail 8 "$m is already mounted (pid $MOUNT_PID)" "$sluice" mount "s3://$bucket/ds4/" "$m" --foreground
+[[ $(awk -v p="$m" '$5 == p' /proc/self/mountinfo | wc -l) == 1 ]] || fail "a second mount is stacked on $m"
+alive "$MOUNT_PID" || fail "the first mount's process ended"
+lists_ds4 "$m"
 stop_mount "$m" "$MOUNT_PID"
 
 # SIGTERM to the background mount process unmounts it.

@@ -425,11 +425,12 @@ inline std::vector<std::string> child_env(const EnvMap& vars) {
   return out;
 }
 
-// A child process with stdin from /dev/null and stdout/stderr captured in files. It is killed
-// (SIGKILL) and reaped when destroyed while still running.
+// A child process with stdin from a file (/dev/null unless given) and stdout/stderr captured in
+// files. It is killed (SIGKILL) and reaped when destroyed while still running.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+        const std::string& stdin_path = "/dev/null")
       : logs_("sluice-it-proc"), start_(std::chrono::steady_clock::now()) {
     std::vector<char*> av, ev;
     for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
@@ -438,7 +439,7 @@ class Child {
     ev.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
     std::string out = logs_ / "stdout", err = logs_ / "stderr";
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -527,10 +528,11 @@ class Child {
 
 // Runs `sluice ARGS...` with the given environment (e.g. store_env()) and waits for it.
 inline ProcResult run_sluice(const std::vector<std::string>& args, const EnvMap& env,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+                             std::chrono::milliseconds timeout = std::chrono::seconds(120),
+                             const std::string& stdin_path = "/dev/null") {
   std::vector<std::string> argv{sluice_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  Child c(argv, child_env(env));
+  Child c(argv, child_env(env), stdin_path);
   return c.wait(timeout);
 }
 

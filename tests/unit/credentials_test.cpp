@@ -424,6 +424,59 @@ TEST_F(CredentialsTest, InvalidEndpoint) {
   expect_error([&] { resolve_endpoint(std::nullopt, env()); }, ErrorKind::kInvalidInput);
 }
 
+// ---- --profile and --region (with_flags) -------------------------------------------------------
+
+TEST_F(CredentialsTest, ProfileFlagBeatsAwsProfileAndTheEnvironmentsKeys) {
+  env_["AWS_PROFILE"] = "dev";
+  env_["AWS_ACCESS_KEY_ID"] = "AKIAENV";
+  env_["AWS_SECRET_ACCESS_KEY"] = kEnvSecret;
+  write_credentials("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = " + kDevSecret +
+                    "\n[alt]\naws_access_key_id = AKIAALT\naws_secret_access_key = " + kAltSecret + "\n");
+  // Without the flag the environment's keys win (AWS_PROFILE does not negate them) ...
+  EXPECT_EQ(resolve_credentials(env()).access_key_id, "AKIAENV");
+  // ... with it, as in the AWS CLI, the chosen profile's keys are used.
+  Credentials c = resolve_credentials(with_flags(env(), {.profile = "alt", .region = {}}));
+  EXPECT_EQ(c.access_key_id, "AKIAALT");
+  EXPECT_EQ(c.source, "profile 'alt' in " + (home_ / ".aws" / "credentials").string());
+}
+
+TEST_F(CredentialsTest, MissingProfileFromTheFlagIsNotFoundNamingTheFlag) {
+  env_["AWS_ACCESS_KEY_ID"] = "AKIAENV";
+  env_["AWS_SECRET_ACCESS_KEY"] = kEnvSecret;
+  write_credentials("[default]\naws_access_key_id = AKIACRED\naws_secret_access_key = " + kCredSecret + "\n");
+  std::string msg = expect_error([&] { resolve_credentials(with_flags(env(), {.profile = "nope", .region = {}})); },
+                                 ErrorKind::kNotFound);
+  EXPECT_NE(msg.find("'nope' (from --profile)"), std::string::npos) << msg;
+}
+
+TEST_F(CredentialsTest, RegionFlagBeatsEverything) {
+  env_["AWS_REGION"] = "eu-west-1";
+  env_["AWS_DEFAULT_REGION"] = "eu-west-2";
+  write_config("[default]\nregion = eu-west-3\n");
+  EXPECT_EQ(resolve_region(with_flags(env(), {.profile = {}, .region = "ap-east-1"})), "ap-east-1");
+  EXPECT_EQ(resolve_region(with_flags(env(), {})), "eu-west-1");
+}
+
+TEST_F(CredentialsTest, ProfileFlagChoosesTheRegionAndEndpointOfItsProfile) {
+  write_config("[default]\nregion = eu-west-3\n[profile far]\nregion = sa-east-1\nendpoint_url = http://far.example:7480\n");
+  EXPECT_EQ(resolve_region(env()), "eu-west-3");
+  auto far = with_flags(env(), {.profile = "far", .region = {}});
+  EXPECT_EQ(resolve_region(far), "sa-east-1");
+  EXPECT_EQ(resolve_endpoint(std::nullopt, far), "http://far.example:7480");
+  // The environment's region still beats the profile's, as in the AWS CLI.
+  env_["AWS_REGION"] = "us-west-1";
+  EXPECT_EQ(resolve_region(with_flags(env(), {.profile = "far", .region = {}})), "us-west-1");
+}
+
+TEST(WithFlags, FlagsAreAnsweredOnlyFromTheFlags) {
+  EnvLookup base = [](std::string_view name) -> std::optional<std::string> { return "env:" + std::string(name); };
+  EnvLookup env = with_flags(base, {.profile = "p", .region = std::nullopt});
+  EXPECT_EQ(env("--profile"), "p");
+  EXPECT_EQ(env("--region"), std::nullopt);  // not from the environment, whatever it holds
+  EXPECT_EQ(env("--other"), std::nullopt);
+  EXPECT_EQ(env("AWS_REGION"), "env:AWS_REGION");
+}
+
 // ---- process_env ------------------------------------------------------------------------------
 
 TEST(ProcessEnv, ReadsTheProcessEnvironment) {
@@ -436,6 +489,9 @@ TEST(ProcessEnv, ReadsTheProcessEnvironment) {
   ::setenv(name, "", 1);
   EXPECT_EQ(env(name), "");
   ::unsetenv(name);
+  ::setenv("--profile", "from-the-environment", 1);  // not a flag: never answered
+  EXPECT_EQ(env("--profile"), std::nullopt);
+  ::unsetenv("--profile");
 }
 
 }  // namespace

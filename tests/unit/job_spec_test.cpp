@@ -138,6 +138,22 @@ TEST(JobSpec, BaseIsValid) {
   EXPECT_FALSE(spec.channels[1].s3.has_value());
 }
 
+TEST(JobSpec, ScriptModeNeedsNoCommand) {
+  // What the SageMaker Python SDK sends: no ContainerEntrypoint, the program as a hyperparameter
+  // (or SAGEMAKER_PROGRAM in Environment); job/script_mode.hpp runs it.
+  json j = base();
+  j["AlgorithmSpecification"].erase("ContainerEntrypoint");
+  j["AlgorithmSpecification"].erase("ContainerArguments");
+  j["HyperParameters"] = {{"sagemaker_program", "\"train.py\""}};
+  JobSpec spec = parse_ok(j);
+  EXPECT_TRUE(spec.algorithm.container_entrypoint.empty());
+  j.erase("HyperParameters");
+  j["Environment"] = {{"SAGEMAKER_PROGRAM", "train.py"}};
+  parse_ok(j);
+  j.erase("Environment");
+  EXPECT_EQ(problems_of(j).size(), 1u);
+}
+
 TEST(JobSpec, MinimalSpecAndDefaults) {
   JobSpec spec = parse_ok(json::parse(R"js({
     "TrainingJobName": "m",
@@ -609,8 +625,9 @@ std::vector<RuleCase> rule_cases() {
 
       // Something to run.
       {"NothingToRun", erase("/AlgorithmSpecification/ContainerEntrypoint"), "AlgorithmSpecification",
-       "needs ContainerEntrypoint or ContainerArguments: Sluice runs ContainerEntrypoint + ContainerArguments as a "
-       "command on this machine (TrainingImage is recorded, not run)"},
+       "needs ContainerEntrypoint or ContainerArguments (a command Sluice runs on this machine; TrainingImage is "
+       "recorded, not run), or script mode: HyperParameters.sagemaker_program naming the script, as the SageMaker "
+       "Python SDK sets it"},
 
       // URIs.
       {"S3UriHttp", set(kS3 + "/S3Uri", "http://bucket/x"), kS3Path + ".S3Uri",

@@ -144,7 +144,6 @@ TEST(Location, UnknownSchemeNamed) {
   expect_refused("ftp://host/x", "'ftp'");
   expect_refused("http://host/x", "'http'");
   expect_refused("gs://bucket/x", "'gs'");
-  expect_refused("S3://bucket/x", "'S3'");  // schemes are matched exactly
   expect_refused("s3a://bucket/x", "'s3a'");
 }
 
@@ -182,9 +181,27 @@ TEST(Location, RelativePathMadeAbsoluteAndNormalised) {
   }
 }
 
-TEST(Location, SchemeLikeNamesWithoutColonSlashSlashArePaths) {
-  EXPECT_EQ(parse_location("s3:bucket").path, cwd() + "/s3:bucket");
+TEST(Location, NamesThatOnlyContainS3ArePaths) {
   EXPECT_EQ(parse_location("s3").path, cwd() + "/s3");
+  EXPECT_EQ(parse_location("s3/bucket").path, cwd() + "/s3/bucket");
+  EXPECT_EQ(parse_location("./s3:bucket").path, cwd() + "/s3:bucket");  // how to name such a file
+  EXPECT_EQ(parse_location("my-s3:bucket").path, cwd() + "/my-s3:bucket");
+}
+
+// Almost an S3 URI: refused, naming the input and suggesting the URI, never a local path.
+TEST(Location, NearMissS3UrisRefusedWithSuggestion) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"s3:/bucket/key", "'s3://bucket/key'"},  {"s3:bucket/key", "'s3://bucket/key'"},
+      {"s3:bucket", "'s3://bucket'"},           {"S3://bucket/key", "'s3://bucket/key'"},
+      {"S3:/bucket", "'s3://bucket'"},          {"s3:\\\\bucket\\k", "'s3://bucket\\k'"},
+      {"s3:", "'s3://'"},                       {"s3:/", "'s3://'"},
+      {"S3:///bucket/", "'s3://bucket/'"},
+  };
+  for (const auto& [text, suggestion] : cases) {
+    expect_refused(text, "not an S3 URI");
+    expect_refused(text, std::string("did you mean ") + suggestion);
+    expect_refused(text, std::string("./") + text);
+  }
 }
 
 // ---- always refused ------------------------------------------------------------------------------

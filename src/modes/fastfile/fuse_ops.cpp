@@ -195,9 +195,25 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
   });
 }
 
-// Extended attributes: ENOSYS makes the kernel stop asking (it then answers EOPNOTSUPP itself,
-// without a round trip), so `ls -l` and `cp -a` cost one request per mount, not one per file.
-void op_getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENOSYS); }
+// Extended attributes: none, but the root answers kPidAttribute with the pid of the process that
+// serves the mount (`sluice mount` names it when the mount point is taken already). Other names
+// get ENODATA, not ENOSYS, which would make the kernel stop asking for any (ACLs never get here:
+// the kernel answers them itself). listxattr's ENOSYS makes the kernel stop asking (it then
+// answers EOPNOTSUPP without a round trip), so `cp -a` costs one request per mount.
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  if (ino != FUSE_ROOT_ID || std::string_view(name) != kPidAttribute) {
+    fuse_reply_err(req, ENODATA);
+    return;
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (size == 0) {
+    fuse_reply_xattr(req, pid.size());
+  } else if (size < pid.size()) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, pid.data(), pid.size());
+  }
+}
 void op_listxattr(fuse_req_t req, fuse_ino_t, size_t) { fuse_reply_err(req, ENOSYS); }
 
 // ------------------------------------------------------------------------------------------------

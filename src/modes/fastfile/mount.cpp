@@ -14,6 +14,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -323,6 +324,7 @@ void Mount::Impl::start() {
   mp = normalize(o.mountpoint);
   mountpoint = mp;
   clean_stale_mount(mp);
+  check_not_mounted(mp);
   check_mountpoint(mp);
   check_fuse_device(mp);
   route_fuse_log();
@@ -552,6 +554,18 @@ bool clean_stale_mount(const std::filesystem::path& path) {
   }
   log::info("fastfile: cleaned up a stale FUSE mount at {} (the process that served it is gone)", p);
   return true;
+}
+
+void check_not_mounted(const std::filesystem::path& path) {
+  const std::string p = normalize(path);
+  auto entry = find_mount(p);
+  if (!entry || entry->fstype != "fuse.sluice") return;
+  char buf[32];
+  ssize_t n = ::getxattr(p.c_str(), std::string(kPidAttribute).c_str(), buf, sizeof buf);
+  if (n < 0 && is_not_connected(errno)) return;  // stale: its process is gone
+  const std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+  throw Error(ErrorKind::kConflict, p + " is already mounted (pid " + pid + ")",
+              "`sluice unmount " + p + "` first, or mount on another directory");
 }
 
 void unmount_path(const std::filesystem::path& path) {

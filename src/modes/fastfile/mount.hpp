@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "modes/fastfile/namespace.hpp"
 #include "modes/fastfile/reader.hpp"
@@ -57,6 +58,14 @@ class Mount {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The extended attribute of a mount's root that holds the pid of the process serving it.
+inline constexpr std::string_view kPidAttribute = "user.sluice.pid";
+
+// Throws Error(kConflict) "PATH is already mounted (pid N)" when a live FastFile mount is at
+// `path` (N: what its kPidAttribute says; "unknown" when it does not answer). Nothing for
+// anything else there, a stale mount included (clean_stale_mount's job).
+void check_not_mounted(const std::filesystem::path& path);
 
 // True when `path` is a FUSE mount whose daemon is gone ("Transport endpoint is not connected");
 // it is then detached (lazy unmount) and true is returned. False when it is not a stale mount.
