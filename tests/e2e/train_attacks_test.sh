@@ -28,17 +28,24 @@
 #     warning with CompressionType NONE and for checkpoints; real files are uploaded; an
 #     output/failure link to the canary does not put it into FailureReason.
 #  4. planted links: the code plants links (to a host victim file and directory) where Sluice
-#     writes on the job's next run; the rerun's checkpoint restore replaces a link at a file's own
-#     name by the restored file (or fails it) and fails a file below a directory link ("a symbolic
-#     link is in the way"), never writing through either; the rerun's hand-over of model/, code/,
-#     output/ to the job's uid fails on a link in its way, chowning nothing; input/ and /opt/ml
-#     cannot be changed by the code at all (each attempt fails with EACCES/EPERM); a spec whose
-#     CheckpointConfig.LocalPath is /opt/ml itself or below input/ (which would hand that tree to
-#     the code) is refused (exit 2).
-#  5. shared job dirs: tenant B (same role), tenant A under another role, and tenant A with an
-#     extra tag naming tenant A's TrainingJobName are refused (exit 2, ResourceInUse) and the
-#     directory is not touched; a pre-made directory is refused and left as it was; the same
-#     session reruns its job.
+#     writes on the job's next run, then fails (exit 1); the next run is `--resume` with the same
+#     spec (the code inspects instead when its marker is in the kept checkpoint directory). The
+#     resumed run's checkpoint restore replaces a link at a file's own name by the restored file
+#     (or fails it) and fails a file below a directory link ("a symbolic link is in the way"),
+#     never writing through either (4a, 4b); its removal of model/, code/, output/ unlinks the links
+#     planted there (output/data itself a link) without following one, and its hand-over of the
+#     kept checkpoint directory to the job's uid chowns the links there as links: the victims keep
+#     bytes, owner and mode, and the job completes (4c). The same links and those of 4a and 4b,
+#     then `--replace` with another spec: all removed without following one, the job completes
+#     (4d). input/ and /opt/ml cannot be changed by the code at all (each attempt fails with
+#     EACCES/EPERM); a spec whose CheckpointConfig.LocalPath is /opt/ml itself or below input/
+#     (which would hand that tree to the code) is refused (exit 2) (4e).
+#  5. shared job dirs: tenant B (same role; also with --replace and --resume), tenant A under
+#     another role (--replace), and tenant A with an extra tag (--replace, --resume) naming tenant
+#     A's TrainingJobName are refused for the ownership (exit 2, ResourceInUse, "belongs to another
+#     session") and the directory is not touched; a pre-made directory is refused the same way
+#     (also with --replace) and left as it was; the same session's rerun is refused without a flag
+#     ("already exists (Completed"), directory untouched, and runs with --replace.
 #  6. file-system bind race: while a loop flips tenant A's link between A's and B's directories,
 #     8 jobs bind it: each either sees A's directory or fails with AccessDenied on B's; none ever
 #     sees B's marker.
@@ -61,8 +68,10 @@
 # 10. local users: while a job runs, an unprivileged host user (setpriv --reuid=65534) cannot
 #     read its downloaded input, its model, its status, or list its FastFile mount; root can, and
 #     the user can read a file next to the job directory (so the checks can fail).
-# 11. rerun: a File-mode object replaced by one of the SAME size is fetched again, and so is a
-#     downloaded file whose bytes were changed on the host with the same size.
+# 11. resume: a Failed job resumed with `--resume` (same spec, input/ kept) fetches again a
+#     File-mode object replaced by one of the SAME size, and a downloaded file whose bytes were
+#     changed on the host with the same size; a file whose object was deleted is gone; an
+#     unchanged file is kept (same inode and ctime), so the kept inputs were verified, not fetched anew.
 # 12. the sandbox's /tmp and /dev/shm are tmpfs of RAM/8 each for a one-host job (all sandboxes of
 #     a job together hold at most RAM/4; not the host's disk) and writable by the
 #     job's uid; role Tags breaking STS rules ("aws:x" key, "a*b" value) make `sluice train` exit 2
@@ -359,8 +368,10 @@ expect_rc "$rc" 0 "$name"
   fail "$name: a host path named in the arguments was visible: $(report_of "$name" 'd["read"]')"
 model_ok "$name"
 note "2d. --bind with --iam-config"
+mkjob "$tmp/j.json" "host-bind-$$" "[\"read\", \"$canary\"]"
 mt rc "$tmp/j.json" tenant-a --bind "$outside/secret"
 expect_refused "--bind with --iam-config" "--bind"
+[[ ! -e $work/host-bind-$$/algo-1/model/report.json ]] || fail "--bind with --iam-config: refused, but the command ran"
 note "2e. control: single-tenant, the same host script reads a file next to the canary"
 name=host-control-$$
 mkjob "$tmp/j.json" "$name" "[\"read\", \"$outside/secret/control.txt\"]" \
@@ -418,15 +429,29 @@ nothing_leaked "3c"
 
 # --- 4. links planted where the next run writes -------------------------------------------------
 victim=$outside/victim
-# plant_and_rerun NAME WHAT TARGET [S3-OBJECT]: run 1 plants (attack_job.py plant WHAT TARGET) and
-# must have managed to; S3-OBJECT (relative to the job's checkpoint prefix) is then put there for
-# the restore of run 2, which runs `inspect` of the planted paths; its exit code is left in $rc.
-plant_and_rerun() {
-  local name=$1 what=$2 target=$3 object=${4:-} got a
-  local ckpt="j['CheckpointConfig'] = {'S3Uri': 's3://$bucket/ckpt/tenant-a/$name/'}"
-  mkjob "$tmp/j.json" "$name" "[\"plant\", \"$what\", \"$target\"]" "$ckpt"
+# What the resumed (or replacing) run's command inspects: every place section 4 plants a link.
+planted_paths='"/opt/ml/checkpoints/step-2.ckpt", "/opt/ml/checkpoints/sub", "/opt/ml/checkpoints/own", "/opt/ml/checkpoints/owndir", "/opt/ml/model/own", "/opt/ml/model/owndir", "/opt/ml/code/own", "/opt/ml/output/data"'
+# plant_and_resume NAME WHAT TARGET [S3-OBJECT]: run 1 (attack_job.py plant-then-inspect WHAT
+# TARGET ...) plants, must have managed to, and fails (exit 1: a Failed job); S3-OBJECT (relative to
+# the job's checkpoint prefix) is then put there for the checkpoint restore of run 2, `--resume`
+# with the SAME spec, whose command (finding its marker in the kept checkpoint directory) inspects
+# the planted paths; run 2's exit code is left in $rc.
+plant_and_resume() {
+  local name=$1 what=$2 target=$3 object=${4:-}
+  mkjob "$tmp/j.json" "$name" "[\"plant-then-inspect\", \"$what\", \"$target\", $planted_paths]" \
+    "j['CheckpointConfig'] = {'S3Uri': 's3://$bucket/ckpt/tenant-a/$name/'}"
+  plant_run "$name"
+  [[ -z $object ]] || "$sluice" cp -q "$tmp/data/part-1.bin" "s3://$bucket/ckpt/tenant-a/$name/$object"
+  mt rc "$tmp/j.json" tenant-a --resume
+  intact "$name (run 2, --resume over the planted links)"
+}
+# plant_run NAME: runs $tmp/j.json (plant-then-inspect) for the first time: it plants, fails, and
+# every link it meant to plant is there; input/ and /opt/ml could not be changed at all.
+plant_run() {
+  local name=$1 a got
   mt rc "$tmp/j.json" tenant-a
-  expect_rc "$rc" 0 "$name (run 1, planting)"
+  expect_failed "$name" "exited with code 1"
+  [[ $(report_of "$name" 'd.get("phase")') == plant ]] || fail "$name: run 1 did not plant: $(report_of "$name" 'd')"
   for a in $(report_of "$name" '" ".join(k.replace(" ", "+") for k in d["attempts"] if k.startswith("symlink /opt/ml/") and k != "symlink /opt/ml/evil")'); do
     [[ $(report_of "$name" "d['attempts']['${a//+/ }']") == ok ]] || fail "$name: the code could not plant '${a//+/ }', so the rerun proves nothing"
   done
@@ -435,29 +460,53 @@ plant_and_rerun() {
     got=$(report_of "$name" "d['attempts']['$a']")
     [[ $got == EACCES || $got == EPERM ]] || fail "$name: the training code could '$a' (got $got): input/ or /opt/ml is writable by it"
   done
-  [[ -z $object ]] || "$sluice" cp -q "$tmp/data/part-1.bin" "s3://$bucket/ckpt/tenant-a/$name/$object"
-  mkjob "$tmp/j.json" "$name" '["inspect", "/opt/ml/checkpoints/step-2.ckpt", "/opt/ml/checkpoints/sub", "/opt/ml/model/own", "/opt/ml/output/data"]' "$ckpt"
-  mt rc "$tmp/j.json" tenant-a
-  intact "$name (run 2 over the planted links)"
+  intact "$name (run 1, planting)"
 }
-note "4a. checkpoints/step-2.ckpt -> a host file; the rerun's restore replaces the link (or fails), never writes through it"
-plant_and_rerun "plant-file-$$" ckpt-file "$victim/target.txt" step-2.ckpt
+inspected() { report_of "$1" "d['inspect']['$2']['kind']"; }  # inspected NAME PATH: link, dir, file or an errno name
+note "4a. checkpoints/step-2.ckpt -> a host file; the restore of the resumed run replaces the link (or fails), never writes through it"
+plant_and_resume "plant-file-$$" ckpt-file "$victim/target.txt" step-2.ckpt
 if [[ $rc == 0 ]]; then  # the downloaded file was renamed over the link: the link is gone, the target untouched
+  [[ $(report_of "plant-file-$$" 'd.get("phase")') == inspect ]] || fail "plant-file-$$: the resumed run did not keep the checkpoint directory"
   [[ $(report_of "plant-file-$$" 'd["inspect"]["/opt/ml/checkpoints/step-2.ckpt"].get("sha256")') == $(sha256sum "$tmp/data/part-1.bin" | cut -d' ' -f1) ]] ||
-    fail "plant-file-$$: the rerun succeeded but step-2.ckpt is not the restored checkpoint: $(report_of "plant-file-$$" 'd["inspect"]')"
+    fail "plant-file-$$: the resumed run succeeded but step-2.ckpt is not the restored checkpoint: $(report_of "plant-file-$$" 'd["inspect"]')"
+  echo "    4a: the restore replaced the link by the checkpoint" >&2
 else
   expect_failed "plant-file-$$" "restoring checkpoints" "step-2.ckpt" "symbolic link"
+  echo "    4a: the restore failed on the link" >&2
 fi
-note "4b. checkpoints/sub -> a host directory; the restore of sub/evil.ckpt fails, nothing lands in the directory"
-plant_and_rerun "plant-dir-$$" ckpt-dir "$victim" sub/evil.ckpt
+note "4b. checkpoints/sub -> a host directory; the restore of sub/evil.ckpt by the resumed run fails, nothing lands in the directory"
+plant_and_resume "plant-dir-$$" ckpt-dir "$victim" sub/evil.ckpt
 expect_failed "plant-dir-$$" "restoring checkpoints" "sub/evil.ckpt" "a symbolic link is in the way"
 [[ ! -e $victim/evil.ckpt ]] || fail "plant-dir-$$: the restore wrote through the planted directory link into $victim"
-note "4c. model/, code/, output/data links to host paths: the rerun refuses the link in its way, chowns nothing"
-plant_and_rerun "plant-handover-$$" handover "$victim"
-expect_rc "$rc" 1 "plant-handover-$$ (run 2)"
-grep -q "output/data: Too many levels of symbolic links" "$tmp/train.err" ||
-  { show_train_log; fail "plant-handover-$$: the rerun did not name the planted output/data link"; }
-note "4d. a spec whose checkpoint directory is /opt/ml itself or below input/ (it would give the code the tree Sluice writes) is refused"
+note "4c. links in model/, code/, output/data and the checkpoint directory, then --resume: removed (model/, code/, output/) or handed over (checkpoints) without following one"
+name=plant-handover-$$
+plant_and_resume "$name" handover "$victim"
+expect_rc "$rc" 0 "$name (run 2, --resume)"
+[[ $(report_of "$name" 'd.get("phase")') == inspect ]] || fail "$name: the resumed run did not keep the checkpoint directory (its marker)"
+for p in /opt/ml/model/own /opt/ml/model/owndir /opt/ml/code/own; do
+  [[ $(inspected "$name" "$p") == ENOENT ]] || fail "$name: --resume left $p: $(report_of "$name" 'd["inspect"]')"
+done
+[[ $(inspected "$name" /opt/ml/output/data) == dir ]] || fail "$name: output/data is not a fresh directory: $(report_of "$name" 'd["inspect"]')"
+[[ -d $work/$name/algo-1/output/data && ! -L $work/$name/algo-1/output/data ]] || fail "$name: output/data on the host is not a real directory"
+for p in /opt/ml/checkpoints/own /opt/ml/checkpoints/owndir; do  # kept, and handed over again as links
+  [[ $(inspected "$name" "$p") == link ]] || fail "$name: --resume did not keep $p of the checkpoint directory: $(report_of "$name" 'd["inspect"]')"
+done
+model_ok "$name"
+note "4d. the same links (and the checkpoint ones of 4a, 4b), then --replace with another spec: all removed without following one"
+name=plant-replace-$$
+mkjob "$tmp/j.json" "$name" "[\"plant-then-inspect\", \"all\", \"$victim\"]" \
+  "j['CheckpointConfig'] = {'S3Uri': 's3://$bucket/ckpt/tenant-a/$name/'}"
+plant_run "$name"
+mkjob "$tmp/j.json" "$name" "[\"inspect\", $planted_paths]" \
+  "j['CheckpointConfig'] = {'S3Uri': 's3://$bucket/ckpt/tenant-a/$name/'}"
+mt rc "$tmp/j.json" tenant-a --replace
+intact "$name (run 2, --replace over the planted links)"
+expect_rc "$rc" 0 "$name (run 2, --replace)"
+[[ $(report_of "$name" 'sorted(p for p, v in d["inspect"].items() if v["kind"] != "ENOENT")') == '["/opt/ml/output/data"]' ]] ||
+  fail "$name: --replace left planted paths: $(report_of "$name" 'd["inspect"]')"
+[[ $(inspected "$name" /opt/ml/output/data) == dir ]] || fail "$name: output/data is not a fresh directory: $(report_of "$name" 'd["inspect"]')"
+model_ok "$name"
+note "4e. a spec whose checkpoint directory is /opt/ml itself or below input/ (it would give the code the tree Sluice writes) is refused"
 for local in /opt/ml /opt/ml/model/.. /opt/ml/input/data; do
   name=ckpt-root-$$-$RANDOM
   mkjob "$tmp/j.json" "$name" '["read", "/etc/hostname"]' \
@@ -480,14 +529,23 @@ snapshot() { (cd "$work/$1" && find . -printf '%p %m %u %s %T@\n' | sort && find
 snapshot "$name" >"$tmp/snap"
 mkjob "$tmp/jb.json" "$name" '["read", "/etc/hostname"]' \
   "j['InputDataConfig'] = [channel('code', f's3://{b}/in/tenant-b/code/')]; j['OutputDataConfig']['S3OutputPath'] = f's3://{b}/out/tenant-b/'"
-mt rc "$tmp/jb.json" tenant-b
-expect_refused "tenant B naming tenant A's job" "ResourceInUse" "$name"
-grep -q "tenant-a" "$tmp/train.err" && fail "the refusal tells tenant B about tenant A's session: $(cat "$tmp/train.err")"
+# A name used before is refused to anyone without --replace or --resume (also ResourceInUse): the
+# other sessions try those too, and must be refused for the ownership itself ("belongs to another
+# session"), before --replace deletes or --resume touches anything.
+owned="belongs to another session"
+for flag in "" --replace --resume; do
+  # shellcheck disable=SC2086  # no flag: no argument
+  mt rc "$tmp/jb.json" tenant-b $flag
+  expect_refused "tenant B naming tenant A's job ${flag:-(no flag)}" "ResourceInUse" "$name" "$owned"
+  grep -q "tenant-a" "$tmp/train.err" && fail "the refusal tells tenant B about tenant A's session: $(cat "$tmp/train.err")"
+done
 sed "s|role/TenantJobs\"|role/TenantJobsToo\"|" "$tmp/j.json" >"$tmp/j2.json"
-mt rc "$tmp/j2.json" tenant-a
-expect_refused "another role naming tenant A's job" "ResourceInUse"
-mt rc "$tmp/j.json" tenant-a --session-tag team=other
-expect_refused "tenant A with other tags naming its job" "ResourceInUse"
+mt rc "$tmp/j2.json" tenant-a --replace
+expect_refused "another role naming tenant A's job (--replace)" "ResourceInUse" "$owned"
+mt rc "$tmp/j.json" tenant-a --session-tag team=other --replace
+expect_refused "tenant A with other tags naming its job (--replace)" "ResourceInUse" "$owned"
+mt rc "$tmp/j.json" tenant-a --session-tag team=other --resume
+expect_refused "tenant A with other tags naming its job (--resume)" "ResourceInUse" "$owned"
 snapshot "$name" | diff "$tmp/snap" - >&2 || fail "a refused session changed the job directory $work/$name (diff above)"
 [[ -z $("$sluice" ls -r "s3://$bucket/out/tenant-b/" 2>/dev/null) ]] || fail "tenant B's refused job wrote outputs"
 note "5b. a job directory made by hand is refused and left alone"
@@ -495,13 +553,19 @@ mkdir -p "$work/premade-$$/algo-1/input/data/code" && printf 'planted\n' >"$work
 chmod 755 "$work/premade-$$"
 snapshot "premade-$$" >"$tmp/snap2"
 mkjob "$tmp/j.json" "premade-$$" '["read", "/etc/hostname"]'
-mt rc "$tmp/j.json" tenant-a
-expect_refused "a pre-made job directory" "ResourceInUse"
+for flag in "" --replace; do
+  # shellcheck disable=SC2086  # no flag: no argument
+  mt rc "$tmp/j.json" tenant-a $flag
+  expect_refused "a pre-made job directory ${flag:-(no flag)}" "ResourceInUse" "$owned"
+done
 snapshot "premade-$$" | diff "$tmp/snap2" - >&2 || fail "the refused job changed the pre-made directory (diff above)"
-note "5c. the same session reruns its job"
+note "5c. the same session runs its job again: refused without a flag, run anew with --replace"
 mkjob "$tmp/j.json" "$name" '["read", "/etc/hostname"]'
 mt rc "$tmp/j.json" tenant-a
-expect_rc "$rc" 0 "tenant A's rerun of $name"
+expect_refused "tenant A's rerun of $name without --replace" "ResourceInUse" "already exists (Completed"
+snapshot "$name" | diff "$tmp/snap" - >&2 || fail "the refused rerun changed the job directory $work/$name (diff above)"
+mt rc "$tmp/j.json" tenant-a --replace
+expect_rc "$rc" 0 "tenant A's rerun of $name with --replace"
 model_ok "$name"
 
 # --- 6. file-system channel: a link flipped between A and B while jobs bind it ------------------
@@ -516,6 +580,8 @@ while True:
 PY
 flipper=$!
 bg_pids+=("$flipper")
+# The first job must find the link (the loop's python may start after it otherwise).
+wait_for_file "$outside/fsx/tenant-a/flip" 10 || fail "the flipping loop did not make tenant-a/flip"
 seen_a=0 denied_b=0
 for n in 1 2 3 4 5 6 7 8; do
   name=race-$n-$$
@@ -678,26 +744,39 @@ if nobody ls "$j/input/data/fast" >/dev/null 2>&1; then fail "user 65534 can lis
 bg_release "$name"
 expect_rc "$rc" 0 "$name"
 
-# --- 11. a changed object of the same size is fetched again -------------------------------------
-note "11. a rerun fetches again an object replaced with the same size, and a local file changed in place"
+# --- 11. a resumed run verifies the inputs it keeps ---------------------------------------------
+note "11. --resume fetches again an object replaced with the same size and a local file changed in place, drops one no longer listed"
+# Every run of the job hashes its channel and fails (exit 1), so that the next is a --resume with
+# the same spec: it keeps input/ and must verify each file against its download record.
 name=same-size-$$
 head -c 4096 /dev/zero | tr '\0' 'a' >"$tmp/v1" && head -c 4096 /dev/zero | tr '\0' 'b' >"$tmp/v2"
+printf 'unchanged\n' >"$tmp/u" && printf 'deleted after run 1\n' >"$tmp/w"
 "$sluice" cp -q "$tmp/v1" "s3://$bucket/in/tenant-a/s11/v.bin"
-mkjob "$tmp/j.json" "$name" '["hash", "data"]' "j['InputDataConfig'].append(channel('data', f's3://{b}/in/tenant-a/s11/'))"
+"$sluice" cp -q "$tmp/u" "s3://$bucket/in/tenant-a/s11/u.bin"
+"$sluice" cp -q "$tmp/w" "s3://$bucket/in/tenant-a/s11/w.bin"
+mkjob "$tmp/j.json" "$name" '["hash", "data", "fail"]' "j['InputDataConfig'].append(channel('data', f's3://{b}/in/tenant-a/s11/'))"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+data=$work/$name/algo-1/input/data/data
 mt rc "$tmp/j.json" tenant-a
-expect_rc "$rc" 0 "$name (run 1)"
+expect_failed "$name" "exited with code 1"
+[[ $(report_of "$name" 'sorted(d["files"])') == '["u.bin", "v.bin", "w.bin"]' ]] || fail "$name: run 1 saw $(report_of "$name" 'd["files"]')"
 [[ $(report_of "$name" 'd["files"]["v.bin"]') == $(sha "$tmp/v1") ]] || fail "$name: run 1 did not see version 1"
+kept=$(stat -c "%i %z" "$data/u.bin")  # a file fetched again is a new inode (maybe of the same number): a new ctime
 "$sluice" cp -q "$tmp/v2" "s3://$bucket/in/tenant-a/s11/v.bin"
-mt rc "$tmp/j.json" tenant-a
-expect_rc "$rc" 0 "$name (run 2)"
+"$sluice" rm "s3://$bucket/in/tenant-a/s11/w.bin" >/dev/null
+mt rc "$tmp/j.json" tenant-a --resume
+expect_failed "$name" "exited with code 1"
 [[ $(report_of "$name" 'd["files"]["v.bin"]') == $(sha "$tmp/v2") ]] ||
-  fail "$name: the rerun kept the old download of an object replaced with the same size"
-head -c 4096 /dev/zero | tr '\0' 'c' >"$work/$name/algo-1/input/data/data/v.bin"
-mt rc "$tmp/j.json" tenant-a
-expect_rc "$rc" 0 "$name (run 3)"
+  fail "$name: the resumed run kept the old download of an object replaced with the same size"
+[[ $(report_of "$name" 'sorted(d["files"])') == '["u.bin", "v.bin"]' ]] ||
+  fail "$name: the resumed run kept a file whose object is gone (or lost one): $(report_of "$name" 'd["files"]')"
+# The inputs were verified, not fetched anew: otherwise the checks above would pass for any resume.
+[[ $(stat -c "%i %z" "$data/u.bin") == "$kept" ]] || fail "$name: --resume fetched an unchanged file again (input/ not kept)"
+head -c 4096 /dev/zero | tr '\0' 'c' >"$data/v.bin"
+mt rc "$tmp/j.json" tenant-a --resume
+expect_failed "$name" "exited with code 1"
 [[ $(report_of "$name" 'd["files"]["v.bin"]') == $(sha "$tmp/v2") ]] ||
-  fail "$name: the rerun kept a downloaded file whose bytes were changed on the host"
+  fail "$name: the resumed run kept a downloaded file whose bytes were changed on the host"
 
 # --- 12. /tmp size; role tags -------------------------------------------------------------------
 note "12a. the sandbox's /tmp and /dev/shm are tmpfs of an eighth of RAM each (one host)"

@@ -17,10 +17,16 @@ exfiltrating through its outputs would, so a leak shows up in the store too.
                          CANARY, and exits 3
   plant WHAT TARGET      plants links to a host path where Sluice writes on the job's next run:
                          WHAT ckpt-file (checkpoints/step-2.ckpt -> TARGET), ckpt-dir
-                         (checkpoints/sub -> TARGET), handover (model/, code/, output/data ->
-                         TARGET and TARGET/target.txt); and tries to change input/ and /opt/ml
-                         (each attempt must fail)
+                         (checkpoints/sub -> TARGET), handover (model/, code/, output/data and the
+                         checkpoint directory -> TARGET and TARGET/target.txt), all (TARGET a
+                         directory: step-2.ckpt -> TARGET/target.txt, sub -> TARGET, and handover's);
+                         and tries to change input/ and /opt/ml (each attempt must fail)
   inspect PATH...        lstat of each path (what a rerun left there)
+  plant-then-inspect WHAT TARGET PATH...
+                         one spec for both runs of a Failed job and its --resume: without the
+                         marker checkpoints/planted (the first run) it plants (as plant WHAT TARGET),
+                         writes the marker and exits 1; with it (a resumed run, which keeps the
+                         checkpoint directory) it runs inspect PATH...; "phase" in the report says which
   fs CHANNEL             lists a file-system channel and the first bytes of each file
   ckpt-swap DIR          checkpoint dir /opt/ml/code/ckpt: writes checkpoints, then replaces a
                          subdirectory and the directory itself by links to the host directory DIR
@@ -28,7 +34,8 @@ exfiltrating through its outputs would, so a leak shows up in the store too.
                          127.0.0.1:PORT on the host, the store through AWS_ENDPOINT_URL
   s3get BUCKET/KEY...    GETs each object with the credentials the job was given (AWS_* of a
                          role with StoreRoleArn), through AWS_ENDPOINT_URL: the HTTP status of each
-  hash CHANNEL           sha256 of every file of a File channel
+  hash CHANNEL [fail]    sha256 of every file of a File channel; "fail": then exits 1 (a Failed job
+                         that can be resumed with the same spec)
   tmp                    statvfs of /tmp and /dev/shm
   hold                   waits (at most 90 s) for /opt/ml/code/go, written by the test on the host
 """
@@ -46,6 +53,7 @@ report = {"action": sys.argv[1] if len(sys.argv) > 1 else ""}
 job = os.environ.get("TRAINING_JOB_NAME", "job")
 os.makedirs("/opt/ml/model", exist_ok=True)
 loot_n = 0
+exit_code = 0  # set by an action that makes the job fail (after its report is written)
 
 
 def err(e):
@@ -93,6 +101,7 @@ def write(path, text):
 
 
 def act(action, args):
+    global exit_code
     if action == "env":
         env = dict(os.environ)
         report["env"] = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in env.items()}
@@ -142,6 +151,7 @@ def act(action, args):
         attempt("hardlink canary", lambda: os.link(canary, "/opt/ml/model/hard"))
         if len(args) > 2 and args[2] == "fail":
             attempt("failure link", lambda: os.symlink(canary, "/opt/ml/output/failure"))
+            exit_code = 3
         time.sleep(0.5)  # let the checkpoint watcher see the links while the job runs
     elif action == "plant":
         what, target = args[0], args[1]
@@ -152,10 +162,17 @@ def act(action, args):
             links = [(f"{ck}/step-2.ckpt", target)]
         elif what == "ckpt-dir":
             links = [(f"{ck}/sub", target)]
-        else:  # handover: target is a directory holding target.txt
+        elif what in ("handover", "all"):  # target is a directory holding target.txt
             attempt("rmdir output/data", lambda: os.rmdir("/opt/ml/output/data"))
+            # model/, code/, output/: removed by --resume and --replace (never following a link);
+            # the checkpoint directory: kept by --resume and handed over to the job's uid again.
             links = [("/opt/ml/model/own", f"{target}/target.txt"), ("/opt/ml/code/own", f"{target}/target.txt"),
-                     ("/opt/ml/model/owndir", target), ("/opt/ml/output/data", target)]
+                     ("/opt/ml/model/owndir", target), ("/opt/ml/output/data", target),
+                     (f"{ck}/own", f"{target}/target.txt"), (f"{ck}/owndir", target)]
+            if what == "all":
+                links += [(f"{ck}/step-2.ckpt", f"{target}/target.txt"), (f"{ck}/sub", target)]
+        else:
+            sys.exit(f"unknown plant {what!r}")
         for link, to in links:
             attempt("symlink " + link, lambda link=link, to=to: os.symlink(to, link))
         # input/ and /opt/ml are root's: none of these may work.
@@ -169,6 +186,16 @@ def act(action, args):
         attempt("symlink in /opt/ml", lambda: os.symlink(target, "/opt/ml/evil"))
         attempt("rename /opt/ml/input", lambda: os.rename("/opt/ml/input", "/opt/ml/code/input"))
         attempt("rename /opt/ml/model", lambda: os.rename("/opt/ml/model", "/opt/ml/code/model"))
+    elif action == "plant-then-inspect":
+        marker = os.path.join(os.environ.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints"), "planted")
+        if os.path.lexists(marker):
+            report["phase"] = "inspect"
+            act("inspect", args[2:])
+        else:
+            report["phase"] = "plant"
+            act("plant", args[:2])
+            write(marker, "planted\n")
+            exit_code = 1
     elif action == "inspect":
         report["inspect"] = {}
         for p in args:
@@ -267,6 +294,8 @@ def act(action, args):
             report["s3"][path] = subprocess.run(cmd, capture_output=True, text=True).stdout
     elif action == "hash":
         report["files"] = files_of(f"/opt/ml/input/data/{args[0]}")
+        if len(args) > 1 and args[1] == "fail":
+            exit_code = 1
     elif action == "tmp":
         for p in ("/tmp", "/dev/shm"):
             st = os.statvfs(p)
@@ -290,5 +319,4 @@ finally:
     with open("/opt/ml/model/report.json", "w") as f:
         json.dump(report, f)
     print(json.dumps(report))
-if len(sys.argv) > 4 and sys.argv[1] == "links" and sys.argv[4] == "fail":
-    sys.exit(3)
+sys.exit(exit_code)
