@@ -100,6 +100,15 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   } catch (...) {
     done = true;
     watch.join();
+    // A job stopped before training (Ctrl-C while downloading) has its record: shown, then the
+    // error's exit code.
+    if (reporter.has_record() && reporter.record().value("TrainingJobStatus", "") != "InProgress") {
+      if (o.json) {
+        fmt::print("{}\n", reporter.record().dump(2));
+      } else {
+        reporter.summary(std::filesystem::absolute(o.work_dir));
+      }
+    }
     throw;
   }
   done = true;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -64,9 +65,14 @@ void write_all(int fd, const char* data, size_t size, const std::string& shown) 
 
 }  // namespace
 
-UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::string& shown) {
+UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::string& shown, const UnpackLimits& limits) {
   std::unique_ptr<archive, ReaderFree> in(archive_read_new());
-  archive_read_support_filter_all(in.get());
+  // libarchive's own decoders only: filter_all would run external programs (lrzip, lzop...) on
+  // the archive, as root.
+  archive_read_support_filter_none(in.get());
+  archive_read_support_filter_gzip(in.get());
+  archive_read_support_filter_bzip2(in.get());
+  archive_read_support_filter_xz(in.get());
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
   if (archive_read_open_filename(in.get(), archive_path.c_str(), 1 << 16) != ARCHIVE_OK) {
@@ -74,6 +80,14 @@ UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::str
                 archive_error_string(in.get()) ? archive_error_string(in.get()) : "not a tar archive");
   }
   UnpackResult result;
+  uint64_t entries = 0;
+  auto count = [&](uint64_t n) {
+    result.bytes += n;
+    if (result.bytes > limits.max_bytes) {
+      throw Error(ErrorKind::kNoSpace, fmt::format("unpacking {}", archive_path),
+                  fmt::format("it holds more than {} bytes", limits.max_bytes));
+    }
+  };
   archive_entry* entry = nullptr;
   std::vector<char> buf(1 << 16);
   for (;;) {
@@ -85,6 +99,14 @@ UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::str
     }
     const std::string rel = safe_name(archive_entry_pathname(entry), archive_path);
     if (rel.empty()) continue;  // "./" itself
+    if (++entries > limits.max_entries) {
+      throw Error(ErrorKind::kInvalidInput, fmt::format("unpacking {}", archive_path),
+                  fmt::format("more than {} entries", limits.max_entries));
+    }
+    if (std::count(rel.begin(), rel.end(), '/') >= limits.max_depth) {
+      throw Error(ErrorKind::kInvalidInput, fmt::format("unpacking {}", archive_path),
+                  fmt::format("'{}' is more than {} directories deep", rel, limits.max_depth));
+    }
     const std::string where = shown + "/" + rel;
     const auto [parent, name] = split(rel);
     UniqueFd at = beneath::make_dirs(dir, parent, 0755, shown);
@@ -105,18 +127,28 @@ UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::str
       ++result.files;
       continue;
     }
+    if (type == AE_IFREG && !hardlink && archive_entry_size_is_set(entry)) {
+      // A declared size past the limit (a sparse entry, say) is refused before it is written.
+      const auto declared = archive_entry_size(entry);
+      if (declared > 0 && result.bytes + static_cast<uint64_t>(declared) > limits.max_bytes) count(static_cast<uint64_t>(declared));
+    }
     if (hardlink) {
       // A copy of the file unpacked before under that name (read without following a link).
       const std::string first = safe_name(hardlink, archive_path);
-      UniqueFd src(beneath::open_at(dir, first, O_RDONLY | O_NOFOLLOW));
+      UniqueFd src(beneath::open_at(dir, first, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+      struct stat first_st;
       if (!src) throw errno_error(errno, "unpacking " + where + " (a hard link to)", shown + "/" + first);
+      if (::fstat(src.get(), &first_st) != 0 || !S_ISREG(first_st.st_mode) || beneath::too_sparse(first_st)) {
+        throw Error(ErrorKind::kInvalidInput, fmt::format("unpacking {}", archive_path),
+                    fmt::format("'{}' is a hard link to '{}', which is not a file it unpacked", rel, first));
+      }
       (void)::unlinkat(at.get(), name.c_str(), 0);
       UniqueFd dst(beneath::open_at(at.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644));
       if (!dst) throw errno_error(errno, "unpacking", where);
       ssize_t n;
       while ((n = ::read(src.get(), buf.data(), buf.size())) > 0) {
+        count(static_cast<uint64_t>(n));
         write_all(dst.get(), buf.data(), static_cast<size_t>(n), where);
-        result.bytes += static_cast<uint64_t>(n);
       }
       if (n < 0) throw errno_error(errno, "unpacking", where);
       struct stat st;
@@ -139,8 +171,8 @@ UnpackResult unpack_tar(const std::string& archive_path, int dir, const std::str
         throw Error(ErrorKind::kInvalidInput, fmt::format("reading {}", archive_path),
                     archive_error_string(in.get()) ? archive_error_string(in.get()) : "a damaged archive");
       }
+      count(static_cast<uint64_t>(n));
       write_all(out.get(), buf.data(), static_cast<size_t>(n), where);
-      result.bytes += static_cast<uint64_t>(n);
     }
     if (::fchmod(out.get(), mode) != 0) throw errno_error(errno, "unpacking", where);
     ++result.files;

@@ -169,7 +169,8 @@ void remove_host(int dir, const std::string& host, const fs::path& shown) {
 }  // namespace
 
 JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
-                           const std::vector<std::string>& hosts, Rerun rerun, std::string_view request)
+                           const std::vector<std::string>& hosts, Rerun rerun, std::string_view request,
+                           bool whole_job, const std::function<void(const fs::path&)>& prepare)
     : path_(fs::absolute(work_dir) / name) {
   std::error_code ec;
   fs::create_directories(path_.parent_path(), ec);
@@ -210,6 +211,7 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
     locks_.push_back(std::move(fd));
   }
 
+  if (prepare) prepare(path_);
   // A previous run of these hosts (held by no one now: the locks are ours).
   bool ran_before = false;
   for (const auto& host : hosts) ran_before = ran_before || exists_at(dir.get(), ".sluice-run-" + host) || exists_at(dir.get(), host);
@@ -225,12 +227,23 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
                                 "--resume (a Stopped or Failed job, same spec)",
                                 name, previous_status_, previous_status_ == "InProgress" ? ", interrupted" : "",
                                 path_.string()));
-      case Rerun::kReplace:
-        for (const auto& host : hosts) remove_host(dir.get(), host, path_);
-        for (const char* rel : {"status.json", "audit.jsonl", kRequestFile, ".sluice-staging"}) {
+      case Rerun::kReplace: {
+        std::vector<std::string> gone = hosts;
+        if (whole_job) {  // hosts of the earlier run that this spec does not have go too
+          UniqueFd self(::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          beneath::walk(self.get(), path_.string(), [&](const beneath::Entry& e) {
+            const std::string prefix = ".sluice-run-";
+            if (e.rel.rfind(prefix, 0) == 0) gone.push_back(e.rel.substr(prefix.size()));
+            return false;
+          });
+        }
+        for (const auto& host : gone) remove_host(dir.get(), host, path_);
+        // The audit log stays: what was decided for the earlier run is not the tenant's to erase.
+        for (const char* rel : {"status.json", kRequestFile, ".sluice-staging"}) {
           beneath::remove_tree(dir.get(), rel, path_.string());
         }
         break;
+      }
       case Rerun::kResume: {
         if (previous_status_ == "Completed") {
           throw Error(ErrorKind::kInvalidInput, "--resume " + name,

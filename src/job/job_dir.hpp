@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,8 @@ namespace sluice::job {
 enum class Rerun {
   kRefuse,   // Error(kInvalidInput) "ResourceInUse: ... already exists (<status>) ..."
   kReplace,  // --replace: everything of the hosts run (inputs, model, output, code, checkpoints,
-             // logs, and with every host the status and audit records) is deleted first
+             // logs, the status record) is deleted first; the audit log is kept (a line marks the
+             // new run)
   kResume,   // --resume: only a Stopped, Failed or interrupted job, and only with the same spec;
              // model/, output/ and code/ are emptied, inputs and checkpoints kept (the runner
              // verifies and prunes the inputs against the new listing)
@@ -53,8 +55,13 @@ class JobDirectory {
   // differs from the one it ran with; Error(kNotFound) for kResume with no previous run;
   // Error(kConflict) when a host is being run by another `sluice train`; errno errors otherwise.
   // `owner` is set in multi-tenant mode.
+  // `whole_job`: `hosts` are all of the job's (no --host), so --replace also removes the trees
+  // and records of hosts an earlier run had that this spec has not. `prepare` runs once the
+  // directory is known to be this session's and the hosts are locked, before anything of an
+  // earlier run is touched (the runner cleans stale FastFile mounts there).
   JobDirectory(const std::filesystem::path& work_dir, const std::string& name, const std::optional<JobOwner>& owner,
-               const std::vector<std::string>& hosts, Rerun rerun = Rerun::kRefuse, std::string_view request = {});
+               const std::vector<std::string>& hosts, Rerun rerun = Rerun::kRefuse, std::string_view request = {},
+               bool whole_job = false, const std::function<void(const std::filesystem::path&)>& prepare = {});
 
   const std::filesystem::path& path() const { return path_; }
 

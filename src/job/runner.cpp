@@ -20,6 +20,7 @@
 #include "dataset/key_path.hpp"
 #include "dataset/shard.hpp"
 #include "dataset/source.hpp"
+#include "formats/tar_reader.hpp"
 #include "job/checkpoints.hpp"
 #include "job/contract.hpp"
 #include "job/job_dir.hpp"
@@ -198,9 +199,13 @@ fs::path script_source(const ScriptMode& script, const fs::path& job_dir, datase
   } catch (const Error& e) {
     throw e.with_context("HyperParameters.sagemaker_submit_directory " + script.source);
   }
-  const fs::path local = job_dir / ".sluice-source" / fs::path(where.key).filename();
-  fs::remove_all(local.parent_path());
-  fs::create_directories(local.parent_path());
+  // A name of Sluice's own (not the key's last component, which could be "." or ".."), in a
+  // directory of this run's hosts.
+  const fs::path local = job_dir / ".sluice-source" / "sourcedir.tar.gz";
+  std::error_code ec;
+  fs::remove_all(local.parent_path(), ec);
+  if (!ec) fs::create_directories(local.parent_path(), ec);
+  if (ec) throw errno_error(ec.value(), "preparing the source download", local.parent_path().string());
   transfer::Engine engine(store, {max_connections});
   transfer::DownloadOptions dopts;
   dopts.skip_complete = false;
@@ -209,13 +214,22 @@ fs::path script_source(const ScriptMode& script, const fs::path& job_dir, datase
   return local;
 }
 
-// Script mode: the job's code in the host's /opt/ml/code, and how its entry point runs.
-EntryPoint install_script(const ScriptMode& script, const std::optional<fs::path>& source, const fs::path& root) {
+// Script mode: the job's code in the host's /opt/ml/code, and how its entry point runs. What an
+// archive may unpack is bounded: half the free space of the job directory, shared by `hosts`, at
+// most 4 GiB each (it is written by root, past any quota).
+EntryPoint install_script(const ScriptMode& script, const std::optional<fs::path>& source, const fs::path& root,
+                          size_t hosts) {
   UniqueFd top = beneath::open_root(root.string());
   UniqueFd code = beneath::make_dirs(top.get(), "code", 0755, root.string());
   const std::string shown = (root / "code").string();
   if (source) {
-    size_t files = install_source(*source, code.get(), shown);
+    formats::UnpackLimits limits;
+    struct statvfs vfs;
+    if (::statvfs(root.c_str(), &vfs) == 0) {
+      const uint64_t share = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize / 2 / std::max<size_t>(hosts, 1);
+      limits.max_bytes = std::min(limits.max_bytes, share);
+    }
+    size_t files = install_source(*source, code.get(), shown, limits, script.source.rfind("s3://", 0) == 0);
     log::info("[{}] script mode: {} files from {} in /opt/ml/code", root.filename().string(), files, script.source);
   }
   struct stat st;
@@ -269,6 +283,15 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     }
   }
   const std::optional<ScriptMode> script = script_mode(spec);
+  if (!script && spec.algorithm.container_entrypoint.empty() && spec.algorithm.container_arguments.empty()) {
+    throw Error(ErrorKind::kInvalidInput, "HyperParameters.sagemaker_program",
+                "names no program (empty or null), and the job has no ContainerEntrypoint or ContainerArguments");
+  }
+  if (options.iam && !options.host_addresses.empty()) {
+    throw Error(ErrorKind::kInvalidInput, "--hosts-file",
+                "a multi-tenant job's hosts share a network of their own, loopback only: run all of them in one "
+                "sluice train on this machine (docs/train.md \"Hosts\")");
+  }
   if (script) {
     if (options.iam && !script->source.empty() && script->source.rfind("s3://", 0) != 0) {
       throw Error(ErrorKind::kInvalidInput, "HyperParameters.sagemaker_submit_directory",
@@ -282,19 +305,23 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
                                       ? loopback_addresses(hosts)
                                       : addresses_of(hosts, options.host_addresses, "--hosts-file " + options.hosts_file);
   // A FastFile mount left by a sluice that was killed would make the job directory unusable
-  // ("Transport endpoint is not connected", also for --replace): clean it before anything else.
-  for (const auto& host : selected) {
-    for (const auto& ch : spec.channels) {
-      if (ch.s3 && spec.mode_of(ch) == InputMode::kFastFile) {
-        const fs::path mp = fs::absolute(options.work_dir) / spec.training_job_name / host / "input" / "data" / ch.name;
-        std::error_code ec;
-        if (fs::exists(mp.parent_path(), ec)) modes::fastfile::clean_stale_mount(mp);
+  // ("Transport endpoint is not connected", also for --replace): cleaned once the directory is
+  // known to be this session's and its hosts are locked, before anything in it is touched.
+  auto clean_stale_mounts = [&](const fs::path& dir) {
+    for (const auto& host : selected) {
+      for (const auto& ch : spec.channels) {
+        if (ch.s3 && spec.mode_of(ch) == InputMode::kFastFile) {
+          const fs::path mp = dir / host / "input" / "data" / ch.name;
+          std::error_code ec;
+          if (fs::exists(mp.parent_path(), ec)) modes::fastfile::clean_stale_mount(mp);
+        }
       }
     }
-  }
+  };
   std::optional<JobOwner> owner;
   if (options.iam) owner = JobOwner{spec.role_arn, options.session_tags};
-  const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected, options.rerun, text);
+  const JobDirectory job_directory(options.work_dir, spec.training_job_name, owner, selected, options.rerun, text,
+                                   !options.host, clean_stale_mounts);
   const fs::path job_dir = job_directory.path();
   fs::create_directories(job_dir / "logs");
   if (!job_directory.previous_status().empty()) {
@@ -379,7 +406,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
         if (!script->source.empty() && !script_file) {
           script_file = script_source(*script, job_dir, stores, tenancy.get(), options.store.max_connections);
         }
-        p.entry_point = install_script(*script, script_file, p.root);
+        p.entry_point = install_script(*script, script_file, p.root, selected.size());
       }
       for (const auto& ch : spec.channels) {
         if (!channel_on_host(spec, ch, p.name)) continue;
@@ -460,16 +487,18 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     for (auto& p : plans) {
       for (const auto& ch : spec.channels) {
         auto it = p.downloads.find(ch.name);
-        if (it == p.downloads.end() || it->second.empty()) continue;
+        if (it == p.downloads.end()) continue;
+        // Nothing of an earlier run that this one did not list stays in the channel's directory
+        // (also when this host's share is empty now).
+        if (size_t n = transfer::remove_others(p.root.string(), (p.root / "input" / "data" / ch.name).string(), it->second)) {
+          log::info("[{}] channel '{}': removed {} files an earlier run left that this one does not list", p.name, ch.name, n);
+        }
+        if (it->second.empty()) continue;
         if (stop && *stop) throw Error(ErrorKind::kCancelled, "downloading", "stopped by the user");
         auto& store = stores(sources.at(ch.name).objects.front().address);
         transfer::Engine engine(store, {options.store.max_connections});
         // Below the host's directory nothing is followed; what was written is recorded outside
         // it, so a rerun fetches again any file whose object changed or whose bytes were touched.
-        // Nothing of an earlier run that this one did not list stays in the channel's directory.
-        if (size_t n = transfer::remove_others(p.root.string(), (p.root / "input" / "data" / ch.name).string(), it->second)) {
-          log::info("[{}] channel '{}': removed {} files an earlier run left that this one does not list", p.name, ch.name, n);
-        }
         transfer::DownloadOptions dopts;
         dopts.root = p.root.string();
         dopts.record = (job_dir / fmt::format(".sluice-downloads-{}-{}", p.name, ch.name)).string();

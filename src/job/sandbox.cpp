@@ -28,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "core/beneath.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
@@ -919,6 +920,19 @@ std::string resolve_program(const SandboxSpec& spec, const std::string& working_
   for (const auto& c : candidates) {
     auto host = to_host(c);
     struct stat st {};
+    if (host && spec.minimal_root && is_under(c, kOptMl)) {
+      // The job's own tree, where its code may have put links: looked at below the /opt/ml host
+      // directory without following any (a link's target means something only inside the
+      // sandbox, and must not be probed on the host with Sluice's privileges). A link or a
+      // regular file is taken; exec inside the sandbox has the last word.
+      std::string rel = c.substr(std::string_view(kOptMl).size());
+      while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+      UniqueFd root(::open(spec.opt_ml_host_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      UniqueFd found(root ? beneath::open_at(root.get(), rel, O_PATH | O_NOFOLLOW) : -1);
+      if (found && ::fstat(found.get(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) return *host;
+      if (!found && errno == ELOOP) return *host;
+      continue;
+    }
     if (!host) {
       if (is_under(c, "/tmp") && ::stat(c.c_str(), &st) == 0) {
         hint = fmt::format("; {} exists on the host, but the sandbox has its own empty /tmp", c);

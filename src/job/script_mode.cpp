@@ -71,7 +71,10 @@ size_t copy_tree(const fs::path& from, int to, const std::string& shown) {
     const std::string name = rel.filename().string();
     if (fs::is_symlink(status)) {
       (void)::unlinkat(at.get(), name.c_str(), 0);
-      if (::symlinkat(fs::read_symlink(it->path()).c_str(), at.get(), name.c_str()) != 0) throw errno_error(errno, "copying", where);
+      std::error_code lec;
+      const fs::path target = fs::read_symlink(it->path(), lec);
+      if (lec) throw errno_error(lec.value(), "reading the link", it->path().string());
+      if (::symlinkat(target.c_str(), at.get(), name.c_str()) != 0) throw errno_error(errno, "copying", where);
       ++files;
     } else if (fs::is_directory(status)) {
       beneath::make_dirs(at.get(), name, 0755, where);
@@ -160,14 +163,15 @@ std::vector<std::string> script_command(const ScriptMode& mode, EntryPoint type,
   return wrapped;
 }
 
-size_t install_source(const fs::path& local, int code_dir, const std::string& shown) {
+size_t install_source(const fs::path& local, int code_dir, const std::string& shown, const formats::UnpackLimits& limits,
+                      bool archive_only) {
   std::error_code ec;
-  if (fs::is_directory(local, ec)) return copy_tree(local, code_dir, shown);
+  if (!archive_only && fs::is_directory(local, ec)) return copy_tree(local, code_dir, shown);
   if (!fs::is_regular_file(local, ec)) {
     throw Error(ErrorKind::kNotFound, "HyperParameters.sagemaker_submit_directory",
                 fmt::format("{} is neither a directory nor an archive", local.string()));
   }
-  return formats::unpack_tar(local.string(), code_dir, shown).files;
+  return formats::unpack_tar(local.string(), code_dir, shown, limits).files;
 }
 
 }  // namespace sluice::job

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/tar_reader.hpp"
 #include "job/job_spec.hpp"
 
 namespace sluice::job {
@@ -60,8 +61,10 @@ std::vector<std::string> script_command(const ScriptMode& mode, EntryPoint type,
 std::string requirements_path(const std::string& code_dir);
 
 // Fills the directory open as `code_dir` (a host's /opt/ml/code, `shown` in messages) from
-// `local`: a tar archive (plain or compressed) is unpacked, a directory's tree is copied (links
-// as links). Returns the number of files. Throws sluice::Error.
-size_t install_source(const std::filesystem::path& local, int code_dir, const std::string& shown);
+// `local`: a tar archive (plain or compressed) is unpacked within `limits`, a directory's tree is
+// copied (links as links) unless `archive_only` (a download, which is never a directory). Returns
+// the number of files. Throws sluice::Error.
+size_t install_source(const std::filesystem::path& local, int code_dir, const std::string& shown,
+                      const formats::UnpackLimits& limits = {}, bool archive_only = false);
 
 }  // namespace sluice::job

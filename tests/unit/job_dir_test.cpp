@@ -140,14 +140,25 @@ TEST(JobRerun, ReplaceDeletesEverythingOfTheHostsRunAndNothingElse) {
     JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kReplace, kSpec);
     EXPECT_EQ(d.previous_status(), "Completed");
   }
-  for (const char* gone : {"algo-1", "checkpoints/algo-1", "logs/algo-1.log", ".sluice-downloads-algo-1-train", "status.json",
-                           "audit.jsonl"}) {
+  for (const char* gone : {"algo-1", "checkpoints/algo-1", "logs/algo-1.log", ".sluice-downloads-algo-1-train", "status.json"}) {
     EXPECT_FALSE(fs::exists(fs::symlink_status(j / gone))) << gone;
   }
-  for (const char* kept : {"algo-2/model/m.pt", "logs/algo-2.log", ".sluice-downloads-algo-2-train", ".sluice-run-algo-1"}) {
+  // Another host of the job (run by its own `sluice train --host`) and the audit log stay.
+  for (const char* kept : {"algo-2/model/m.pt", "logs/algo-2.log", ".sluice-downloads-algo-2-train", ".sluice-run-algo-1",
+                           "audit.jsonl"}) {
     EXPECT_TRUE(fs::exists(j / kept)) << kept;
   }
   EXPECT_TRUE(fs::exists(tmp / "outside/keep"));  // the link was removed, not followed
+  // The whole job (no --host) with one host fewer: the earlier run's algo-2 goes too.
+  bool prepared = false;
+  {
+    JobDirectory d(tmp / "w", "j", std::nullopt, {"algo-1"}, Rerun::kReplace, kSpec, true,
+                   [&](const fs::path& dir) { prepared = dir == fs::path(tmp / "w/j"); });
+  }
+  EXPECT_TRUE(prepared);
+  for (const char* gone : {"algo-2", "logs/algo-2.log", ".sluice-downloads-algo-2-train", ".sluice-run-algo-2"}) {
+    EXPECT_FALSE(fs::exists(fs::symlink_status(j / gone))) << gone;
+  }
 }
 
 TEST(JobRerun, ResumeKeepsInputsAndCheckpointsOfAStoppedOrFailedJobWithTheSameSpec) {

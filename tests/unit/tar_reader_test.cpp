@@ -121,6 +121,36 @@ TEST(UnpackTar, ALinkInTheArchiveIsNeverFollowedByALaterEntry) {
   EXPECT_EQ(read(tmp / "code/f"), "new");
 }
 
+TEST(UnpackTar, LimitsOnBytesEntriesAndDepth) {
+  TempDir tmp;
+  fs::create_directories(tmp / "code");
+  UniqueFd code = beneath::open_root(tmp / "code");
+  const std::string mib(1 << 20, 'x');
+  // One file copied through many hard links counts each copy.
+  std::vector<Item> links = {{"big", AE_IFREG, mib}};
+  for (int i = 0; i < 8; ++i) links.push_back({"copy" + std::to_string(i), AE_IFREG, "big", 0644, true});
+  make_archive(tmp / "links.tar.gz", links);
+  UnpackLimits limits;
+  limits.max_bytes = 4 << 20;
+  try {
+    unpack_tar(tmp / "links.tar.gz", code.get(), "code", limits);
+    ADD_FAILURE() << "9 MiB unpacked under a 4 MiB limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNoSpace);
+  }
+  limits.max_bytes = 16 << 20;
+  EXPECT_EQ(unpack_tar(tmp / "links.tar.gz", code.get(), "code", limits).bytes, 9u << 20);
+  std::vector<Item> many;
+  for (int i = 0; i < 20; ++i) many.push_back({"f" + std::to_string(i), AE_IFREG, "x"});
+  make_archive(tmp / "many.tar.gz", many);
+  limits.max_entries = 10;
+  EXPECT_THROW(unpack_tar(tmp / "many.tar.gz", code.get(), "code", limits), Error);
+  std::string deep;
+  for (int i = 0; i < 70; ++i) deep += "d/";
+  make_archive(tmp / "deep.tar.gz", {{deep + "f", AE_IFREG, "x"}});
+  EXPECT_THROW(unpack_tar(tmp / "deep.tar.gz", code.get(), "code"), Error);  // 64 levels by default
+}
+
 TEST(UnpackTar, NotAnArchive) {
   TempDir tmp;
   std::ofstream(tmp / "x.tar.gz") << "this is not a tar archive at all, just text";
