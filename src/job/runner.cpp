@@ -199,8 +199,8 @@ fs::path script_source(const ScriptMode& script, const fs::path& job_dir, datase
   } catch (const Error& e) {
     throw e.with_context("HyperParameters.sagemaker_submit_directory " + script.source);
   }
-  // A name of Sluice's own (not the key's last component, which could be "." or ".."), in a
-  // directory of this run's hosts.
+  // A name of Sluice's own (not the key's last component, which could be "." or ".."), in the
+  // job directory, outside every host's tree.
   const fs::path local = job_dir / ".sluice-source" / "sourcedir.tar.gz";
   std::error_code ec;
   fs::remove_all(local.parent_path(), ec);

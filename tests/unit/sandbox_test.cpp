@@ -864,6 +864,32 @@ TEST_F(Bubblewrap, MinimalRootBindsNoPathOfTheCommand) {
   }
 }
 
+TEST_F(Bubblewrap, MinimalRootNeverLooksThroughALinkInOptMlOnTheHost) {
+  // The job's code put a link in /opt/ml (here code/bin -> a host directory) and names it in PATH:
+  // finding the command must not stat host files through it (as root, the outcome would tell the
+  // job which host files exist and which are executable). A file there and no file there end the
+  // same way: the command starts and exec fails inside the sandbox, where the link leads nowhere.
+  write_file(tmp_ / "hostbin/tool", "#!/bin/sh\necho ran\n");  // 0600: exists, not executable
+  fs::create_directories(tmp_ / "ml/code");
+  fs::create_directory_symlink(tmp_ / "hostbin", tmp_ / "ml/code/bin");
+  spec_.minimal_root = true;
+  spec_.env["PATH"] = "/opt/ml/code/bin:/usr/bin:/bin";
+  for (const char* name : {"tool", "not-there"}) {
+    spec_.argv = {name};
+    ::testing::internal::CaptureStderr();
+    try {
+      RunResult r = run_sandboxed(spec_, nullptr);
+      ::testing::internal::GetCapturedStderr();
+      EXPECT_NE(r.exit_code, 0) << name;
+    } catch (const Error& e) {
+      ::testing::internal::GetCapturedStderr();
+      // exec inside the sandbox failed (bwrap says so), not a lookup of Sluice's on the host
+      // ("not executable", "training command not found").
+      EXPECT_THAT(e.what(), HasSubstr("bwrap: execvp " + std::string(name))) << name;
+    }
+  }
+}
+
 TEST_F(Bubblewrap, BindByHandleMountsWhatWasOpenedNotWhatThePathNamesLater) {
   write_file(tmp_ / "mine/f", "mine\n");
   write_file(tmp_ / "theirs/f", "theirs\n");
