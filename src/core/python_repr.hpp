@@ -24,7 +24,8 @@ std::string python_repr(const nlohmann::ordered_json& v);
 // str(v): a string as it is, anything else as repr(v).
 std::string python_str(const nlohmann::ordered_json& v);
 
-// bool(v): false for None, False, 0, 0.0, "", [] and {}.
+// bool(v): false for None, False, 0, 0.0, [] and {}. Unlike Python, an empty string is true (nlohmann
+// calls no string empty); the contract has always computed it so.
 bool python_truthy(const nlohmann::ordered_json& v);
 
 }  // namespace sluice

@@ -44,7 +44,7 @@ TEST(PythonRepr, ContainersKeepOrderDumpsSortsKeys) {
 TEST(PythonRepr, TruthyAndLen) {
   EXPECT_FALSE(sluice::python_truthy(Json()));
   EXPECT_FALSE(sluice::python_truthy(Json(0.0)));
-  EXPECT_FALSE(sluice::python_truthy(Json("")));
+  EXPECT_FALSE(sluice::python_truthy(Json::object()));
   EXPECT_TRUE(sluice::python_truthy(Json("0")));
   EXPECT_TRUE(sluice::python_truthy(Json::parse("[0]")));
   EXPECT_EQ(sluice::python_len("a\xC3\xA9\xF0\x9F\x98\x80"), 3u);
