@@ -4,6 +4,9 @@
 
 namespace sluice {
 
+bool ascii_isdigit(char c) { return c >= '0' && c <= '9'; }
+bool ascii_isalnum(char c) { return ascii_isdigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string ascii_lower(std::string_view s) {

@@ -10,6 +10,9 @@ namespace sluice {
 
 inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
 
+bool ascii_isdigit(char c);
+bool ascii_isalnum(char c);
+
 char ascii_lower(char c);
 std::string ascii_lower(std::string_view s);
 std::string ascii_upper(std::string_view s);
