@@ -484,14 +484,10 @@ ContractJson decode_hyperparameter(const std::string& value) {
   // Python's json.loads refuses a str that starts with a BOM; nlohmann would skip it.
   if (value.starts_with("\xEF\xBB\xBF")) return value;
   // Python also accepts the constants NaN, Infinity and -Infinity.
-  size_t b = value.find_first_not_of(" \t\n\r");
-  size_t e = value.find_last_not_of(" \t\n\r");
-  if (b != std::string::npos) {
-    std::string_view core(value.data() + b, e - b + 1);
-    if (core == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (core == "Infinity") return std::numeric_limits<double>::infinity();
-    if (core == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
+  std::string_view core = trim(value, " \t\n\r");
+  if (core == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (core == "Infinity") return std::numeric_limits<double>::infinity();
+  if (core == "-Infinity") return -std::numeric_limits<double>::infinity();
   try {
     return ContractJson::parse(value);
   } catch (const nlohmann::json::exception&) {

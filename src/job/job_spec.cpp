@@ -261,11 +261,9 @@ void check_channels(Checker& c, const Node& root, JobSpec& spec, std::optional<I
         break;
       }
       if (iequals(seen[i].name, seen[j].name)) {
-        std::string upper;
-        for (char ch : seen[j].name) upper += ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A') : ch;
         c.add(seen[j].path, "channel name " + show(seen[j].name) + " differs from InputDataConfig[" +
                                 std::to_string(seen[i].index) + "] " + show(seen[i].name) +
-                                " only in case; both would be SM_CHANNEL_" + upper);
+                                " only in case; both would be SM_CHANNEL_" + ascii_upper(seen[j].name));
         break;
       }
     }
