@@ -21,22 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// API spellings (kept here so this file does not depend on the parser's translation unit).
-std::string_view mode_name(InputMode m) {
-  switch (m) {
-    case InputMode::kFile: return "File";
-    case InputMode::kFastFile: return "FastFile";
-    case InputMode::kPipe: return "Pipe";
-  }
-  return "File";
-}
-
-std::string_view distribution_name(Distribution d) {
-  return d == Distribution::kShardedByS3Key ? "ShardedByS3Key" : "FullyReplicated";
-}
-
-std::string_view record_wrapper_name(RecordWrapper r) { return r == RecordWrapper::kRecordIO ? "RecordIO" : "None"; }
-
 std::string host_name(int index_from_1) { return "algo-" + std::to_string(index_from_1); }
 
 // current_instance_type for an instance type the request left empty: what the toolkit assumes
@@ -338,9 +322,9 @@ ContractJson inputdataconfig_json(const JobSpec& spec, std::string_view current_
     if (!current_host.empty() && !channel_on_host(spec, c, current_host)) continue;
     ContractJson ch = ContractJson::object();
     if (!c.content_type.empty()) ch["ContentType"] = c.content_type;
-    ch["TrainingInputMode"] = mode_name(spec.mode_of(c));
-    ch["S3DistributionType"] = (c.s3 && !c.file_system) ? distribution_name(c.s3->distribution) : "FullyReplicated";
-    ch["RecordWrapperType"] = record_wrapper_name(c.record_wrapper);
+    ch["TrainingInputMode"] = to_string(spec.mode_of(c));
+    ch["S3DistributionType"] = (c.s3 && !c.file_system) ? to_string(c.s3->distribution) : "FullyReplicated";
+    ch["RecordWrapperType"] = to_string(c.record_wrapper);
     doc[c.name] = std::move(ch);
   }
   return doc;

@@ -2,139 +2,97 @@
 
 namespace sluice::job {
 
-std::string_view to_string(InputMode m) {
-  switch (m) {
-    case InputMode::kFile: return "File";
-    case InputMode::kFastFile: return "FastFile";
-    case InputMode::kPipe: return "Pipe";
+using json_check::Loose;
+using json_check::Schema;
+
+namespace {
+
+// The API's spelling of `value`: its entry in `table`.
+template <typename E, size_t N>
+std::string_view spelling(const std::pair<std::string_view, E> (&table)[N], E value) {
+  for (const auto& [name, v] : table) {
+    if (v == value) return name;
   }
   return "?";
 }
 
-std::string_view to_string(S3DataType t) {
-  switch (t) {
-    case S3DataType::kS3Prefix: return "S3Prefix";
-    case S3DataType::kManifestFile: return "ManifestFile";
-    case S3DataType::kAugmentedManifestFile: return "AugmentedManifestFile";
-    case S3DataType::kConverse: return "Converse";
-  }
-  return "?";
-}
+}  // namespace
 
-std::string_view to_string(Distribution d) {
-  switch (d) {
-    case Distribution::kFullyReplicated: return "FullyReplicated";
-    case Distribution::kShardedByS3Key: return "ShardedByS3Key";
-  }
-  return "?";
-}
-
-std::string_view to_string(Compression c) {
-  switch (c) {
-    case Compression::kNone: return "None";
-    case Compression::kGzip: return "Gzip";
-  }
-  return "?";
-}
-
-std::string_view to_string(RecordWrapper r) {
-  switch (r) {
-    case RecordWrapper::kNone: return "None";
-    case RecordWrapper::kRecordIO: return "RecordIO";
-  }
-  return "?";
-}
-
-std::string_view to_string(FileSystemType t) {
-  switch (t) {
-    case FileSystemType::kEFS: return "EFS";
-    case FileSystemType::kFSxLustre: return "FSxLustre";
-  }
-  return "?";
-}
-
-std::string_view to_string(AccessMode m) {
-  switch (m) {
-    case AccessMode::kRo: return "ro";
-    case AccessMode::kRw: return "rw";
-  }
-  return "?";
-}
-
-std::string_view to_string(OutputCompression c) {
-  switch (c) {
-    case OutputCompression::kGzip: return "GZIP";
-    case OutputCompression::kNone: return "NONE";
-  }
-  return "?";
-}
+std::string_view to_string(InputMode v) { return spelling(kInputModes, v); }
+std::string_view to_string(S3DataType v) { return spelling(kS3DataTypes, v); }
+std::string_view to_string(Distribution v) { return spelling(kDistributions, v); }
+std::string_view to_string(Compression v) { return spelling(kCompressions, v); }
+std::string_view to_string(RecordWrapper v) { return spelling(kRecordWrappers, v); }
+std::string_view to_string(FileSystemType v) { return spelling(kFileSystemTypes, v); }
+std::string_view to_string(AccessMode v) { return spelling(kAccessModes, v); }
+std::string_view to_string(OutputCompression v) { return spelling(kOutputCompressions, v); }
 
 // ---- the shapes: which fields each object has -------------------------------------------------
 
-const json_check::Schema kRequest{"the top level",
+const Schema kRequest{"the top level",
                       {"TrainingJobName", "HyperParameters", "AlgorithmSpecification", "RoleArn", "InputDataConfig",
                        "OutputDataConfig", "ResourceConfig", "StoppingCondition", "EnableNetworkIsolation",
                        "CheckpointConfig", "Environment", "SessionChainingConfig"},
-                      {{"VpcConfig", json_check::Loose::kObject},
-                       {"Tags", json_check::Loose::kArray},
-                       {"EnableInterContainerTrafficEncryption", json_check::Loose::kBool},
-                       {"EnableManagedSpotTraining", json_check::Loose::kBool},
-                       {"DebugHookConfig", json_check::Loose::kObject},
-                       {"DebugRuleConfigurations", json_check::Loose::kArray},
-                       {"TensorBoardOutputConfig", json_check::Loose::kObject},
-                       {"ExperimentConfig", json_check::Loose::kObject},
-                       {"ProfilerConfig", json_check::Loose::kObject},
-                       {"ProfilerRuleConfigurations", json_check::Loose::kArray},
-                       {"RetryStrategy", json_check::Loose::kObject},
-                       {"RemoteDebugConfig", json_check::Loose::kObject},
-                       {"InfraCheckConfig", json_check::Loose::kObject}}};
+                      {{"VpcConfig", Loose::kObject},
+                       {"Tags", Loose::kArray},
+                       {"EnableInterContainerTrafficEncryption", Loose::kBool},
+                       {"EnableManagedSpotTraining", Loose::kBool},
+                       {"DebugHookConfig", Loose::kObject},
+                       {"DebugRuleConfigurations", Loose::kArray},
+                       {"TensorBoardOutputConfig", Loose::kObject},
+                       {"ExperimentConfig", Loose::kObject},
+                       {"ProfilerConfig", Loose::kObject},
+                       {"ProfilerRuleConfigurations", Loose::kArray},
+                       {"RetryStrategy", Loose::kObject},
+                       {"RemoteDebugConfig", Loose::kObject},
+                       {"InfraCheckConfig", Loose::kObject}}};
 
-const json_check::Schema kAlgorithm{"AlgorithmSpecification",
+const Schema kAlgorithm{"AlgorithmSpecification",
                         {"TrainingInputMode", "TrainingImage", "AlgorithmName", "ContainerEntrypoint",
                          "ContainerArguments"},
-                        {{"MetricDefinitions", json_check::Loose::kArray},
-                         {"EnableSageMakerMetricsTimeSeries", json_check::Loose::kBool},
-                         {"TrainingImageConfig", json_check::Loose::kObject}}};
+                        {{"MetricDefinitions", Loose::kArray},
+                         {"EnableSageMakerMetricsTimeSeries", Loose::kBool},
+                         {"TrainingImageConfig", Loose::kObject}}};
 
-const json_check::Schema kChannel{"InputDataConfig[]",
+const Schema kChannel{"InputDataConfig[]",
                       {"ChannelName", "DataSource", "ContentType", "CompressionType", "RecordWrapperType", "InputMode",
                        "ShuffleConfig"},
                       {}};
 
-const json_check::Schema kDataSource{"InputDataConfig[].DataSource", {"S3DataSource", "FileSystemDataSource", "DatasetSource"}, {}};
+const Schema kDataSource{"InputDataConfig[].DataSource", {"S3DataSource", "FileSystemDataSource", "DatasetSource"}, {}};
 
-const json_check::Schema kS3{"InputDataConfig[].DataSource.S3DataSource",
+const Schema kS3{"InputDataConfig[].DataSource.S3DataSource",
                  {"S3DataType", "S3Uri", "S3DataDistributionType", "AttributeNames", "InstanceGroupNames"},
-                 {{"ModelAccessConfig", json_check::Loose::kObject}, {"HubAccessConfig", json_check::Loose::kObject}}};
+                 {{"ModelAccessConfig", Loose::kObject}, {"HubAccessConfig", Loose::kObject}}};
 
-const json_check::Schema kFileSystem{"InputDataConfig[].DataSource.FileSystemDataSource",
+const Schema kFileSystem{"InputDataConfig[].DataSource.FileSystemDataSource",
                          {"FileSystemId", "FileSystemAccessMode", "FileSystemType", "DirectoryPath"},
                          {}};
 
-const json_check::Schema kShuffle{"InputDataConfig[].ShuffleConfig", {"Seed"}, {}};
+const Schema kShuffle{"InputDataConfig[].ShuffleConfig", {"Seed"}, {}};
 
-const json_check::Schema kOutput{"OutputDataConfig", {"S3OutputPath", "KmsKeyId", "CompressionType"}, {}};
+const Schema kOutput{"OutputDataConfig", {"S3OutputPath", "KmsKeyId", "CompressionType"}, {}};
 
-const json_check::Schema kResource{"ResourceConfig",
+const Schema kResource{"ResourceConfig",
                        {"InstanceType", "InstanceCount", "VolumeSizeInGB", "InstanceGroups"},
-                       {{"VolumeKmsKeyId", json_check::Loose::kString},
-                        {"KeepAlivePeriodInSeconds", json_check::Loose::kInteger},
-                        {"TrainingPlanArn", json_check::Loose::kString},
-                        {"InstancePlacementConfig", json_check::Loose::kObject}}};
+                       {{"VolumeKmsKeyId", Loose::kString},
+                        {"KeepAlivePeriodInSeconds", Loose::kInteger},
+                        {"TrainingPlanArn", Loose::kString},
+                        {"InstancePlacementConfig", Loose::kObject}}};
 
-const json_check::Schema kInstanceGroup{"ResourceConfig.InstanceGroups[]", {"InstanceType", "InstanceCount", "InstanceGroupName"}, {}};
+const Schema kInstanceGroup{"ResourceConfig.InstanceGroups[]", {"InstanceType", "InstanceCount", "InstanceGroupName"}, {}};
 
-const json_check::Schema kStopping{"StoppingCondition",
+const Schema kStopping{"StoppingCondition",
                        {"MaxRuntimeInSeconds", "MaxWaitTimeInSeconds"},
-                       {{"MaxPendingTimeInSeconds", json_check::Loose::kInteger}}};
+                       {{"MaxPendingTimeInSeconds", Loose::kInteger}}};
 
-const json_check::Schema kCheckpoint{"CheckpointConfig", {"S3Uri", "LocalPath"}, {}};
+const Schema kCheckpoint{"CheckpointConfig", {"S3Uri", "LocalPath"}, {}};
 
-const json_check::Schema kChaining{"SessionChainingConfig", {"EnableSessionTagChaining"}, {}};
+const Schema kChaining{"SessionChainingConfig", {"EnableSessionTagChaining"}, {}};
 
-const json_check::Schema* const kSchemas[] = {&kRequest,  &kAlgorithm, &kChannel, &kDataSource, &kS3,        &kFileSystem, &kShuffle,
+const Schema* const kSchemas[] = {&kRequest,  &kAlgorithm, &kChannel, &kDataSource, &kS3,        &kFileSystem, &kShuffle,
                                   &kOutput, &kResource,  &kInstanceGroup, &kStopping, &kCheckpoint, &kChaining};
 
-const std::span<const json_check::Schema* const> kAllSchemas = kSchemas;
+const std::span<const Schema* const> kAllSchemas = kSchemas;
 
 }  // namespace sluice::job

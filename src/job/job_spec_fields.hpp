@@ -28,6 +28,7 @@ extern const json_check::Schema kChaining;
 // Every shape above, for "it belongs in" hints.
 extern const std::span<const json_check::Schema* const> kAllSchemas;
 
+// The API's spellings, in the order messages list them.
 inline constexpr std::pair<std::string_view, InputMode> kInputModes[] = {
     {"Pipe", InputMode::kPipe}, {"File", InputMode::kFile}, {"FastFile", InputMode::kFastFile}};
 inline constexpr std::pair<std::string_view, S3DataType> kS3DataTypes[] = {
@@ -37,15 +38,16 @@ inline constexpr std::pair<std::string_view, S3DataType> kS3DataTypes[] = {
     {"Converse", S3DataType::kConverse}};
 inline constexpr std::pair<std::string_view, Distribution> kDistributions[] = {
     {"FullyReplicated", Distribution::kFullyReplicated}, {"ShardedByS3Key", Distribution::kShardedByS3Key}};
-inline constexpr std::pair<std::string_view, Compression> kCompressions[] = {{"None", Compression::kNone},
-                                                                      {"Gzip", Compression::kGzip}};
-inline constexpr std::pair<std::string_view, RecordWrapper> kRecordWrappers[] = {{"None", RecordWrapper::kNone},
-                                                                          {"RecordIO", RecordWrapper::kRecordIO}};
-inline constexpr std::pair<std::string_view, FileSystemType> kFileSystemTypes[] = {{"EFS", FileSystemType::kEFS},
-                                                                            {"FSxLustre", FileSystemType::kFSxLustre}};
-inline constexpr std::pair<std::string_view, AccessMode> kAccessModes[] = {{"rw", AccessMode::kRw}, {"ro", AccessMode::kRo}};
-inline constexpr std::pair<std::string_view, OutputCompression> kOutputCompressions[] = {{"GZIP", OutputCompression::kGzip},
-                                                                                  {"NONE", OutputCompression::kNone}};
+inline constexpr std::pair<std::string_view, Compression> kCompressions[] = {
+    {"None", Compression::kNone}, {"Gzip", Compression::kGzip}};
+inline constexpr std::pair<std::string_view, RecordWrapper> kRecordWrappers[] = {
+    {"None", RecordWrapper::kNone}, {"RecordIO", RecordWrapper::kRecordIO}};
+inline constexpr std::pair<std::string_view, FileSystemType> kFileSystemTypes[] = {
+    {"EFS", FileSystemType::kEFS}, {"FSxLustre", FileSystemType::kFSxLustre}};
+inline constexpr std::pair<std::string_view, AccessMode> kAccessModes[] = {
+    {"rw", AccessMode::kRw}, {"ro", AccessMode::kRo}};
+inline constexpr std::pair<std::string_view, OutputCompression> kOutputCompressions[] = {
+    {"GZIP", OutputCompression::kGzip}, {"NONE", OutputCompression::kNone}};
 
 inline constexpr std::string_view kChannelCompressionHint =
     "Channel.CompressionType is spelled None|Gzip, unlike OutputDataConfig.CompressionType GZIP|NONE";
