@@ -3,18 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -32,6 +28,8 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
+#include "job/line_sink.hpp"
+#include "job/process_spawn.hpp"
 #include "job/syscall_filter.hpp"
 
 namespace sluice::job {
@@ -41,19 +39,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kOptMl = "/opt/ml";
-constexpr std::size_t kMaxLine = 64 * 1024;  // a longer "line" is passed on in pieces
 constexpr auto kStopPoll = std::chrono::milliseconds(100);
 constexpr auto kDrainAfterExit = std::chrono::seconds(2);
 constexpr const char* kDefaultExecPath = "/bin:/usr/bin";  // execvp's default without PATH
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-std::pair<UniqueFd, UniqueFd> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw errno_error(errno, "creating a pipe", "");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -108,235 +99,6 @@ std::string signal_name(int sig) {
 std::string describe_status(int exit_code, int term_signal) {
   if (term_signal != 0) return fmt::format("killed by signal {} ({})", term_signal, signal_name(term_signal));
   return fmt::format("exited with code {}", exit_code);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Spawning: fork, then only async-signal-safe calls until execve. Everything the child touches is
-// built before the fork, so nothing allocates after it (the parent may have other threads).
-
-struct ExecImage {
-  std::string path;
-  std::vector<std::string> argv;
-  std::vector<std::string> envp;  // "NAME=value"
-  std::string chdir_to;           // empty: stay
-  // Without bwrap: run the command under a supervisor process (see supervise()) so that its
-  // whole process group dies with Sluice, not only the command.
-  bool supervised = false;
-  // Open descriptors the child inherits as fds 5, 6, ... in this order (bwrap's --args file, the
-  // directories it binds with --bind-fd, the /etc/hosts data, its --seccomp filter; bwrap closes
-  // each once used, so none reaches the command); needs the status fd (4).
-  std::vector<int> inherit;
-  int netns_fd = -1;  // joined (setns) before exec
-};
-
-constexpr int kFirstInherited = 5;
-
-struct Spawned {
-  pid_t pid = -1;
-  UniqueFd output;  // the child's stdout and stderr, read end, non-blocking
-  UniqueFd status;  // bwrap --json-status-fd (fd 4 in the child), read end, non-blocking
-};
-
-enum ChildStage : int { kStageFds = 1, kStageChdir = 2, kStageExec = 3 };
-
-struct ChildSetup {
-  const char* path;
-  char* const* argv;
-  char* const* envp;
-  const char* chdir_to;
-  int out_w;
-  int err_w;
-  int status_w;
-  pid_t parent;
-  int max_fd;
-  bool supervised;
-  const int* inherit;
-  int inherit_count;
-  int netns_fd;
-};
-
-// The supervisor of a command run without bwrap (bwrap's --die-with-parent does this for a
-// sandbox): the child of Sluice, leader of the command's process group, it forks the command and
-// waits. When Sluice dies (even by SIGKILL) the kernel sends it SIGHUP (PR_SET_PDEATHSIG) and it
-// kills the whole group, so processes the command started die too. It ignores the SIGTERM Sluice
-// sends the group when stopping (the command gets its own), and ends as the command ended: the
-// same exit code, or the same signal. Returns in the command's process (to exec it). Only
-// async-signal-safe calls: this runs between fork() and exec() in a threaded program.
-void supervise() {
-  sigset_t wait_for;
-  sigemptyset(&wait_for);
-  for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) sigaddset(&wait_for, sig);
-  ::sigprocmask(SIG_BLOCK, &wait_for, nullptr);
-  const pid_t supervisor = ::getpid();
-  pid_t command = ::fork();
-  if (command < 0) return;  // cannot supervise: run the command here, as before
-  if (command == 0) {
-    // The command: dies if the supervisor does; signals as they were.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (::getppid() != supervisor) ::_exit(127);
-    ::sigprocmask(SIG_UNBLOCK, &wait_for, nullptr);
-    return;
-  }
-  // Hold none of the command's pipes: Sluice must see EOF when the command's side closes.
-  for (int fd = 0; fd < 5; ++fd) ::close(fd);
-  ::prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
-  for (;;) {
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&wait_for, &info);
-    if (sig == SIGHUP) {
-      ::kill(0, SIGKILL);  // the whole group, this process included
-      ::_exit(137);
-    }
-    if (sig != SIGCHLD) continue;  // SIGTERM/SIGINT: meant for the command, which got its own
-    int status = 0;
-    pid_t r = ::waitpid(command, &status, WNOHANG);
-    if (r != command) continue;
-    if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
-    const int term = WTERMSIG(status);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ::sigaction(term, &dfl, nullptr);
-    sigset_t just;
-    sigemptyset(&just);
-    sigaddset(&just, term);
-    ::sigprocmask(SIG_UNBLOCK, &just, nullptr);
-    ::kill(supervisor, term);
-    ::_exit(128 + term);  // a signal whose default is not to terminate
-  }
-}
-
-[[noreturn]] void child_after_fork(const ChildSetup& s) {
-  int err = s.err_w;
-  auto fail = [&err](int stage) {
-    int report[2] = {stage, errno};
-    ssize_t ignored = ::write(err, report, sizeof report);
-    (void)ignored;
-    ::_exit(127);
-  };
-  // Signal dispositions back to default (Sluice ignores SIGPIPE; a shell pipeline in the training
-  // script must not inherit that), then unblock everything the parent blocked around fork().
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-
-  if (s.netns_fd >= 0 && ::setns(s.netns_fd, CLONE_NEWNET) != 0) fail(kStageFds);
-  // Own session and process group: terminal signals (Ctrl-C) do not reach the command directly,
-  // Sluice decides (SIGTERM, grace, SIGKILL); no controlling terminal to inject input into.
-  ::setsid();
-  // If the thread that started us goes away, so do we (bwrap carries it on with --die-with-parent).
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(kStageFds);
-  if (::getppid() != s.parent) ::_exit(127);
-
-  // Move the pipes and inherited fds above every target number first so that the dup2() below
-  // cannot clobber one of them.
-  const int above = kFirstInherited + s.inherit_count + 5;
-  int e = ::fcntl(err, F_DUPFD_CLOEXEC, above);
-  if (e < 0) fail(kStageFds);
-  err = e;
-  int out = ::fcntl(s.out_w, F_DUPFD_CLOEXEC, above);
-  int status = s.status_w >= 0 ? ::fcntl(s.status_w, F_DUPFD_CLOEXEC, above) : -1;
-  int moved[64];
-  if (s.inherit_count > 64) fail(kStageFds);
-  for (int i = 0; i < s.inherit_count; ++i) {
-    moved[i] = ::fcntl(s.inherit[i], F_DUPFD_CLOEXEC, above);
-    if (moved[i] < 0) fail(kStageFds);
-  }
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out < 0 || null_fd < 0 || (s.status_w >= 0 && status < 0)) fail(kStageFds);
-  if (::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) fail(kStageFds);
-  if (::dup2(err, 3) < 0 || ::fcntl(3, F_SETFD, FD_CLOEXEC) != 0) fail(kStageFds);
-  err = 3;
-  if (status >= 0 && ::dup2(status, 4) < 0) fail(kStageFds);  // dup2 clears close-on-exec
-  for (int i = 0; i < s.inherit_count; ++i) {
-    if (::dup2(moved[i], kFirstInherited + i) < 0) fail(kStageFds);
-  }
-  const unsigned first_closed = static_cast<unsigned>(status >= 0 ? kFirstInherited + s.inherit_count : 4);
-  if (::close_range(first_closed, ~0U, 0) != 0) {
-    for (int fd = static_cast<int>(first_closed); fd < s.max_fd; ++fd) ::close(fd);
-  }
-  if (s.chdir_to != nullptr && ::chdir(s.chdir_to) != 0) fail(kStageChdir);
-  if (s.supervised) supervise();
-  ::execve(s.path, s.argv, s.envp);
-  fail(kStageExec);
-  ::_exit(127);  // not reached
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-Spawned spawn(ExecImage image, bool with_status_fd) {
-  auto [out_r, out_w] = make_pipe();
-  auto [err_r, err_w] = make_pipe();
-  UniqueFd status_r, status_w;
-  if (with_status_fd) std::tie(status_r, status_w) = make_pipe();
-
-  std::vector<char*> argv = c_strings(image.argv);
-  std::vector<char*> envp = c_strings(image.envp);
-  struct rlimit rl {};
-  int max_fd = 1024;
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-    max_fd = static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
-  }
-  ChildSetup setup{image.path.c_str(), argv.data(), envp.data(),
-                   image.chdir_to.empty() ? nullptr : image.chdir_to.c_str(),
-                   out_w.get(), err_w.get(), status_w.get(), ::getpid(), max_fd, image.supervised,
-                   image.inherit.data(), static_cast<int>(image.inherit.size()), image.netns_fd};
-
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::fork();
-  if (pid == 0) child_after_fork(setup);
-  int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) throw errno_error(fork_errno, "starting", image.argv.front());
-
-  out_w.reset();
-  err_w.reset();
-  status_w.reset();
-  int report[2] = {0, 0};
-  std::size_t got = 0;
-  while (got < sizeof report) {
-    ssize_t n = ::read(err_r.get(), reinterpret_cast<char*>(report) + got, sizeof report - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  if (got > 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    const int err = report[1];
-    switch (report[0]) {
-      case kStageChdir:
-        throw errno_error(err, "entering the working directory", image.chdir_to);
-      case kStageExec: {
-        std::string cause = std::strerror(err);
-        if (err == ENOENT) cause += " (a script's #! interpreter may be missing)";
-        if (err == ENOEXEC) cause += " (not a binary, and a script needs a #! line)";
-        ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound
-                         : (err == EACCES || err == EPERM) ? ErrorKind::kAccessDenied
-                                                           : ErrorKind::kIo;
-        throw Error(kind, fmt::format("cannot run the training command '{}'", image.argv.front()),
-                    cause);
-      }
-      default:
-        throw errno_error(err, "setting up the process for", image.argv.front());
-    }
-  }
-  ::fcntl(out_r.get(), F_SETFL, ::fcntl(out_r.get(), F_GETFL) | O_NONBLOCK);
-  if (status_r) ::fcntl(status_r.get(), F_SETFL, ::fcntl(status_r.get(), F_GETFL) | O_NONBLOCK);
-  return Spawned{pid, std::move(out_r), std::move(status_r)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,86 +468,6 @@ class MountPlan {
   bool root_shadowed_ = false;
   bool minimal_ = false;
   std::vector<std::pair<std::string, std::string>> links_;  // minimal root: /bin -> /usr/bin, ...
-};
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-// Splits the child's output into lines; each goes to stderr and the log file with the prefix.
-// "2026-12-05T16:20:01.123Z": the time a log line was written (UTC, milliseconds).
-std::string utc_stamp() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  std::tm tm{};
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", std::string_view(buf, n), static_cast<int>(ts.tv_nsec / 1'000'000));
-}
-
-class LineSink {
- public:
-  LineSink(std::string prefix, const std::string& log_file) : prefix_(std::move(prefix)) {
-    if (!log_file.empty()) {
-      log_ = UniqueFd(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-      if (!log_) throw errno_error(errno, "opening the log file", log_file);
-      log_name_ = log_file;
-    }
-  }
-
-  void feed(const char* data, std::size_t size) {
-    pending_.append(data, size);
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t nl = pending_.find('\n', start);
-      if (nl == std::string::npos) break;
-      emit(std::string_view(pending_).substr(start, nl - start));
-      start = nl + 1;
-    }
-    pending_.erase(0, start);
-    while (pending_.size() >= kMaxLine) {
-      emit(std::string_view(pending_).substr(0, kMaxLine));
-      pending_.erase(0, kMaxLine);
-    }
-  }
-
-  void finish() {
-    if (!pending_.empty()) emit(pending_);
-    pending_.clear();
-  }
-
-  const std::string& last_bwrap_line() const { return last_bwrap_line_; }
-
- private:
-  void emit(std::string_view line) {
-    if (line.rfind("bwrap: ", 0) == 0) last_bwrap_line_ = std::string(line);
-    std::string out;
-    out.reserve(prefix_.size() + line.size() + 1);
-    out.append(prefix_).append(line).push_back('\n');
-    std::fwrite(out.data(), 1, out.size(), stderr);  // one call: lines of parallel hosts never mix
-    std::fflush(stderr);
-    if (log_) {
-      out.insert(0, utc_stamp() + " ");  // the log file's lines carry the time they were written
-      std::size_t done = 0;
-      while (done < out.size()) {
-        ssize_t n = ::write(log_.get(), out.data() + done, out.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          log::warn("writing {} failed ({}); the rest of this output goes to the terminal only",
-                    log_name_, std::strerror(errno));
-          log_.reset();
-          break;
-        }
-        done += static_cast<std::size_t>(n);
-      }
-    }
-  }
-
-  std::string prefix_;
-  UniqueFd log_;
-  std::string log_name_;
-  std::string pending_;
-  std::string last_bwrap_line_;
 };
 
 // "child-pid" and "exit-code" from bwrap's --json-status-fd output.
