@@ -22,7 +22,6 @@
 #include "job/job_spec_values.hpp"
 
 namespace sluice::job {
-
 namespace {
 
 using namespace json_check;
