@@ -6,17 +6,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/human_size.hpp"
+
 namespace sluice::cli {
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
-}
+std::string human_bytes(double b) { return human_size(b, 0); }
 
 ProgressReporter::ProgressReporter(const transfer::Progress& progress, OutputStyle style, std::string verb)
     : progress_(progress), style_(style), verb_(std::move(verb)), tty_(::isatty(STDERR_FILENO) == 1),

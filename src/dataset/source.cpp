@@ -266,6 +266,10 @@ store::ObjectStore& StoreCache::operator()(const ObjectAddress& where) {
   std::string id = where.scheme == ObjectAddress::Scheme::kFile ? "file://" : "s3://" + where.bucket;
   std::lock_guard lock(mu_);
   auto& slot = stores_[id];
+  if (!slot.inner && open_) {
+    slot.inner = open_(where);
+    if (wrap_) slot.wrapped = wrap_(*slot.inner, where);
+  }
   if (!slot.inner) {
     Location loc;
     if (where.scheme == ObjectAddress::Scheme::kFile) {

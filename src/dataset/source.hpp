@@ -101,8 +101,11 @@ ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::s
 class StoreCache {
  public:
   using Wrap = std::function<std::unique_ptr<store::ObjectStore>(store::ObjectStore& inner, const ObjectAddress& where)>;
-  explicit StoreCache(store::StoreOptions options = {}, Wrap wrap = {})
-      : options_(std::move(options)), wrap_(std::move(wrap)) {}
+  // How a bucket's store is opened; unset: store::open_store with `options` (tests open a
+  // store::MemoryStore here).
+  using Open = std::function<std::unique_ptr<store::ObjectStore>(const ObjectAddress& where)>;
+  explicit StoreCache(store::StoreOptions options = {}, Wrap wrap = {}, Open open = {})
+      : options_(std::move(options)), wrap_(std::move(wrap)), open_(std::move(open)) {}
   store::ObjectStore& operator()(const ObjectAddress& where);
   StoreFor store_for() {
     return [this](const ObjectAddress& where) -> store::ObjectStore& { return (*this)(where); };
@@ -114,6 +117,7 @@ class StoreCache {
   };
   store::StoreOptions options_;
   Wrap wrap_;
+  Open open_;
   std::mutex mu_;
   std::map<std::string, Slot> stores_;
 };

@@ -1,0 +1,153 @@
+// The resolve phase (job_run.hpp): listings, then each host's tree, code and channel sinks.
+#include <fmt/core.h>
+
+#include "core/log.hpp"
+#include "dataset/key_path.hpp"
+#include "dataset/shard.hpp"
+#include "job/phases/job_run.hpp"
+#include "job/phases/script_code.hpp"
+#include "modes/fastfile/sink.hpp"
+#include "modes/file/channel.hpp"
+#include "modes/filesystem/channel.hpp"
+#include "modes/pipe/sink.hpp"
+#include "store/open.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sluice::job {
+namespace {
+
+dataset::SourceType source_type(S3DataType t) {
+  switch (t) {
+    case S3DataType::kManifestFile: return dataset::SourceType::kManifestFile;
+    case S3DataType::kAugmentedManifestFile: return dataset::SourceType::kAugmentedManifestFile;
+    default: return dataset::SourceType::kS3Prefix;
+  }
+}
+
+// The memory budget of one FastFile or Pipe channel: 1/8 of RAM (modes::fastfile::
+// default_max_memory) shared by all of them on this machine, at least 64 MiB each.
+uint64_t streaming_budget(const JobRun& run) {
+  size_t count = 0;
+  for (const auto& host : run.selected) {
+    for (const auto& ch : run.spec.channels) {
+      if (ch.s3 && run.spec.mode_of(ch) != InputMode::kFile && channel_on_host(run.spec, ch, host)) ++count;
+    }
+  }
+  return std::max<uint64_t>(modes::fastfile::default_max_memory() / std::max<size_t>(count, 1), 64ull << 20);
+}
+
+std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const Channel& ch, uint64_t budget) {
+  const auto& src = run.sources.at(ch.name);
+  const fs::path data = host.root / "input" / "data";
+  dataset::ShardPlan plan;
+  plan.distribution = ch.s3->distribution == Distribution::kShardedByS3Key ? dataset::Distribution::kShardedByS3Key
+                                                                          : dataset::Distribution::kFullyReplicated;
+  plan.hosts = run.hosts;
+  plan.current_host = host.name;
+  plan.shuffle_seed = ch.shuffle_seed;
+  const InputMode mode = run.spec.mode_of(ch);
+  if (mode == InputMode::kPipe) {
+    modes::pipe::ChannelSpec ps;
+    ps.name = ch.name;
+    ps.dir = data;
+    ps.source = &src;
+    ps.store_for = run.stores.store_for();
+    ps.plan = plan;
+    ps.stream.framing = ch.record_wrapper == RecordWrapper::kRecordIO ? modes::pipe::Framing::kRecordIO : modes::pipe::Framing::kNone;
+    ps.stream.gzip = ch.compression == Compression::kGzip;
+    ps.stream.max_in_flight = run.options.store.max_connections;
+    ps.stream.max_memory = budget;
+    ps.on_failure = [&failed = run.channel_failed] { failed = true; };
+    return std::make_unique<modes::pipe::Sink>(std::move(ps));
+  }
+  const auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
+  if (mode == InputMode::kFastFile) {
+    modes::fastfile::ChannelOptions co;
+    co.reader.max_memory = budget;
+    co.reader.max_in_flight = run.options.store.max_connections;
+    co.mount.mountpoint = data / ch.name;
+    co.mount.source = fmt::format("sluice:{}/{}", host.name, ch.name);
+    std::vector<dataset::ObjectAddress> addresses;
+    for (size_t i : share) addresses.push_back(src.objects[i].address);
+    return std::make_unique<modes::fastfile::Sink>(ch.name, run.stores(src.objects.front().address),
+                                                   modes::fastfile::channel_entries(src.objects, share),
+                                                   std::move(addresses), std::move(co));
+  }
+  modes::file::ChannelOptions fo;
+  fo.name = ch.name;
+  fo.host = host.name;
+  fo.root = host.root;
+  fo.record = run.job_dir / fmt::format(".sluice-downloads-{}-{}", host.name, ch.name);
+  for (size_t i : share) {
+    const auto& obj = src.objects[i];
+    fo.items.push_back({store::ObjectInfo{obj.address.key, obj.size, obj.etag, 0}, (data / ch.name / obj.relative_path).string()});
+  }
+  // A channel that lists nothing reads nothing: it needs no engine.
+  transfer::Engine* engine = src.objects.empty() ? nullptr : &run.engine_for(run.stores(src.objects.front().address));
+  return std::make_unique<modes::file::Channel>(engine, std::move(fo));
+}
+
+}  // namespace
+
+transfer::Engine& JobRun::engine_for(store::ObjectStore& store) {
+  auto& slot = engines_[&store];
+  if (!slot) slot = std::make_unique<transfer::Engine>(store, transfer::EngineOptions{options.store.max_connections});
+  return *slot;
+}
+
+std::string client_error(const Error& e) {
+  return std::string("ClientError: ") + (e.kind() == ErrorKind::kAccessDenied ? "AccessDenied: " : "") + e.what();
+}
+
+void resolve(JobRun& run) {
+  const JobSpec& spec = run.spec;
+  for (const auto& ch : spec.channels) {
+    if (!ch.s3) continue;
+    dataset::ResolveOptions ro;
+    ro.file_paths = spec.mode_of(ch) != InputMode::kPipe;  // Pipe writes no files: any key goes
+    run.sources[ch.name] = dataset::resolve_source(run.stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri,
+                                                   ch.s3->attribute_names, ro);
+  }
+  const uint64_t budget = streaming_budget(run);
+  std::optional<fs::path> script_file;  // script mode: the fetched source
+  run.host_runs.resize(run.selected.size());
+  for (size_t h = 0; h < run.selected.size(); ++h) {
+    HostRun& host = run.host_runs[h];
+    host.name = run.selected[h];
+    host.root = run.job_dir / host.name;
+    write_config_files(host.root, spec, host.name, run.contract.network_interface_name);
+    if (run.script) {
+      if (!run.script->source.empty() && !script_file) script_file = fetch_script_source(run);
+      host.entry_point = install_script(*run.script, script_file, host.root, run.selected.size());
+    }
+    for (const auto& ch : spec.channels) {
+      if (!channel_on_host(spec, ch, host.name)) continue;
+      if (ch.file_system) {
+        host.channels.push_back(std::make_unique<modes::filesystem::Channel>(
+            ch.name, run.options.file_systems.resolve(ch), ch.file_system->access_mode == AccessMode::kRo));
+      } else {
+        host.channels.push_back(s3_channel(run, host, ch, budget));
+      }
+    }
+    host.writable = {"model", "output", "code"};
+    if (spec.checkpoint) {
+      fs::path local;
+      if (auto under = path_under_root(spec.checkpoint->local_path, host.root)) {
+        // Made by write_config_files without following a link; never /opt/ml itself nor below
+        // input/ (the spec check refuses those), so the command gets only this directory.
+        local = *under;
+        host.writable.push_back(local.lexically_relative(host.root).generic_string());
+      } else {
+        local = run.job_dir / "checkpoints" / host.name;
+        fs::create_directories(local);
+        host.binds.push_back({local.string(), spec.checkpoint->local_path, false});
+      }
+      Location loc = parse_location(spec.checkpoint->s3_uri);
+      dataset::ObjectAddress where = dataset::parse_object_address(dataset::directory_prefix(spec.checkpoint->s3_uri));
+      host.checkpoints = std::make_unique<CheckpointSync>(run.stores(where), store::key_of(loc), local, host.name);
+    }
+  }
+}
+
+}  // namespace sluice::job
