@@ -15,8 +15,7 @@ int run_mb(const GlobalOptions& g, const std::string& uri) {
     throw Error(ErrorKind::kInvalidInput, "making bucket '" + uri + "'", "expected s3://BUCKET");
   }
   store::StoreOptions so = store_options(g, 2);
-  auto store = store::open_store(loc, so);
-  dynamic_cast<store::S3Store&>(*store).create_bucket();
+  store::open_s3_bucket(loc.bucket, so)->create_bucket();
   fmt::print("make_bucket: {}\n", loc.bucket);
   return kExitOk;
 }

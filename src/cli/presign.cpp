@@ -19,8 +19,7 @@ int run_presign(const GlobalOptions& g, const std::string& uri, int64_t expires_
                 "--expires-in must be 1 to 604800 seconds (7 days), got " + std::to_string(expires_in));
   }
   store::StoreOptions so = store_options(g, 1);
-  auto store = store::open_store(loc, so);
-  fmt::print("{}\n", dynamic_cast<store::S3Store&>(*store).presign_get(loc.key, std::chrono::seconds(expires_in)));
+  fmt::print("{}\n", store::open_s3_bucket(loc.bucket, so)->presign_get(loc.key, std::chrono::seconds(expires_in)));
   return kExitOk;
 }
 

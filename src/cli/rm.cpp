@@ -44,8 +44,7 @@ int run_rb(const GlobalOptions& g, const std::string& uri, bool force) {
   Location loc = s3_location(uri, "removing bucket");
   if (!loc.key.empty()) throw Error(ErrorKind::kInvalidInput, "removing bucket '" + uri + "'", "expected s3://BUCKET");
   if (force) run_rm(g, uri, true);
-  auto store = store::open_store(loc, store_options(g, 4));
-  dynamic_cast<store::S3Store&>(*store).delete_bucket();
+  store::open_s3_bucket(loc.bucket, store_options(g, 4))->delete_bucket();
   fmt::print("remove_bucket: {}\n", loc.bucket);
   return kExitOk;
 }

@@ -31,6 +31,10 @@ std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOpt
 
 std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options) { return open_s3("", options); }
 
+std::unique_ptr<S3Store> open_s3_bucket(const std::string& bucket, const StoreOptions& options) {
+  return open_s3(bucket, options);
+}
+
 std::string key_of(const Location& location) {
   if (location.is_s3()) return location.key;
   return location.path == "/" ? "" : location.path.substr(1);

@@ -36,6 +36,10 @@ std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOpt
 // The S3 service itself, with no bucket: for ListBuckets (S3Store::list_buckets).
 std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options);
 
+// One bucket as S3 itself, for what only S3 does (CreateBucket, DeleteBucket, presigned URLs):
+// callers that need those ask for an S3Store, never downcast an ObjectStore.
+std::unique_ptr<S3Store> open_s3_bucket(const std::string& bucket, const StoreOptions& options);
+
 // The key (or prefix) that names `location` inside the store open_store gives.
 std::string key_of(const Location& location);
 

@@ -141,15 +141,12 @@ inline EnvMap env_with(const std::map<std::string, std::optional<std::string>>& 
 // ------------------------------------------------------------------------------------------------
 // Stores and buckets
 
-inline std::unique_ptr<store::ObjectStore> open_s3(const std::string& bucket, const EnvMap& env,
-                                                   int max_connections = 16) {
+inline std::unique_ptr<store::S3Store> open_s3(const std::string& bucket, const EnvMap& env, int max_connections = 16) {
   store::StoreOptions o;
   o.env = lookup_of(env);
   o.max_connections = max_connections;
-  return store::open_store(parse_location("s3://" + bucket), o);
+  return store::open_s3_bucket(bucket, o);
 }
-
-inline store::S3Store& as_s3(store::ObjectStore& s) { return dynamic_cast<store::S3Store&>(s); }
 
 // A bucket name no other test (or earlier run) uses: lower-case, at most 63 characters.
 inline std::string unique_bucket_name(const std::string& tag) {
@@ -204,7 +201,7 @@ class TestBucket {
  public:
   explicit TestBucket(const std::string& tag, int max_connections = 16)
       : name_(unique_bucket_name(tag)), store_(open_s3(name_, store_env(), max_connections)) {
-    as_s3(*store_).create_bucket();
+    store_->create_bucket();
   }
   TestBucket(const TestBucket&) = delete;
   TestBucket& operator=(const TestBucket&) = delete;
@@ -222,7 +219,7 @@ class TestBucket {
         }
       });
       for (const auto& f : failed) std::fprintf(stderr, "cleanup: could not delete %s\n", f.c_str());
-      as_s3(*store_).delete_bucket();
+      store_->delete_bucket();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cleanup: could not remove bucket %s: %s\n", name_.c_str(), e.what());
     }
@@ -230,12 +227,12 @@ class TestBucket {
 
   const std::string& name() const { return name_; }
   store::ObjectStore& store() { return *store_; }
-  store::S3Store& s3() { return as_s3(*store_); }
+  store::S3Store& s3() { return *store_; }
   std::string uri(const std::string& key = "") const { return "s3://" + name_ + "/" + key; }
 
  private:
   std::string name_;
-  std::unique_ptr<store::ObjectStore> store_;
+  std::unique_ptr<store::S3Store> store_;
 };
 
 // ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "formats/tar_reader.hpp"
 #include "job/phases/job_run.hpp"
+#include "store/fault_store.hpp"
 #include "store/forwarding_store.hpp"
 #include "store/memory_store.hpp"
 
@@ -142,6 +143,33 @@ TEST(JobPhases, PrepareDownloadsThenARerunFetchesNothingAndDropsWhatIsNoLongerLi
     EXPECT_EQ(read(data / "a.txt"), "ALPHA!") << "a changed object is fetched again";
     EXPECT_FALSE(fs::exists(data / "c.txt")) << "a file the listing no longer has is removed";
   }
+}
+
+TEST(JobPhases, AStoreThatFailsEveryReadFailsPrepareNamingTheChannel) {
+  store::MemoryStore memory;
+  put(memory, "train/a", "alpha");
+  put(memory, "train/b", "beta");
+  store::FaultStore faulty(memory, {.ops = static_cast<unsigned>(store::Op::kGet), .fail_from = 0, .fail_count = -1});
+  TempDir dir;
+  const JobSpec spec = parse_job_spec(job("File").dump());
+  TrainOptions options;
+  dataset::StoreCache stores({}, {}, [&faulty](const dataset::ObjectAddress&) { return std::make_unique<View>(faulty); });
+  JobRun run(spec, options, stores);
+  run.hosts = run.selected = host_names(spec);
+  run.job_dir = dir.path / "job";
+  resolve(run);  // listing works: only reads fail
+  try {
+    prepare(run, nullptr);
+    FAIL() << "prepare succeeded although every read failed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kRetryable);
+    EXPECT_NE(std::string(e.what()).find("downloading channel 'train' for algo-1"), std::string::npos) << e.what();
+  }
+  EXPECT_GT(faulty.injected(), 0);
+  // Nothing half-written under a final name.
+  const fs::path data = run.job_dir / "algo-1" / "input" / "data" / "train";
+  EXPECT_FALSE(fs::exists(data / "a"));
+  EXPECT_FALSE(fs::exists(data / "b"));
 }
 
 TEST(JobPhases, PrepareStoppedByTheUserIsCancelled) {
