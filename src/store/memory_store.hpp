@@ -15,7 +15,7 @@
 
 namespace sluice::store {
 
-class MemoryStore final : public ObjectStore {
+class MemoryStore : public ObjectStore {
  public:
   // `name` is what describe() says ("memory:NAME"); `chunk` the most bytes per sink call.
   explicit MemoryStore(std::string name = "memory", size_t chunk = 64 * 1024);

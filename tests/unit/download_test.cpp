@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/hash.hpp"
+#include "store/memory_store.hpp"
 #include "transfer/engine.hpp"
 
 namespace fs = std::filesystem;
@@ -24,30 +25,17 @@ using namespace sluice;
 
 namespace {
 
-// Serves objects from memory; ignores If-Match so a wrong ETag reaches the MD5 check.
-class MemoryStore : public store::ObjectStore {
- public:
-  std::map<std::string, std::string> objects;
-  std::string describe() const override { return "memory"; }
-  store::ListPage list(const store::ListRequest&) override { return {}; }
-  store::ObjectInfo head(const std::string& key) override { return {key, objects.at(key).size(), "", 0}; }
+// store::MemoryStore delivering in 50,000-byte chunks (a part arrives in several sink calls) and
+// ignoring If-Match, so that a wrong ETag reaches the MD5 check.
+struct MemoryStore : store::MemoryStore {
+  MemoryStore() : store::MemoryStore("memory", 50'000) {}
   void get(const store::GetRequest& r, store::DataSink sink, store::Completion done) override {
-    const std::string& data = objects.at(r.key);
-    uint64_t first = r.range ? r.range->first : 0, last = r.range ? r.range->last : data.size() - 1;
-    // Two chunks, to exercise offsets within a part.
-    uint64_t mid = first + (last - first + 1) / 2;
-    bool ok = sink(data.data() + first, mid - first) && sink(data.data() + mid, last + 1 - mid);
-    done(ok ? nullptr : std::make_exception_ptr(Error(ErrorKind::kCancelled, "get", "sink refused")));
+    store::GetRequest unpinned = r;
+    unpinned.if_match.clear();
+    store::MemoryStore::get(unpinned, std::move(sink), std::move(done));
   }
-  std::string put(const std::string&, http::Body, const store::PutOptions&) override { return {}; }
-  std::string create_multipart(const std::string&) override { return {}; }
-  void upload_part(const std::string&, const std::string&, int, http::Body,
-                   std::function<void(std::exception_ptr, std::string)>) override {}
-  std::string complete_multipart(const std::string&, const std::string&, const std::vector<std::string>&) override {
-    return {};
-  }
-  void abort_multipart(const std::string&, const std::string&) override {}
-  void remove(const std::string&) override {}
+  void set(const std::string& key, const std::string& data) { put(key, http::Body::from_string(data)); }
+  std::string bytes(const std::string& key) const { return contents(key).value_or("<missing>"); }
 };
 
 struct TempDir {
@@ -81,7 +69,7 @@ TEST(Download, VerifiesMd5OfSingleAndMultiPartObjects) {
     std::string data(static_cast<size_t>(i * 70'001 % 900'000), '\0');
     for (auto& c : data) c = static_cast<char>(rng());
     std::string key = "k" + std::to_string(i);
-    store.objects[key] = data;
+    store.set(key, data);
     items.push_back({{key, data.size(), md5_hex(data), 0}, (dir.path / "sub" / key).string()});
   }
   transfer::Engine engine(store, {8});
@@ -90,16 +78,16 @@ TEST(Download, VerifiesMd5OfSingleAndMultiPartObjects) {
   auto result = transfer::download(engine, items, opts);
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().what();
   EXPECT_EQ(result.files, 20u);
-  for (const auto& item : items) EXPECT_EQ(read(item.path), store.objects.at(item.object.key)) << item.path;
+  for (const auto& item : items) EXPECT_EQ(read(item.path), store.bytes(item.object.key)) << item.path;
 }
 
 TEST(Download, WrongMd5IsDataLossAndLeavesNothing) {
   MemoryStore store;
   TempDir dir;
-  store.objects["good"] = std::string(300'000, 'g');
-  store.objects["bad"] = std::string(300'000, 'b');
+  store.set("good", std::string(300'000, 'g'));
+  store.set("bad", std::string(300'000, 'b'));
   std::vector<transfer::DownloadItem> items = {
-      {{"good", 300'000, md5_hex(store.objects["good"]), 0}, (dir.path / "good").string()},
+      {{"good", 300'000, md5_hex(store.bytes("good")), 0}, (dir.path / "good").string()},
       {{"bad", 300'000, md5_hex("something else"), 0}, (dir.path / "bad").string()},
   };
   transfer::Engine engine(store, {4});
@@ -109,7 +97,7 @@ TEST(Download, WrongMd5IsDataLossAndLeavesNothing) {
   ASSERT_EQ(result.failures.size(), 1u);
   EXPECT_EQ(result.failures.front().kind(), ErrorKind::kDataLoss);
   EXPECT_NE(std::string(result.failures.front().what()).find("MD5"), std::string::npos);
-  EXPECT_EQ(read(dir.path / "good"), store.objects["good"]);
+  EXPECT_EQ(read(dir.path / "good"), store.bytes("good"));
   EXPECT_FALSE(fs::exists(dir.path / "bad"));
   EXPECT_FALSE(fs::exists(transfer::partial_path((dir.path / "bad").string())));
 }
@@ -117,7 +105,7 @@ TEST(Download, WrongMd5IsDataLossAndLeavesNothing) {
 TEST(Download, NoVerifyMd5AcceptsWhatArrives) {
   MemoryStore store;
   TempDir dir;
-  store.objects["x"] = "hello";
+  store.set("x", "hello");
   std::vector<transfer::DownloadItem> items = {{{"x", 5, md5_hex("other"), 0}, (dir.path / "x").string()}};
   transfer::Engine engine(store, {2});
   transfer::DownloadOptions opts;
@@ -137,7 +125,7 @@ namespace {
 // the job runner passes).
 transfer::DownloadItem put_item(MemoryStore& store, const std::string& key, const std::string& data,
                                 const fs::path& path) {
-  store.objects[key] = data;
+  store.set(key, data);
   return {{key, data.size(), md5_hex(data), 0}, path.string()};
 }
 
@@ -235,7 +223,7 @@ TEST(DownloadBeneathRoot, StalePartialThatIsASymlinkIsNotFollowed) {
     ASSERT_TRUE(result.failures.empty()) << all_failures(result);
     EXPECT_EQ(read(host / "victim"), "host file");
     EXPECT_FALSE(fs::exists(fs::symlink_status(host / "created"))) << "O_CREAT went through the dangling link";
-    EXPECT_EQ(read(root / "d/f"), store.objects["f"]);
+    EXPECT_EQ(read(root / "d/f"), store.bytes("f"));
     EXPECT_EQ(read(root / "d/g"), "tenant g");
     EXPECT_FALSE(fs::exists(fs::symlink_status(transfer::partial_path((root / "d/f").string()))));
     EXPECT_FALSE(fs::exists(fs::symlink_status(transfer::partial_path((root / "d/g").string()))));
@@ -292,7 +280,7 @@ TEST(DownloadBeneathRoot, ManyDirectoriesAndARerunThatSkips) {
   auto result = run_download(store, items, opts);
   ASSERT_TRUE(result.failures.empty()) << all_failures(result);
   EXPECT_EQ(result.files, items.size());
-  for (const auto& item : items) EXPECT_EQ(read(item.path), store.objects.at(item.object.key)) << item.path;
+  for (const auto& item : items) EXPECT_EQ(read(item.path), store.bytes(item.object.key)) << item.path;
   auto again = run_download(store, items, opts);
   EXPECT_TRUE(again.failures.empty()) << all_failures(again);
   EXPECT_EQ(again.skipped_files, items.size());
@@ -428,7 +416,7 @@ TEST_F(DownloadRecord, FailedFilesAreNotRecordedAndOtherPathsAreKept) {
   std::vector<transfer::DownloadItem> train = {put_item(store, "t", "train", root / "train/t")};
   std::vector<transfer::DownloadItem> test = {put_item(store, "v", "test", root / "test/v"),
                                               {{"bad", 4, md5_hex("else"), 0}, (root / "test/broken-file").string()}};
-  store.objects["bad"] = "oops";
+  store.set("bad", "oops");
   ASSERT_TRUE(run_download(store, train, opts).failures.empty());
   auto r = run_download(store, test, opts);
   ASSERT_EQ(r.failures.size(), 1u) << all_failures(r);
@@ -472,7 +460,7 @@ TEST(Download, WithoutRootCreatesDirectoriesAndSkipsBySizeAndMtime) {
   MemoryStore store;
   TempDir dir;
   const int64_t mtime = 1'600'000'000'123'456'789;
-  store.objects["k"] = "data";
+  store.set("k", "data");
   std::vector<transfer::DownloadItem> items = {{{"k", 4, md5_hex("data"), mtime}, (dir.path / "a/b/k").string()}};
   auto first = run_download(store, items, {});
   ASSERT_TRUE(first.failures.empty()) << all_failures(first);
