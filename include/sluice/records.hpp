@@ -10,7 +10,7 @@
 //     while (reader.next(record)) train_on(record);
 //   }
 //
-// Framings (../shared/reference/sagemaker-contract.md §7):
+// Framings (docs/readers.md, "The framing details", with their sources):
 //   RecordIO  magic:u32=0xCED7230A  lrecord:u32=(cflag<<29)|length  payload  zero pad to 4 bytes.
 //             cflag 0 is a whole record; parts with cflag 1, 2..., 3 are joined into one record
 //             (payloads concatenated, no magic re-inserted, as SageMaker's TF reader does).

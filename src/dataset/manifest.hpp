@@ -1,5 +1,5 @@
-// ManifestFile and AugmentedManifestFile parsing (../shared/reference/sagemaker-contract.md §4.2,
-// §4.3; Sluice's choices: docs/manifests.md). Pure functions: no I/O. Both parsers make one pass
+// ManifestFile and AugmentedManifestFile parsing (the formats and Sluice's choices:
+// docs/manifests.md). Pure functions: no I/O. Both parsers make one pass
 // over the text and keep no more than their output, so a reader that feeds them a whole object
 // (or, for augmented manifests, one line at a time) stays cheap.
 //
@@ -35,7 +35,7 @@ struct ObjectAddress {
 ObjectAddress parse_object_address(std::string_view uri);
 
 // A parsed ManifestFile: the prefix and the entries in manifest order (duplicates kept).
-// Object i is prefix.key + entries[i] in prefix's bucket (plain string append, §4.2).
+// Object i is prefix.key + entries[i] in prefix's bucket (plain string append, as the API says).
 struct Manifest {
   ObjectAddress prefix;
   std::vector<std::string> entries;

@@ -1,5 +1,5 @@
 // Which objects of a channel a host receives, and in what order, epoch by epoch
-// (../shared/reference/sagemaker-contract.md §6; Sluice's choices: docs/sharding-and-shuffling.md).
+// (what SageMaker says, and Sluice's choices: docs/sharding-and-shuffling.md).
 // Pure functions over indices into the channel's ordered list (source order: keys in UTF-8 byte
 // order for S3Prefix, manifest order for ManifestFile, line order for AugmentedManifestFile), so
 // they apply to objects and to augmented-manifest lines alike.

@@ -1,4 +1,4 @@
-// The deterministic shuffle behind ShuffleConfig (../shared/reference/sagemaker-contract.md §6.2).
+// The deterministic shuffle behind ShuffleConfig (docs/sharding-and-shuffling.md).
 // Every step is specified in docs/sharding-and-shuffling.md so that any implementation, in any
 // language, gives the same permutation; nothing here uses std::shuffle or <random> distributions,
 // whose results differ between standard libraries.

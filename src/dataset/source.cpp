@@ -22,8 +22,8 @@ std::string read_object(store::ObjectStore& store, const ObjectAddress& where) {
   return store::get_string(store, req);
 }
 
-// The SDK local-mode path of `key` listed under `prefix` (§4.1). nullopt: a directory marker.
-// Throws (naming the key) when the path is unsafe.
+// The SDK local-mode path of `key` listed under `prefix` (docs/manifests.md). nullopt: a
+// directory marker. Throws (naming the key) when the path is unsafe.
 std::optional<std::string> prefix_relative_path(std::string_view key, std::string_view prefix) {
   if (key.size() == prefix.size() && !prefix.empty() && prefix.back() != '/') {
     // The prefix names this very object: it is saved under its base name.

@@ -1,6 +1,6 @@
 // A channel's S3DataSource resolved into its ordered list of objects (or augmented-manifest
-// lines), before sharding and shuffling (../shared/reference/sagemaker-contract.md §4;
-// docs/manifests.md and docs/sharding-and-shuffling.md for Sluice's choices).
+// lines), before sharding and shuffling (docs/manifests.md and docs/sharding-and-shuffling.md:
+// the sources and Sluice's choices).
 //
 //  - S3Prefix: every object whose key starts with the prefix, in UTF-8 byte order of keys (the
 //    listing order). Keys ending in '/' (directory markers, "folder objects") are skipped. No
@@ -13,8 +13,8 @@
 //    looked up here (the Pipe sink fetches them and reports a missing one).
 //
 // File mode paths (ResolveOptions::file_paths): relative to /opt/ml/input/data/<channel>/.
-//  - S3Prefix (the SDK local-mode rule, §4.1): key minus the prefix, leading '/' removed; a key
-//    equal to a prefix that does not end in '/' is saved under its base name.
+//  - S3Prefix (the SDK local-mode rule, docs/manifests.md): key minus the prefix, leading '/'
+//    removed; a key equal to a prefix that does not end in '/' is saved under its base name.
 //  - ManifestFile: the entry as written (key minus the manifest prefix).
 // Every path passes dataset/key_path.hpp (no "..", "//", NUL, over-long names) and the paths
 // of a channel must not collide (PathSet); a ManifestFile listing a key twice is refused for File

@@ -1,5 +1,5 @@
 // MXNet/dmlc RecordIO framing, as SageMaker's RecordWrapperType=RecordIO writes it into a Pipe
-// mode FIFO: each object becomes one record (../shared/reference/sagemaker-contract.md §7.1).
+// mode FIFO: each object becomes one record (docs/readers.md, "The framing details"; docs/pipe.md).
 //
 //   record := magic:u32  lrecord:u32  payload[length]  zero padding to a multiple of 4 bytes
 //   magic = 0xCED7230A, lrecord = (cflag << 29) | length, both little-endian

@@ -1,4 +1,4 @@
-// Checkpoint sync (CheckpointConfig), per host, as SageMaker does it (sagemaker-contract.md §9):
+// Checkpoint sync (CheckpointConfig), per host, as SageMaker does it (docs/train.md, step 5):
 //  - restore(): every object under S3Uri is downloaded into the local path before training;
 //  - while training, a watcher (inotify) uploads each file when it is closed after writing or
 //    renamed into the path, as is (no tar), and deletes the object of a file deleted locally;

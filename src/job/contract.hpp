@@ -1,5 +1,5 @@
-// The container contract of a training job, per host (sagemaker-contract.md §2, §3, §10; the
-// choices are in docs/container-contract.md):
+// The container contract of a training job, per host (docs/container-contract.md: the sources
+// and Sluice's choices):
 //  - the host names ("algo-1".."algo-N", numeric order) and which instance group each belongs to;
 //  - the three config files under /opt/ml/input/config, as JSON documents;
 //  - the environment the training command gets: TRAINING_JOB_NAME, TRAINING_JOB_ARN, the request's

@@ -1,6 +1,6 @@
 // parse_job_spec: a CreateTrainingJob request body becomes a JobSpec, or every problem in it is
 // reported at once, each with its JSON path. The rules are those of the SageMaker API model
-// (../shared/reference/sagemaker-contract.md §1) plus Sluice's own, listed in docs/job-spec.md.
+// plus Sluice's own, both listed in docs/job-spec.md.
 #include "job/job_spec.hpp"
 
 #include <algorithm>

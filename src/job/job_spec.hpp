@@ -1,5 +1,5 @@
 // A training job as CreateTrainingJob describes it (field names as the API spells them; see
-// ../shared/reference/sagemaker-contract.md §1). Parsing validates everything the API validates
+// docs/job-spec.md). Parsing validates everything the API validates
 // and reports every problem at once, each with its JSON path.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Uploading what a job produced, as SageMaker does (sagemaker-contract.md §8):
+// Uploading what a job produced, as SageMaker does (docs/train.md, step 8):
 //   /opt/ml/model of every host        -> <S3OutputPath>/<TrainingJobName>/output/model.tar.gz
 //   /opt/ml/output/data of every host  -> <S3OutputPath>/<TrainingJobName>/output/output.tar.gz
 // Hosts are merged in rank order (a later host's file wins on a name clash). With

@@ -1,7 +1,7 @@
 // Multi-tenant mode of a job (`sluice train --iam-config FILE`, docs/multi-tenant.md): the job runs
 // as a session of its execution role (RoleArn), with the session tags SageMaker would give it, and
 // every storage access it makes is authorized against the role's policies before it is sent
-// (../shared/reference/iam-abac.md; policy/authorizing_store.hpp).
+// (docs/policy.md, docs/multi-tenant.md; policy/authorizing_store.hpp).
 //
 //  - The role must be in the IAM configuration and its trust policy must let the SageMaker service
 //    principal (sagemaker.amazonaws.com) call sts:AssumeRole, and sts:TagSession when session tags

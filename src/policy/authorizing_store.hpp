@@ -1,8 +1,8 @@
 // The authorizing store decorator: every storage access made for a job is evaluated against the
-// job's policies with its request context before it is sent (../shared/reference/design.md,
-// iam-abac.md). A denied access throws Error(kAccessDenied) naming the action, the resource, the
-// role and its session tags (never a secret), and is written to the audit log, as allowed
-// accesses are.
+// job's policies with its request context before it is sent (docs/architecture.md, "Decisions";
+// docs/multi-tenant.md). A denied access throws Error(kAccessDenied) naming the action, the
+// resource, the role and its session tags (never a secret), and is written to the audit log, as
+// allowed accesses are.
 //
 // Actions and resources (S3's own names, so policies written for AWS apply unchanged):
 //   list                    s3:ListBucket          arn:aws:s3:::BUCKET          s3:prefix, s3:delimiter

@@ -1,5 +1,5 @@
 // IAM policy documents (identity and session policies): parsing and validation from JSON text.
-// See ../shared/reference/iam-abac.md. Errors are sluice::Error with kind kInvalidInput; malformed
+// See docs/policy.md. Errors are sluice::Error with kind kInvalidInput; malformed
 // JSON names the byte offset (0-based: the last byte nlohmann::json read, i.e. the end of the
 // offending token) and its line:column (1-based) with the reason; structural errors name the JSON
 // path, e.g. `Statement[1].Effect: must be "Allow" or "Deny", got "allow"`.

@@ -1,5 +1,5 @@
 // IAM-style policy evaluation for a role session: identity policies intersected with session
-// policies, explicit deny winning (../shared/reference/iam-abac.md section 2.1).
+// policies, explicit deny winning (docs/policy.md, "Evaluation").
 #pragma once
 
 #include <cstddef>

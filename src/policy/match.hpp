@@ -1,5 +1,5 @@
 // Wildcard matching and policy-variable substitution for IAM-style policies (pure, no I/O).
-// See ../shared/reference/iam-abac.md sections 2.2 and 2.4.
+// See docs/policy.md, "Evaluation" (matching, policy variables, and their sources).
 #pragma once
 
 #include <map>

@@ -1,6 +1,6 @@
 // The concrete session policy of a role session, for store-side enforcement (docs/multi-tenant.md):
 // the role's permission policies with everything that depends on the principal resolved, so that
-// a store without policy variables or principal tags (Ceph RGW 16 rejects both, object-store.md)
+// a store without policy variables or principal tags (Ceph RGW 16 rejects both, docs/local-s3.md)
 // can enforce them as the `Policy` of AssumeRole. The store then refuses what the policies refuse
 // even if Sluice's own check had a bug. Pure: no I/O.
 //

@@ -1,6 +1,6 @@
 // STS session tags for `sluice train --session-tag KEY=VALUE`, the request context of the role
-// session they produce, and SageMaker session tag chaining (../shared/reference/iam-abac.md
-// sections 2.2 and 3). Pure: no STS call, no I/O.
+// session they produce, and SageMaker session tag chaining (docs/multi-tenant.md, "The job's
+// session"; policy variables: docs/policy.md). Pure: no STS call, no I/O.
 #pragma once
 
 #include <cstddef>

@@ -136,7 +136,7 @@ dirs = sorted({"/".join(n.split("/")[:k]) for n in src for k in range(1, n.count
 if c["dirs"] != dirs:
     problems.append(f"directories {c['dirs']}, want {dirs}")
 idc = rep["inputdataconfig"].get(ch)
-# sagemaker-contract.md 3.2 / container-contract.md: exactly these keys (no ContentType: none set).
+# docs/container-contract.md: exactly these keys (no ContentType: none set).
 want_idc = {"TrainingInputMode": mode, "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
 if idc != want_idc:
     problems.append(f"inputdataconfig.json: {idc}, want {want_idc}")

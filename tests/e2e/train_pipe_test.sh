@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `sluice train` end to end, Pipe channels (FIFOs /opt/ml/input/data/<channel>_<epoch>, fed epoch
-# after epoch; ../shared/reference/sagemaker-contract.md §4.3, §5.3, §6, §7). The training script is
-# tests/e2e/scripts/pipe_reader.py: it records whether <channel>_0 exists when it starts, reads the
-# FIFOs and keeps every epoch's bytes in <work>/<job>/algo-K/model/algo-K/<channel>_<epoch>; the
-# expected bytes are computed here, independently of Sluice (RecordIO framing written in Python).
+# after epoch; docs/pipe.md, docs/manifests.md, docs/sharding-and-shuffling.md, docs/readers.md).
+# The training script is tests/e2e/scripts/pipe_reader.py: it records whether <channel>_0 exists
+# when it starts, reads the FIFOs and keeps every epoch's bytes in
+# <work>/<job>/algo-K/model/algo-K/<channel>_<epoch>; the expected bytes are computed here,
+# independently of Sluice (RecordIO framing written in Python).
 #  1. S3Prefix, 12 objects (keys whose byte order differs from other orders, an empty one, one of
 #     2.5 MiB), RecordWrapperType None and RecordIO, 2 epochs: each epoch is the concatenation /
 #     the RecordIO framing of the objects in key byte order; model.tar.gz holds the same bytes;
@@ -54,7 +55,7 @@ import hashlib, json, os, struct, sys
 MAGIC = 0xCED7230A
 M64 = (1 << 64) - 1
 
-def frame(payload):  # one RecordIO record (sagemaker-contract.md §7.1), cflag 0
+def frame(payload):  # one RecordIO record (docs/readers.md), cflag 0
     assert len(payload) < 1 << 29
     return struct.pack("<II", MAGIC, len(payload)) + payload + b"\0" * ((4 - len(payload) % 4) % 4)
 
@@ -172,7 +173,7 @@ elif cmd == "common":  # common REPORT CHANNEL:WRAPPER:DISTRIBUTION ...: the job
         problems.append(f"inputdataconfig.json channels {sorted(rep['inputdataconfig'])}, want {sorted(want_channels)}")
     for ch, (wrapper, dist) in want_channels.items():
         idc = rep["inputdataconfig"].get(ch, {})
-        # sagemaker-contract.md 3.2: exactly these keys (no ContentType is set; CompressionType,
+        # docs/container-contract.md: exactly these keys (no ContentType is set; CompressionType,
         # ShuffleConfig, AttributeNames are not written).
         if sorted(idc) != ["RecordWrapperType", "S3DistributionType", "TrainingInputMode"]:
             problems.append(f"{ch}: inputdataconfig.json keys {sorted(idc)}, want RecordWrapperType, S3DistributionType, TrainingInputMode")

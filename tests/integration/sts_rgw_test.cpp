@@ -304,7 +304,7 @@ TEST_F(StsRgw, WithoutSessionPolicyTheRolePolicyApplies) {
 
 TEST_F(StsRgw, MalformedPolicyIsInvalidInput) {
   for (const std::string& policy : {std::string("{not json"),
-                                   // policy variables are refused (object-store.md)
+                                   // policy variables are refused (docs/local-s3.md)
                                    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":[")" +
                                        bucket_arn() + R"(/${aws:PrincipalTag/tenant}/*"]}]})"}) {
     auto e = error_of([&] { auth::assume_role(request(policy)); });

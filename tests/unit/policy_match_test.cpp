@@ -1,6 +1,6 @@
 // policy/match: `*`/`?` wildcards (case folding for actions, case-sensitive resources, no
 // exponential backtracking), policy-variable substitution (values, defaults, escapes, missing
-// values), ARN component matching (../shared/reference/iam-abac.md 2.2, 2.4).
+// values), ARN component matching (docs/policy.md, "Evaluation", and the IAM pages it cites).
 #include "policy/match.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // A Pipe channel of one host: FIFOs <dir>/<channel>_0, _1, ... fed epoch after epoch
-// (../shared/reference/sagemaker-contract.md §5.3; docs/pipe.md).
+// (docs/pipe.md).
 //
 //  - <channel>_0 exists when the constructor returns; <channel>_<n+1> is created as soon as
 //    <channel>_<n> has been opened by its reader, so a reader never waits long for the next one.

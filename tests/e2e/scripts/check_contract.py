@@ -137,7 +137,7 @@ expect_env("SM_RESOURCE_CONFIG", compact(rc))
 expect_env("SM_INPUT_DATA_CONFIG", compact(idc))
 expect_env("SM_NETWORK_INTERFACE_NAME", rc["network_interface_name"])
 
-# sagemaker-contract.md 10.3: the reserved keys and every sagemaker_* key leave SM_HPS; the
+# docs/container-contract.md: the reserved keys and every sagemaker_* key leave SM_HPS; the
 # sagemaker_* keys that are not reserved form SM_FRAMEWORK_PARAMS.
 reserved = {"sagemaker_program", "sagemaker_submit_directory", "sagemaker_enable_cloudwatch_metrics",
             "sagemaker_region", "sagemaker_container_log_level", "sagemaker_job_name",
