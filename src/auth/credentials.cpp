@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::auth {
 namespace {
@@ -23,22 +24,6 @@ struct IniFile {
   bool exists = false;
   std::map<std::string, Section> sections;  // by section name, whitespace-normalised
 };
-
-std::string_view trim(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // "profile   dev" -> "profile dev"; other names are only trimmed.
 std::string section_key(std::string_view name) {
@@ -100,7 +85,7 @@ IniFile parse_ini(std::string path, std::string_view text) {
                                                 std::to_string(line_no) +
                                                 ": expected [section] or key = value");
     }
-    std::string key = to_lower(trim(t.substr(0, delim)));
+    std::string key = ascii_lower(trim(t.substr(0, delim)));
     std::string& value = (*current)[key];
     value = std::string(trim(t.substr(delim + 1)));
     current_value = &value;
@@ -223,7 +208,7 @@ std::string unsupported_sources(const Section& s) {
 }
 
 bool is_http_url(const std::string& url) {
-  std::string lower = to_lower(url);
+  std::string lower = ascii_lower(url);
   size_t scheme_len = 0;
   if (lower.rfind("http://", 0) == 0) scheme_len = 7;
   else if (lower.rfind("https://", 0) == 0) scheme_len = 8;

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::auth {
 namespace {
@@ -16,14 +17,6 @@ constexpr std::chrono::seconds kMaxExpires{604800};  // 7 days, the SigV4 limit
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -60,13 +53,13 @@ std::map<std::string, std::vector<std::string>> collect_headers(const std::vecto
                                                                 const std::vector<Header>& extra) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [name, value] : headers) {
-    std::string lname = to_lower(name);
+    std::string lname = ascii_lower(name);
     if (is_unsigned_header(lname)) continue;
     out[lname].push_back(canonical_header_value(value));
   }
   std::map<std::string, std::vector<std::string>> extras;
   for (const auto& [name, value] : extra) {
-    extras[to_lower(name)].push_back(canonical_header_value(value));
+    extras[ascii_lower(name)].push_back(canonical_header_value(value));
   }
   for (auto& [lname, values] : extras) out[lname] = std::move(values);
   if (out.find("host") == out.end()) {

@@ -9,7 +9,7 @@
 namespace sluice::cli {
 
 // Levenshtein distance counting a swap of two neighbouring characters as one edit (optimal string
-// alignment), over bytes.
+// alignment), over bytes: core/did_you_mean's edit_distance with transpositions.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `typed`, when it is close enough to be what was meant: at most

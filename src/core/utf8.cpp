@@ -32,6 +32,20 @@ size_t sequence_length(std::string_view s, size_t i, uint32_t* out = nullptr) {
 
 }  // namespace
 
+size_t utf8_char_count(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::optional<uint32_t> decode_utf8_at(std::string_view s, size_t& i) {
+  uint32_t cp;
+  size_t n = i < s.size() ? sequence_length(s, i, &cp) : 0;
+  if (n == 0) return std::nullopt;
+  i += n;
+  return cp;
+}
+
 std::optional<std::vector<uint32_t>> decode_utf8(std::string_view s) {
   std::vector<uint32_t> out;
   for (size_t i = 0; i < s.size();) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::http {
 namespace {
@@ -24,17 +25,8 @@ struct GlobalInit {
 
 void ensure_global_init() { static GlobalInit once; }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
-  return std::string(s.substr(b, e - b));
-}
+// A header value: spaces and tabs before it, the line break after it too.
+std::string header_value(std::string_view s) { return std::string(trim_right(trim_left(s, " \t"), " \t\r\n")); }
 
 // One attempt in flight.
 struct Transfer {
@@ -61,8 +53,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->outcome.response.headers.emplace_back(lower(std::string(line.substr(0, colon))),
-                                             trim(line.substr(colon + 1)));
+    t->outcome.response.headers.emplace_back(ascii_lower(line.substr(0, colon)),
+                                             header_value(line.substr(colon + 1)));
   }
   return size * n;
 }
@@ -239,7 +231,7 @@ class Client::Loop {
     for (const auto& [name, value] : r.headers) {
       std::string line = name + ": " + value;
       if (value.empty()) line = name + ";";  // curl's syntax for a header with an empty value
-      has_content_type = has_content_type || lower(name) == "content-type";
+      has_content_type = has_content_type || iequals(name, "content-type");
       t->header_list = curl_slist_append(t->header_list, line.c_str());
     }
     t->header_list = curl_slist_append(t->header_list, "Expect:");  // no 100-continue round trip

@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <set>
@@ -15,310 +13,19 @@
 
 #include "core/beneath.hpp"
 #include "core/error.hpp"
+#include "core/python_repr.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::job {
 namespace {
 
 namespace fs = std::filesystem;
 
-// API spellings (kept here so this file does not depend on the parser's translation unit).
-std::string_view mode_name(InputMode m) {
-  switch (m) {
-    case InputMode::kFile: return "File";
-    case InputMode::kFastFile: return "FastFile";
-    case InputMode::kPipe: return "Pipe";
-  }
-  return "File";
-}
-
-std::string_view distribution_name(Distribution d) {
-  return d == Distribution::kShardedByS3Key ? "ShardedByS3Key" : "FullyReplicated";
-}
-
-std::string_view record_wrapper_name(RecordWrapper r) { return r == RecordWrapper::kRecordIO ? "RecordIO" : "None"; }
-
 std::string host_name(int index_from_1) { return "algo-" + std::to_string(index_from_1); }
 
 // current_instance_type for an instance type the request left empty: what the toolkit assumes
 // when the key is missing, and what the SDK's local mode writes.
 std::string instance_type_or_local(const std::string& t) { return t.empty() ? std::string("local") : t; }
-
-// ---------------------------------------------------------------------------------------------
-// UTF-8
-
-// Decodes one code point at s[i], advancing i. Throws for malformed input (overlong forms,
-// surrogates, truncation, > U+10FFFF).
-char32_t next_code_point(std::string_view s, size_t& i) {
-  auto bad = [&]() -> Error {
-    return Error(ErrorKind::kInvalidInput, "a string is not valid UTF-8",
-                 "byte " + std::to_string(i) + " of \"" + std::string(s.substr(0, 64)) + "\"");
-  };
-  auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len;
-  char32_t cp;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    throw bad();
-  }
-  if (i + len > s.size()) throw bad();
-  for (int k = 1; k < len; ++k) {
-    auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) throw bad();
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) throw bad();
-  i += len;
-  return cp;
-}
-
-size_t code_point_count(std::string_view s) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size();) {
-    next_code_point(s, i);
-    ++n;
-  }
-  return n;
-}
-
-void append_hex(std::string& out, unsigned value, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 0xF]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Python's float repr (the 'r' format: shortest round-trip digits; positional notation when the
-// decimal exponent is in [-4, 16), else d.ddde+XX with at least two exponent digits).
-
-std::string python_float_repr(double d, bool json) {
-  if (std::isnan(d)) return json ? "NaN" : "nan";
-  if (std::isinf(d)) return d > 0 ? (json ? "Infinity" : "inf") : (json ? "-Infinity" : "-inf");
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  if (ec != std::errc()) throw Error(ErrorKind::kInternal, "formatting a float");
-  std::string_view sci(buf, static_cast<size_t>(end - buf));  // "-1.2345e+02"
-  bool negative = !sci.empty() && sci[0] == '-';
-  if (negative) sci.remove_prefix(1);
-  size_t e_pos = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e_pos)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exponent = std::stoi(std::string(sci.substr(e_pos + 1)));
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-
-  std::string out = negative ? "-" : "";
-  int decpt = exponent + 1;  // digits before the decimal point
-  auto n = static_cast<int>(digits.size());
-  if (exponent >= -4 && exponent < 16) {
-    if (decpt <= 0) {
-      out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
-    } else if (decpt >= n) {
-      out += digits + std::string(static_cast<size_t>(decpt - n), '0') + ".0";
-    } else {
-      out += digits.substr(0, static_cast<size_t>(decpt)) + "." + digits.substr(static_cast<size_t>(decpt));
-    }
-  } else {
-    out += digits.substr(0, 1);
-    if (n > 1) out += "." + digits.substr(1);
-    out += exponent < 0 ? "e-" : "e+";
-    std::string e = std::to_string(std::abs(exponent));
-    if (e.size() < 2) e.insert(0, "0");
-    out += e;
-  }
-  return out;
-}
-
-// json.dumps(s, ensure_ascii=True)
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    char32_t cp = next_code_point(s, i);
-    switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
-    }
-    if (cp >= 0x20 && cp <= 0x7E) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x10000) {
-      out += "\\u";
-      append_hex(out, static_cast<unsigned>(cp), 4);
-    } else {
-      char32_t v = cp - 0x10000;
-      out += "\\u";
-      append_hex(out, static_cast<unsigned>(0xD800 + (v >> 10)), 4);
-      out += "\\u";
-      append_hex(out, static_cast<unsigned>(0xDC00 + (v & 0x3FF)), 4);
-    }
-  }
-  out.push_back('"');
-}
-
-void append_dumps(std::string& out, const ContractJson& v) {
-  switch (v.type()) {
-    case ContractJson::value_t::null: out += "null"; return;
-    case ContractJson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
-    case ContractJson::value_t::number_integer: out += std::to_string(v.get<int64_t>()); return;
-    case ContractJson::value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); return;
-    case ContractJson::value_t::number_float: out += python_float_repr(v.get<double>(), true); return;
-    case ContractJson::value_t::string: append_json_string(out, v.get_ref<const std::string&>()); return;
-    case ContractJson::value_t::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& e : v) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_dumps(out, e);
-      }
-      out.push_back(']');
-      return;
-    }
-    case ContractJson::value_t::object: {
-      // sort_keys=True: Python orders str keys by code point, which is byte order in UTF-8.
-      std::vector<std::pair<const std::string*, const ContractJson*>> items;
-      for (auto it = v.begin(); it != v.end(); ++it) items.emplace_back(&it.key(), &it.value());
-      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [k, val] : items) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_string(out, *k);
-        out.push_back(':');
-        append_dumps(out, *val);
-      }
-      out.push_back('}');
-      return;
-    }
-    default: throw Error(ErrorKind::kInternal, "a JSON value of an unexpected type");
-  }
-}
-
-// str.isprintable() for a non-ASCII code point. An approximation of the Unicode database: the
-// C1 controls, the separators (Zs, Zl, Zp), the common format characters (Cf), surrogates,
-// private use and noncharacters are not printable; everything else is.
-bool python_printable(char32_t cp) {
-  if (cp <= 0xA0) return false;                     // C1 controls and NO-BREAK SPACE
-  if (cp == 0xAD || cp == 0x1680 || cp == 0x180E) return false;
-  if (cp >= 0x2000 && cp <= 0x200F) return false;  // spaces, ZWSP, ZWNJ, ZWJ, LRM, RLM
-  if (cp >= 0x2028 && cp <= 0x202F) return false;  // LS, PS, embeddings, NNBSP
-  if (cp >= 0x205F && cp <= 0x206F) return false;
-  if (cp == 0x3000 || cp == 0xFEFF) return false;
-  if (cp >= 0xE000 && cp <= 0xF8FF) return false;  // private use
-  if (cp >= 0xFFF9 && cp <= 0xFFFB) return false;
-  if ((cp & 0xFFFE) == 0xFFFE) return false;       // noncharacters
-  if (cp >= 0xF0000) return false;                 // supplementary private use
-  return true;
-}
-
-// repr(s) for a Python str.
-std::string python_str_repr(std::string_view s) {
-  char quote = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
-  std::string out(1, quote);
-  for (size_t i = 0; i < s.size();) {
-    size_t start = i;
-    char32_t cp = next_code_point(s, i);
-    if (cp == static_cast<char32_t>(quote) || cp == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(cp));
-    } else if (cp == '\t') {
-      out += "\\t";
-    } else if (cp == '\n') {
-      out += "\\n";
-    } else if (cp == '\r') {
-      out += "\\r";
-    } else if (cp < 0x20 || cp == 0x7F) {
-      out += "\\x";
-      append_hex(out, static_cast<unsigned>(cp), 2);
-    } else if (cp < 0x7F || python_printable(cp)) {
-      out.append(s.substr(start, i - start));
-    } else if (cp <= 0xFF) {
-      out += "\\x";
-      append_hex(out, static_cast<unsigned>(cp), 2);
-    } else if (cp <= 0xFFFF) {
-      out += "\\u";
-      append_hex(out, static_cast<unsigned>(cp), 4);
-    } else {
-      out += "\\U";
-      append_hex(out, static_cast<unsigned>(cp), 8);
-    }
-  }
-  out.push_back(quote);
-  return out;
-}
-
-std::string python_repr(const ContractJson& v) {
-  switch (v.type()) {
-    case ContractJson::value_t::null: return "None";
-    case ContractJson::value_t::boolean: return v.get<bool>() ? "True" : "False";
-    case ContractJson::value_t::number_integer: return std::to_string(v.get<int64_t>());
-    case ContractJson::value_t::number_unsigned: return std::to_string(v.get<uint64_t>());
-    case ContractJson::value_t::number_float: return python_float_repr(v.get<double>(), false);
-    case ContractJson::value_t::string: return python_str_repr(v.get_ref<const std::string&>());
-    case ContractJson::value_t::array: {
-      std::string out = "[";
-      bool first = true;
-      for (const auto& e : v) {
-        if (!first) out += ", ";
-        first = false;
-        out += python_repr(e);
-      }
-      return out + "]";
-    }
-    case ContractJson::value_t::object: {  // dicts keep insertion (document) order
-      std::string out = "{";
-      bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!first) out += ", ";
-        first = false;
-        out += python_str_repr(it.key()) + ": " + python_repr(it.value());
-      }
-      return out + "}";
-    }
-    default: throw Error(ErrorKind::kInternal, "a JSON value of an unexpected type");
-  }
-}
-
-// Python truthiness of a decoded value.
-bool python_truthy(const ContractJson& v) {
-  switch (v.type()) {
-    case ContractJson::value_t::null: return false;
-    case ContractJson::value_t::boolean: return v.get<bool>();
-    case ContractJson::value_t::number_integer: return v.get<int64_t>() != 0;
-    case ContractJson::value_t::number_unsigned: return v.get<uint64_t>() != 0;
-    case ContractJson::value_t::number_float: return v.get<double>() != 0.0;
-    case ContractJson::value_t::string:
-    case ContractJson::value_t::array:
-    case ContractJson::value_t::object: return !v.empty();
-    default: return false;
-  }
-}
-
-std::string ascii_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 std::string strip_trailing_slashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -615,9 +322,9 @@ ContractJson inputdataconfig_json(const JobSpec& spec, std::string_view current_
     if (!current_host.empty() && !channel_on_host(spec, c, current_host)) continue;
     ContractJson ch = ContractJson::object();
     if (!c.content_type.empty()) ch["ContentType"] = c.content_type;
-    ch["TrainingInputMode"] = mode_name(spec.mode_of(c));
-    ch["S3DistributionType"] = (c.s3 && !c.file_system) ? distribution_name(c.s3->distribution) : "FullyReplicated";
-    ch["RecordWrapperType"] = record_wrapper_name(c.record_wrapper);
+    ch["TrainingInputMode"] = to_string(spec.mode_of(c));
+    ch["S3DistributionType"] = (c.s3 && !c.file_system) ? to_string(c.s3->distribution) : "FullyReplicated";
+    ch["RecordWrapperType"] = to_string(c.record_wrapper);
     doc[c.name] = std::move(ch);
   }
   return doc;
@@ -761,25 +468,15 @@ ContractJson decode_hyperparameter(const std::string& value) {
   // Python's json.loads refuses a str that starts with a BOM; nlohmann would skip it.
   if (value.starts_with("\xEF\xBB\xBF")) return value;
   // Python also accepts the constants NaN, Infinity and -Infinity.
-  size_t b = value.find_first_not_of(" \t\n\r");
-  size_t e = value.find_last_not_of(" \t\n\r");
-  if (b != std::string::npos) {
-    std::string_view core(value.data() + b, e - b + 1);
-    if (core == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (core == "Infinity") return std::numeric_limits<double>::infinity();
-    if (core == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
+  std::string_view core = trim(value, " \t\n\r");
+  if (core == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (core == "Infinity") return std::numeric_limits<double>::infinity();
+  if (core == "-Infinity") return -std::numeric_limits<double>::infinity();
   try {
     return ContractJson::parse(value);
   } catch (const nlohmann::json::exception&) {
     return value;
   }
-}
-
-std::string python_json_dumps(const ContractJson& v) {
-  std::string out;
-  append_dumps(out, v);
-  return out;
 }
 
 std::string python_env_value(const ContractJson& v) {
@@ -788,18 +485,13 @@ std::string python_env_value(const ContractJson& v) {
   return python_json_dumps(v);
 }
 
-std::string python_str(const ContractJson& v) {
-  if (v.is_string()) return v.get<std::string>();
-  return python_repr(v);
-}
-
 std::vector<std::string> python_cmd_args(const ContractJson& hyperparameters) {
   std::vector<std::string> keys;
   for (auto it = hyperparameters.begin(); it != hyperparameters.end(); ++it) keys.push_back(it.key());
   std::sort(keys.begin(), keys.end());
   std::vector<std::string> args;
   for (const auto& k : keys) {
-    size_t n = code_point_count(k);
+    size_t n = python_len(k);
     args.push_back(n == 0 ? std::string() : (n > 1 ? "--" : "-") + k);
     const ContractJson& v = hyperparameters.at(k);
     if (v.is_object()) {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/python_repr.hpp"
 #include "job/job_spec.hpp"
 
 namespace sluice::job {
@@ -117,16 +118,12 @@ ContractJson training_env_json(const JobSpec& spec, const std::string& current_h
 // [TK environment.py read_hyperparameters].
 ContractJson decode_hyperparameter(const std::string& value);
 
-// json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=True): keys sorted by code
-// point, floats as Python's repr ("1e-05", "1e+16", "100.0"), non-ASCII as \uXXXX.
-// Throws Error(kInvalidInput) for a string that is not UTF-8.
-std::string python_json_dumps(const ContractJson& v);
+// json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=True) and Python's str(v), in core.
+using sluice::python_json_dumps;
+using sluice::python_str;
 
 // The value of an SM_* variable: strings as they are, null -> "", anything else python_json_dumps.
 std::string python_env_value(const ContractJson& v);
-
-// Python's str(v) for a decoded JSON value ("True", "None", "[1, 'a']", "{'k': 2.5}").
-std::string python_str(const ContractJson& v);
 
 // mapping.to_cmd_args: keys sorted, "--key" ("-k" for one character), value via str()
 // (None -> "", a dict -> "k=v,k2=v2" with sorted keys).

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_check.hpp"
+
 namespace sluice::job {
 
 enum class InputMode { kFile, kFastFile, kPipe };
@@ -119,10 +121,7 @@ struct JobSpec {
 };
 
 // One problem in a job spec: where ("InputDataConfig[1].DataSource.S3DataSource.S3Uri") and what.
-struct SpecProblem {
-  std::string path;
-  std::string message;
-};
+using SpecProblem = json_check::Problem;
 
 // Parses and validates a CreateTrainingJob request body. On any problem throws
 // sluice::Error(kInvalidInput) whose cause lists every problem, one per line, "PATH: MESSAGE";

@@ -63,7 +63,7 @@ void Authorizer::check(std::string_view action, std::string_view resource, const
 }
 
 AuthorizingStore::AuthorizingStore(store::ObjectStore& inner, const Authorizer& auth, std::string resource_base)
-    : inner_(inner), auth_(auth), base_(std::move(resource_base)) {}
+    : ForwardingStore(inner), auth_(auth), base_(std::move(resource_base)) {}
 
 std::string AuthorizingStore::object_arn(const std::string& key) const { return object_resource(base_, key); }
 
@@ -71,12 +71,12 @@ store::ListPage AuthorizingStore::list(const store::ListRequest& request) {
   Context extra{{"s3:prefix", {request.prefix}}};
   if (!request.delimiter.empty()) extra["s3:delimiter"] = {request.delimiter};
   auth_.check("s3:ListBucket", base_, extra);
-  return inner_.list(request);
+  return inner().list(request);
 }
 
 store::ObjectInfo AuthorizingStore::head(const std::string& key) {
   auth_.check("s3:GetObject", object_arn(key));
-  return inner_.head(key);
+  return inner().head(key);
 }
 
 void AuthorizingStore::get(const store::GetRequest& request, store::DataSink sink, store::Completion done) {
@@ -86,17 +86,17 @@ void AuthorizingStore::get(const store::GetRequest& request, store::DataSink sin
     done(std::current_exception());
     return;
   }
-  inner_.get(request, std::move(sink), std::move(done));
+  inner().get(request, std::move(sink), std::move(done));
 }
 
 std::string AuthorizingStore::put(const std::string& key, http::Body body, const store::PutOptions& options) {
   auth_.check("s3:PutObject", object_arn(key));
-  return inner_.put(key, std::move(body), options);
+  return inner().put(key, std::move(body), options);
 }
 
 std::string AuthorizingStore::create_multipart(const std::string& key) {
   auth_.check("s3:PutObject", object_arn(key));
-  return inner_.create_multipart(key);
+  return inner().create_multipart(key);
 }
 
 void AuthorizingStore::upload_part(const std::string& key, const std::string& upload_id, int part_number,
@@ -107,23 +107,23 @@ void AuthorizingStore::upload_part(const std::string& key, const std::string& up
     done(std::current_exception(), {});
     return;
   }
-  inner_.upload_part(key, upload_id, part_number, std::move(body), std::move(done));
+  inner().upload_part(key, upload_id, part_number, std::move(body), std::move(done));
 }
 
 std::string AuthorizingStore::complete_multipart(const std::string& key, const std::string& upload_id,
                                                  const std::vector<std::string>& part_etags) {
   auth_.check("s3:PutObject", object_arn(key));
-  return inner_.complete_multipart(key, upload_id, part_etags);
+  return inner().complete_multipart(key, upload_id, part_etags);
 }
 
 void AuthorizingStore::abort_multipart(const std::string& key, const std::string& upload_id) {
   auth_.check("s3:AbortMultipartUpload", object_arn(key));
-  inner_.abort_multipart(key, upload_id);
+  inner().abort_multipart(key, upload_id);
 }
 
 void AuthorizingStore::remove(const std::string& key) {
   auth_.check("s3:DeleteObject", object_arn(key));
-  inner_.remove(key);
+  inner().remove(key);
 }
 
 std::string resource_base_for(bool s3, std::string_view bucket) {

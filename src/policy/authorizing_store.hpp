@@ -26,7 +26,7 @@
 
 #include "policy/document.hpp"
 #include "policy/evaluate.hpp"
-#include "store/object_store.hpp"
+#include "store/forwarding_store.hpp"
 
 namespace sluice::policy {
 
@@ -67,13 +67,12 @@ class Authorizer {
   std::function<void(const AuditRecord&)> audit_;
 };
 
-class AuthorizingStore : public store::ObjectStore {
+class AuthorizingStore : public store::ForwardingStore {
  public:
   // `resource_base`: "arn:aws:s3:::BUCKET", or "arn:sluice:file:::" for the local file store
   // (resource_for below). `inner` and `auth` must outlive the decorator.
   AuthorizingStore(store::ObjectStore& inner, const Authorizer& auth, std::string resource_base);
 
-  std::string describe() const override { return inner_.describe(); }
   store::ListPage list(const store::ListRequest& request) override;
   store::ObjectInfo head(const std::string& key) override;
   void get(const store::GetRequest& request, store::DataSink sink, store::Completion done) override;
@@ -85,11 +84,9 @@ class AuthorizingStore : public store::ObjectStore {
                                  const std::vector<std::string>& part_etags) override;
   void abort_multipart(const std::string& key, const std::string& upload_id) override;
   void remove(const std::string& key) override;
-  bool supports_multipart() const override { return inner_.supports_multipart(); }
 
  private:
   std::string object_arn(const std::string& key) const;
-  store::ObjectStore& inner_;
   const Authorizer& auth_;
   std::string base_;
 };

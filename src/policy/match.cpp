@@ -5,8 +5,6 @@
 namespace sluice::policy {
 namespace {
 
-char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 void append(Pattern& p, std::string_view s, bool literal) {
   p.text.append(s);
   p.literal.insert(p.literal.end(), s.size(), literal);
@@ -28,13 +26,6 @@ std::vector<std::pair<std::size_t, std::size_t>> arn_components(std::string_view
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (fold(a[i]) != fold(b[i])) return false;
-  return true;
-}
-
 std::vector<std::string> context_values(const Context& ctx, std::string_view key) {
   std::vector<std::string> out;
   for (const auto& [k, vs] : ctx) {
@@ -54,7 +45,7 @@ Pattern Pattern::plain(std::string_view s) {
 bool wildcard_match(const Pattern& pattern, std::string_view text, bool ignore_case) {
   const std::string& p = pattern.text;
   auto is_wild = [&](std::size_t i, char w) { return p[i] == w && !pattern.literal[i]; };
-  auto same = [&](char a, char b) { return ignore_case ? fold(a) == fold(b) : a == b; };
+  auto same = [&](char a, char b) { return ignore_case ? ascii_lower(a) == ascii_lower(b) : a == b; };
   std::size_t pi = 0, ti = 0;
   std::size_t star = std::string::npos, star_ti = 0;
   while (ti < text.size()) {

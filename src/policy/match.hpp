@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.hpp"
+
 namespace sluice::policy {
 
 // The request context: condition key -> values. Key names are compared case-insensitively.
@@ -47,6 +49,6 @@ std::optional<Pattern> substitute_resource(std::string_view s, const Context& ct
 // separately, case-sensitively, with wildcards. Fewer than six components in the value: no match.
 bool arn_match(const Pattern& pattern, std::string_view arn);
 
-bool iequals(std::string_view a, std::string_view b);
+using sluice::iequals;  // ASCII case-insensitive equality, kept in this namespace for callers
 
 }  // namespace sluice::policy

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <optional>
@@ -11,19 +10,16 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "policy/evaluate.hpp"
 
 namespace sluice::policy {
 namespace {
 
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 // A key whose value belongs to the principal, not to the request: decided when the policy is made.
 bool principal_key(std::string_view key, const Context& principal) {
   if (!context_values(principal, key).empty()) return true;
-  return starts_with_ci(key, "aws:Principal") || iequals(key, "aws:username") || iequals(key, "aws:userid");
+  return istarts_with(key, "aws:Principal") || iequals(key, "aws:username") || iequals(key, "aws:userid");
 }
 
 void add_unique(std::vector<std::string>& v, std::string s) {
@@ -49,7 +45,7 @@ std::vector<std::string> s3_actions(const std::string& pattern) {
           next.insert(j);
           continue;
         }
-        if (p == '?' || std::tolower(static_cast<unsigned char>(p)) == c) next.insert(j + 1);
+        if (p == '?' || ascii_lower(p) == c) next.insert(j + 1);
         break;
       }
     }
@@ -131,7 +127,7 @@ std::string store_key(const std::string& key) {
     if (iequals(k, key)) return std::string(k);
   }
   for (std::string_view p : kKnownKeyPrefixes) {
-    if (key.size() > p.size() && starts_with_ci(key, p)) return std::string(p) + key.substr(p.size());
+    if (key.size() > p.size() && istarts_with(key, p)) return std::string(p) + key.substr(p.size());
   }
   return key;
 }

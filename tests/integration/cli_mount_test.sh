@@ -302,10 +302,14 @@ mkdir "$cache"
 m=$tmp/m-cache
 start_mount "$m" --log-level info mount "s3://$bucket/mid/" "$m" --direct-io --max-memory 8M --cache "$cache" \
   --log-file "$tmp/cache.log"
-cache_has_blocks() {
-  local n bytes
-  n=$(find "$cache" -mindepth 2 -type f | wc -l)
-  bytes=$(file_bytes "$cache")
+cache_has_blocks() {   # blocks are written to the cache in the background: wait up to 10 s for all 20
+  local n bytes tries=0
+  while :; do
+    n=$(find "$cache" -mindepth 2 -type f | wc -l)
+    bytes=$(file_bytes "$cache")
+    ((n >= 20 && bytes >= 20 * MiB || ++tries > 100)) && break
+    sleep 0.1
+  done
   ((n >= 20 && bytes >= 20 * MiB)) || fail "after a 20 MiB read the cache holds $n files, $bytes bytes: $(find "$cache" | sed -n 1,10p)"
   [[ $(find "$cache" -mindepth 1 -maxdepth 1 | wc -l) == 1 && -n $(find "$cache" -mindepth 1 -maxdepth 1 -name "sluice-cache-$MOUNT_PID-*") ]] ||
     fail "the cache directory should hold one sluice-cache-$MOUNT_PID-* directory: $(ls -A "$cache")"

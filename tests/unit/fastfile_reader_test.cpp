@@ -33,6 +33,7 @@
 #include "modes/fastfile/disk_cache.hpp"
 #include "modes/fastfile/namespace.hpp"
 #include "store/file_store.hpp"
+#include "store/forwarding_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/watchdog.hpp"
 
@@ -107,13 +108,11 @@ struct GetRecord {
 
 // Forwards everything to the real store; records each get() (key, range, when), and while
 // holding, keeps gets back until release().
-class RecordingStore final : public store::ObjectStore {
+class RecordingStore final : public store::ForwardingStore {
  public:
-  RecordingStore(store::ObjectStore& inner, std::atomic<uint64_t>& clock) : inner_(inner), clock_(clock) {}
+  RecordingStore(store::ObjectStore& inner, std::atomic<uint64_t>& clock) : ForwardingStore(inner), clock_(clock) {}
 
-  std::string describe() const override { return "recording " + inner_.describe(); }
-  store::ListPage list(const store::ListRequest& r) override { return inner_.list(r); }
-  store::ObjectInfo head(const std::string& key) override { return inner_.head(key); }
+  std::string describe() const override { return "recording " + inner().describe(); }
   void get(const store::GetRequest& request, store::DataSink sink, store::Completion done) override {
     {
       std::lock_guard lock(mu_);
@@ -129,25 +128,8 @@ class RecordingStore final : public store::ObjectStore {
         return;
       }
     }
-    inner_.get(request, std::move(sink), std::move(done));
+    inner().get(request, std::move(sink), std::move(done));
   }
-  std::string put(const std::string& key, http::Body body, const store::PutOptions& options) override {
-    return inner_.put(key, std::move(body), options);
-  }
-  std::string create_multipart(const std::string& key) override { return inner_.create_multipart(key); }
-  void upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
-                   std::function<void(std::exception_ptr, std::string)> done) override {
-    inner_.upload_part(key, upload_id, part_number, std::move(body), std::move(done));
-  }
-  std::string complete_multipart(const std::string& key, const std::string& upload_id,
-                                 const std::vector<std::string>& part_etags) override {
-    return inner_.complete_multipart(key, upload_id, part_etags);
-  }
-  void abort_multipart(const std::string& key, const std::string& upload_id) override {
-    inner_.abort_multipart(key, upload_id);
-  }
-  void remove(const std::string& key) override { inner_.remove(key); }
-  bool supports_multipart() const override { return inner_.supports_multipart(); }
 
   std::vector<GetRecord> gets() const {
     std::lock_guard lock(mu_);
@@ -177,7 +159,7 @@ class RecordingStore final : public store::ObjectStore {
       holding_ = false;
       held.swap(held_);
     }
-    for (auto& h : held) inner_.get(h.request, std::move(h.sink), std::move(h.done));
+    for (auto& h : held) inner().get(h.request, std::move(h.sink), std::move(h.done));
   }
 
  private:
@@ -186,7 +168,6 @@ class RecordingStore final : public store::ObjectStore {
     store::DataSink sink;
     store::Completion done;
   };
-  store::ObjectStore& inner_;
   std::atomic<uint64_t>& clock_;
   mutable std::mutex mu_;
   std::vector<GetRecord> records_;

@@ -25,3 +25,16 @@ TEST(Utf8Prefix, ReplacesInvalidBytes) {
   EXPECT_EQ(utf8_prefix("\xF4\x90\x80\x80", 10), fffd + fffd + fffd + fffd);  // > U+10FFFF
   EXPECT_EQ(utf8_prefix("a\x80z", 2), "a" + fffd);
 }
+
+TEST(Utf8DecodeAt, AdvancesOnlyPastAValidSequence) {
+  std::string s = "a\xE2\x82\xAC\xC0\xAF";
+  size_t i = 0;
+  EXPECT_EQ(sluice::decode_utf8_at(s, i), 'a');
+  EXPECT_EQ(i, 1u);
+  EXPECT_EQ(sluice::decode_utf8_at(s, i), 0x20ACu);
+  EXPECT_EQ(i, 4u);
+  EXPECT_EQ(sluice::decode_utf8_at(s, i), std::nullopt);  // overlong '/'
+  EXPECT_EQ(i, 4u);
+  i = s.size();
+  EXPECT_EQ(sluice::decode_utf8_at(s, i), std::nullopt);  // at the end
+}

@@ -1,0 +1,47 @@
+#include "core/strings.hpp"
+
+#include <algorithm>
+
+namespace sluice {
+
+bool ascii_isdigit(char c) { return c >= '0' && c <= '9'; }
+bool ascii_isalnum(char c) { return ascii_isdigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+std::string_view trim_left(std::string_view s, std::string_view chars) {
+  size_t b = s.find_first_not_of(chars);
+  return b == std::string_view::npos ? std::string_view() : s.substr(b);
+}
+
+std::string_view trim_right(std::string_view s, std::string_view chars) {
+  size_t e = s.find_last_not_of(chars);
+  return e == std::string_view::npos ? std::string_view() : s.substr(0, e + 1);
+}
+
+std::string_view trim(std::string_view s, std::string_view chars) { return trim_right(trim_left(s, chars), chars); }
+
+}  // namespace sluice

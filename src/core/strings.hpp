@@ -1,0 +1,29 @@
+// ASCII text helpers shared by the layers: case mapping, case-insensitive comparison, trimming.
+// ASCII only on purpose: header names, INI keys, policy keys and JSON field names are ASCII, and
+// the C library's tolower depends on the locale.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
+
+bool ascii_isdigit(char c);
+bool ascii_isalnum(char c);
+
+char ascii_lower(char c);
+std::string ascii_lower(std::string_view s);
+std::string ascii_upper(std::string_view s);
+
+// Equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+
+// `s` without the leading and/or trailing characters in `chars`.
+std::string_view trim(std::string_view s, std::string_view chars = kWhitespace);
+std::string_view trim_left(std::string_view s, std::string_view chars = kWhitespace);
+std::string_view trim_right(std::string_view s, std::string_view chars = kWhitespace);
+
+}  // namespace sluice
