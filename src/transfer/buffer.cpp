@@ -75,9 +75,9 @@ Buffer::~Buffer() {
   }
 }
 
-void fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest request, std::vector<BufferPtr> bufs,
-                std::function<void(size_t k)> filled, std::function<void(size_t k, std::exception_ptr error)> failed,
-                Engine::Priority priority) {
+Engine::Ticket fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest request, std::vector<BufferPtr> bufs,
+                          std::function<void(size_t k)> filled, std::function<void(size_t k, std::exception_ptr error)> failed,
+                          Engine::Priority priority) {
   struct State {
     std::vector<BufferPtr> bufs;
     size_t block = 0, used = 0;  // the buffer being filled, and its bytes so far
@@ -96,8 +96,11 @@ void fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest 
       data += n;
       len -= n;
       if (s->used == b.size()) {
-        s->filled(s->block++);
+        // The read needs a full buffer no more, and its owner keeps a reference of its own: once
+        // the owner drops it, its memory goes back at once, not when the store ends the read.
+        s->bufs[s->block].reset();
         s->used = 0;
+        s->filled(s->block++);
       }
     }
     return true;
@@ -108,7 +111,7 @@ void fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest 
     }
     if (error) s->failed(s->block, error);
   };
-  group.fetch(store, std::move(request), std::move(sink), std::move(done), priority);
+  return group.fetch(store, std::move(request), std::move(sink), std::move(done), priority);
 }
 
 }  // namespace sluice::transfer

@@ -61,10 +61,12 @@ class Buffer {
 using BufferPtr = std::shared_ptr<Buffer>;
 
 // One ranged GET (`request.range` covers the buffers exactly) streamed into consecutive buffers.
+// The caller keeps its own references to the buffers: the read drops its own as each is filled.
 // `filled(k)` runs as buffer k becomes full; `failed(k, error)` once if the read ends before all
 // are (k: the first buffer not filled; a short body is kDataLoss). Both run on I/O threads.
-void fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest request, std::vector<BufferPtr> bufs,
-                std::function<void(size_t k)> filled, std::function<void(size_t k, std::exception_ptr error)> failed,
-                Engine::Priority priority);
+// Returns the engine's ticket (Engine::promote).
+Engine::Ticket fetch_into(FetchGroup& group, store::ObjectStore& store, store::GetRequest request, std::vector<BufferPtr> bufs,
+                          std::function<void(size_t k)> filled, std::function<void(size_t k, std::exception_ptr error)> failed,
+                          Engine::Priority priority);
 
 }  // namespace sluice::transfer

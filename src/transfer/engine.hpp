@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -34,13 +35,21 @@ class Engine {
 
   // Queues a read from `store`. `done` runs exactly once, on an I/O thread (with
   // Error(kCancelled) if the read was cancelled before it started). An urgent read (one a reader
-  // is waiting for) starts before every queued read-ahead.
+  // is waiting for) starts before every queued read-ahead. `sink` and `done`, and all they
+  // capture, are destroyed before the read stops counting as outstanding (wait_idle() and
+  // FetchGroup::wait_idle() return after that), however long the store keeps its own copies.
+  // Returns a ticket for promote(), 0 when the read was not queued (cancelled).
   enum class Priority { kNormal, kUrgent };
-  void fetch(store::ObjectStore& store, store::GetRequest request, store::DataSink sink, store::Completion done,
-             Priority priority = Priority::kNormal);
+  using Ticket = uint64_t;
+  Ticket fetch(store::ObjectStore& store, store::GetRequest request, store::DataSink sink, store::Completion done,
+               Priority priority = Priority::kNormal);
   // The same from the default store.
-  void fetch(store::GetRequest request, store::DataSink sink, store::Completion done,
-             Priority priority = Priority::kNormal);
+  Ticket fetch(store::GetRequest request, store::DataSink sink, store::Completion done,
+               Priority priority = Priority::kNormal);
+
+  // Makes a queued read urgent (a reader now waits for what was read-ahead): it starts before
+  // every read queued as normal. Nothing happens once it has started.
+  void promote(Ticket ticket);
 
   // Blocks until nothing is queued or in flight.
   void wait_idle();
@@ -66,11 +75,14 @@ class Engine {
     store::Completion done;
     Group* group;
     bool urgent = false;
+    Ticket ticket = 0;
   };
-  void enqueue(Group& group, store::ObjectStore& store, store::GetRequest request, store::DataSink sink,
-               store::Completion done, Priority priority);
+  Ticket enqueue(Group& group, store::ObjectStore& store, store::GetRequest request, store::DataSink sink,
+                 store::Completion done, Priority priority);
   void pump(std::unique_lock<std::mutex>& lock);
   void start(Job job);
+  void finished(Group& group);
+  void fail_dropped(std::deque<Job> dropped);
   void cancel_group(Group& group);
   void wait_group(Group& group);
 
@@ -82,6 +94,7 @@ class Engine {
   std::deque<Job> queue_;
   int in_flight_ = 0;
   size_t urgent_queued_ = 0;  // urgent jobs at the front of queue_, in arrival order
+  Ticket next_ticket_ = 1;
   Group default_group_;
 };
 
@@ -94,10 +107,11 @@ class FetchGroup {
   FetchGroup(const FetchGroup&) = delete;
   FetchGroup& operator=(const FetchGroup&) = delete;
 
-  void fetch(store::ObjectStore& store, store::GetRequest request, store::DataSink sink, store::Completion done,
-             Engine::Priority priority = Engine::Priority::kNormal) {
-    engine_.enqueue(group_, store, std::move(request), std::move(sink), std::move(done), priority);
+  Engine::Ticket fetch(store::ObjectStore& store, store::GetRequest request, store::DataSink sink,
+                       store::Completion done, Engine::Priority priority = Engine::Priority::kNormal) {
+    return engine_.enqueue(group_, store, std::move(request), std::move(sink), std::move(done), priority);
   }
+  void promote(Engine::Ticket ticket) { engine_.promote(ticket); }
   // Blocks until none of this group's reads is queued, in flight or completing.
   void wait_idle() { engine_.wait_group(group_); }
   // Fails this group's queued reads as cancelled and makes its in-flight sinks refuse data; the

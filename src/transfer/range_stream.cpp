@@ -60,6 +60,7 @@ void RangeStream::pump() {
       }
       Slot& s = slots_[i];
       s.issued = true;
+      s.urgent = demand;
       s.need = need;
       ahead_ += need;
       ++in_flight_;
@@ -73,40 +74,59 @@ void RangeStream::pump() {
 void RangeStream::issue(size_t i, MemoryBudget::Reservation reservation, bool urgent) {
   const RangePiece& p = pieces_[i];
   const auto priority = urgent ? Engine::Priority::kUrgent : Engine::Priority::kNormal;
-  if (p.request.range) {
-    const size_t length = static_cast<size_t>(p.request.range->length());
-    auto buf = std::make_shared<Buffer>(length, std::move(reservation), budget_.pool());
-    {
-      std::lock_guard lock(mu_);
-      slots_[i].buf = buf;
+  Engine::Ticket ticket = 0;
+  try {
+    if (p.request.range) {
+      const size_t length = static_cast<size_t>(p.request.range->length());
+      auto buf = std::make_shared<Buffer>(length, std::move(reservation), budget_.pool());
+      {
+        std::lock_guard lock(mu_);
+        slots_[i].buf = buf;
+      }
+      ticket = fetch_into(
+          group_, *p.store, p.request, {buf}, [this, i](size_t) { complete(i, nullptr); },
+          [this, i](size_t k, std::exception_ptr e) {
+            if (k == 0) complete(i, e);  // (an error after the last byte changes nothing)
+          },
+          priority);
+    } else {
+      {
+        std::lock_guard lock(mu_);
+        slots_[i].reserved = std::move(reservation);
+      }
+      // Only this read's I/O thread appends to `whole` until complete() publishes it under the lock.
+      std::string* whole = &slots_[i].whole;
+      ticket = group_.fetch(
+          *p.store, p.request,
+          [whole](const char* d, size_t n) {
+            whole->append(d, n);
+            return true;
+          },
+          [this, i](std::exception_ptr e) { complete(i, e); }, priority);
     }
-    fetch_into(
-        group_, *p.store, p.request, {buf}, [this, i](size_t) { complete(i, nullptr); },
-        [this, i](size_t k, std::exception_ptr e) {
-          if (k == 0) complete(i, e);  // (an error after the last byte changes nothing)
-        },
-        priority);
+  } catch (...) {
+    // No memory for the buffer: the piece fails (and its reservation went with `reservation` or
+    // goes when the slot is given back), so that next() does not wait for it forever.
+    complete(i, std::current_exception());
     return;
   }
+  // A consumer that began waiting for this piece while it was being queued as read-ahead.
+  bool promote = false;
   {
     std::lock_guard lock(mu_);
-    slots_[i].reserved = std::move(reservation);
+    Slot& s = slots_[i];
+    s.ticket = ticket;
+    promote = !s.urgent && !s.done && waiting_ && taken_ == i;
+    if (promote) s.urgent = true;
   }
-  // Only this read's I/O thread appends to `whole` until complete() publishes it under the lock.
-  std::string* whole = &slots_[i].whole;
-  group_.fetch(
-      *p.store, p.request,
-      [whole](const char* d, size_t n) {
-        whole->append(d, n);
-        return true;
-      },
-      [this, i](std::exception_ptr e) { complete(i, e); }, priority);
+  if (promote) group_.promote(ticket);
 }
 
 void RangeStream::complete(size_t i, std::exception_ptr error) {
   {
     std::lock_guard lock(mu_);
     Slot& s = slots_[i];
+    if (s.done) return;  // (issue() failing after the read had completed)
     s.done = true;
     s.error = error;
     --in_flight_;
@@ -137,7 +157,7 @@ std::string_view RangeStream::next() {
   if (taken_ >= pieces_.size()) throw Error(ErrorKind::kInternal, "reading ahead", "no piece left");
   if (taken_ > 0) {
     give_back(slots_[taken_ - 1]);
-    window_ = std::min(window_ * 2, opt_.max_window);
+    window_ = window_ > opt_.max_window / 2 ? opt_.max_window : window_ * 2;
   }
   const size_t i = taken_;
   started_ = true;
@@ -145,6 +165,14 @@ std::string_view RangeStream::next() {
   lock.unlock();
   pump();  // requests piece i now if read-ahead had not
   lock.lock();
+  // Read ahead and still queued behind other reads of the engine: it is demand now.
+  if (slots_[i].issued && !slots_[i].done && !slots_[i].urgent && slots_[i].ticket != 0) {
+    slots_[i].urgent = true;
+    const Engine::Ticket ticket = slots_[i].ticket;
+    lock.unlock();
+    group_.promote(ticket);
+    lock.lock();
+  }
   cv_.wait(lock, [&] { return cancelled_ || slots_[i].done; });
   waiting_ = false;
   if (cancelled_) throw Error(ErrorKind::kCancelled, "reading " + pieces_[i].request.key, "cancelled");

@@ -67,7 +67,9 @@ class RangeStream {
     std::string whole;                  // a piece without
     MemoryBudget::Reservation reserved;  // for `whole`
     uint64_t need = 0;                  // bytes counted in ahead_
+    Engine::Ticket ticket = 0;          // once queued
     bool issued = false, done = false;
+    bool urgent = false;                // queued (or promoted) as a read the consumer waits for
     std::exception_ptr error;
   };
   void pump();
