@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <future>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "core/error.hpp"
 #include "store/forwarding_store.hpp"
 #include "support/memory_store.hpp"
+#include "support/random_bytes.hpp"
 #include "support/watchdog.hpp"
 #include "transfer/engine.hpp"
 #include "transfer/memory_budget.hpp"
@@ -31,22 +31,16 @@ namespace {
 
 using namespace std::chrono_literals;
 using sluice::testing::MemoryStore;
+using sluice::testing::random_bytes;
 using sluice::testing::Watchdog;
 
 constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
-
-std::string bytes_of(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 // An object of `size` random bytes (from `seed`) put in the store, and its pieces appended to
 // `out`: ranges of `part` bytes pinned to its ETag; none for an empty object. Returns the bytes.
 std::string add_object(std::vector<RangePiece>& out, MemoryStore& store, const std::string& key, uint64_t size,
                        uint64_t part, uint64_t seed) {
-  std::string data = bytes_of(size, seed);
+  std::string data = random_bytes(size, seed);
   store.add(key, data);
   for (uint64_t off = 0; off < size; off += part) {
     RangePiece p;
@@ -148,7 +142,7 @@ TEST(RangeStream, ManyObjectsOfVariedSizesIncludingEmptyAndWholeOnes) {
   // Objects of unknown size, fetched whole: empty, smaller and larger than the size hinted.
   for (uint64_t size : {uint64_t{0}, uint64_t{10}, 3 * part}) {
     const std::string key = "whole/" + std::to_string(size);
-    const std::string data = bytes_of(size, size);
+    const std::string data = random_bytes(size, size);
     store.add(key, data);
     pieces.push_back(whole(store, key, part));
     expected += data;
@@ -233,7 +227,7 @@ TEST(RangeStream, AStoreErrorSurfacesWithItsKindAndKey) {
   }
   std::vector<RangePiece> changed;
   add_object(changed, store, "good", 300 * KiB, 100 * KiB, 5);
-  store.add("good", bytes_of(300 * KiB, 6));  // a new version
+  store.add("good", random_bytes(300 * KiB, 6));  // a new version
   {
     RangeStream s(engine, budget, changed, window(1 * MiB, 1 * MiB));
     EXPECT_EQ(kind_of_next(s), ErrorKind::kDataLoss);
@@ -276,8 +270,8 @@ TEST(RangeStream, APieceTheConsumerWaitsForJumpsTheEnginesQueue) {
   MemoryStore memory(1);
   memory.set_delay(2ms);
   memory.set_piece(16 * KiB);
-  memory.add("flood", bytes_of(64 * KiB, 7));  // 4 pieces: ~8 ms a read
-  memory.add("wanted", bytes_of(64 * KiB, 8));
+  memory.add("flood", random_bytes(64 * KiB, 7));  // 4 pieces: ~8 ms a read
+  memory.add("wanted", random_bytes(64 * KiB, 8));
   OrderStore store(memory);
   Engine engine(EngineOptions{1});
   MemoryBudget budget(64 * MiB);
