@@ -45,6 +45,8 @@ struct Slot {
   uint32_t waiters = 0;  // pending reads that need this block
   bool cold = false;     // passed by a sequential reader or its file closed: dropped first
   bool in_lru = false;
+  bool urgent = false;   // fetched (or promoted) as a read someone waits for
+  transfer::Engine::Ticket ticket = 0;  // the engine's, once the GET is queued
   std::list<LruKey>::iterator lru;
 };
 
@@ -100,6 +102,7 @@ struct Actions {
   std::vector<Run> runs;
   std::vector<Direct> directs;
   std::vector<Reply> replies;
+  std::vector<transfer::Engine::Ticket> promote;  // read-ahead a reader now waits for
 };
 
 }  // namespace
@@ -239,6 +242,7 @@ struct Reader::Impl {
       }
       Slot& slot = f.blocks[i];
       slot.buf = std::make_shared<Buffer>(len, std::move(*reservation), budget.pool());
+      slot.urgent = urgent;
       if (run.bufs.empty()) {
         run.ino = node.ino;
         run.key = f.entry->key;
@@ -424,10 +428,33 @@ struct Reader::Impl {
       std::lock_guard lock(mu);
       st.requests++;
     }
-    transfer::fetch_into(
+    const transfer::Engine::Ticket ticket = transfer::fetch_into(
         group, store, std::move(req), shared->bufs, [this, shared](size_t k) { block_ready(*shared, k, false); },
         [this, shared](size_t k, std::exception_ptr error) { run_failed(*shared, k, error); },
         shared->urgent ? transfer::Engine::Priority::kUrgent : transfer::Engine::Priority::kNormal);
+    if (ticket == 0 || shared->urgent) return;
+    // Read-ahead: a read that began waiting for one of its blocks while it was being queued
+    // promotes it now; later ones promote it through the ticket (wait_for()).
+    bool promote = false;
+    {
+      std::lock_guard lock(mu);
+      auto fit = files.find(shared->ino);
+      if (fit == files.end()) return;
+      for (size_t k = 0; k < shared->bufs.size(); ++k) {
+        auto sit = fit->second.blocks.find(shared->first + k);
+        if (sit == fit->second.blocks.end() || sit->second.buf != shared->bufs[k]) continue;
+        sit->second.ticket = ticket;
+        promote = promote || (sit->second.waiters > 0 && !sit->second.ready);
+      }
+    }
+    if (promote) group.promote(ticket);
+  }
+
+  // A read waits for block `slot`: read ahead and still queued, its GET becomes urgent.
+  void wait_for(Slot& slot, Actions& a) {
+    if (slot.ready || slot.urgent) return;
+    slot.urgent = true;
+    if (slot.ticket != 0) a.promote.push_back(slot.ticket);
   }
 
   void start_direct(Direct d) {
@@ -473,6 +500,7 @@ struct Reader::Impl {
   }
 
   void finish(Actions& a) {
+    for (transfer::Engine::Ticket t : a.promote) group.promote(t);
     for (auto& r : a.replies) r.fn(r.reply);
     a.replies.clear();
     for (auto& run : a.runs) start_run(std::move(run));
@@ -617,6 +645,7 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
               missing.push_back(i);
             } else {
               it->second.waiters++;
+              m.wait_for(it->second, a);
             }
           }
           m.issue(f, r->first, r->last, true, a);
