@@ -65,7 +65,8 @@ class MemoryBudget {
   Reservation reserve(uint64_t bytes);
   // Waits until the bytes fit, or until nothing else is reserved (so a request larger than the
   // limit still proceeds, alone). Returns nullopt when `stop` returns true (checked whenever
-  // memory is released, and at least every 50 ms).
+  // memory is released, and at least every 50 ms; called with the budget's lock held, so it must
+  // not use the budget).
   std::optional<Reservation> reserve_waiting(uint64_t bytes, const std::function<bool()>& stop);
 
   // A holder of reclaimable memory. remove_reclaimer() waits for a call in progress.

@@ -8,7 +8,9 @@
 //  - Memory: read-ahead reserves its buffers with try_reserve() and waits for a later chance when
 //    the budget is full. A piece the consumer waits for and that is not requested yet is requested
 //    at once, urgent and reserved as demand (past the budget if need be), so the consumer never
-//    stalls for memory: at most one piece beyond the budget per stream.
+//    stalls for memory: at most one piece beyond the budget per stream. A piece it waits for that
+//    was requested as read-ahead and is still queued in the engine is promoted (Engine::promote),
+//    so it does not wait behind other users' read-ahead either.
 //  - A piece without a range is an object of unknown size, fetched whole; `size_hint` bytes are
 //    reserved for it until its size is known.
 #pragma once
