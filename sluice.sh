@@ -96,8 +96,9 @@ ctest_run() {
 # targets are built once and run with the rest of the suite.
 # Suppressions: tests/sanitizers/*.supp, used where the file exists.
 TSAN_TARGETS=(sluice download_test fastfile_reader_test fastfile_disk_cache_test fastfile_namespace_test
-  md5_verifier_test integration_fastfile_mount_test integration_cli_cp_test)
-TSAN_TESTS='^(unit[.]([A-Za-z]+/)?(Download|FastFileReader|DiskCache|FastfileNamespace|Md5Verifier[A-Za-z]*)[.]|integration[.](fastfile_mount_test|cli_cp_test|cli_mount_test|cli_mount_faults_test)$)'
+  md5_verifier_test memory_budget_test range_stream_test epoch_stream_test integration_fastfile_mount_test
+  integration_cli_cp_test)
+TSAN_TESTS='^(unit[.]([A-Za-z]+/)?(Download|FastFileReader|DiskCache|FastfileNamespace|Md5Verifier[A-Za-z]*|MemoryBudget|RangeStream|EpochStream)[.]|integration[.](fastfile_mount_test|cli_cp_test|cli_mount_test|cli_mount_faults_test)$)'
 
 sanitizer_pass() {  # asan|tsan, ctest arguments...
   local kind=$1 dir=$BUILD-$1 sanitize targets=() select=() rc=0

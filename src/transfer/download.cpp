@@ -203,6 +203,12 @@ bool etag_is_md5(const std::string& etag) {
 }
 
 DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, const DownloadOptions& options) {
+  return download(engine, engine.store(), items, options);
+}
+
+DownloadResult download(Engine& engine, store::ObjectStore& store, const std::vector<DownloadItem>& items,
+                        const DownloadOptions& options) {
+  FetchGroup group(engine);
   DownloadResult result;
   std::mutex result_mu;
   Progress local_progress;
@@ -253,7 +259,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
         // After a cancel, the many "cancelled" failures it causes say nothing new.
         if (err.kind() != ErrorKind::kCancelled || result.failures.empty()) result.failures.push_back(err);
       }
-      if (fatal_for_all(err.kind()) && !engine.cancelled()) engine.cancel();
+      if (fatal_for_all(err.kind()) && !group.cancelled()) group.cancel();
     } catch (const std::exception& ex) {
       std::lock_guard lock(result_mu);
       result.failures.emplace_back(ErrorKind::kInternal, "downloading " + item.object.key, ex.what());
@@ -343,7 +349,7 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
   }
 
   for (const DownloadItem& item : items) {
-    if (engine.cancelled()) break;
+    if (group.cancelled()) break;
     auto job = std::make_shared<FileJob>();
     job->item = &item;
     job->tmp = partial_path(item.path);
@@ -435,10 +441,10 @@ DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, 
         }
         if (last) finish(job);
       };
-      engine.fetch(std::move(req), std::move(sink), std::move(done));
+      group.fetch(store, std::move(req), std::move(sink), std::move(done));
     }
   }
-  engine.wait_idle();
+  group.wait_idle();
   verifier.wait_idle();
   if (record) record->finish();
   return result;

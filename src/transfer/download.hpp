@@ -88,6 +88,10 @@ struct DownloadResult {
 
 // Downloads every item through the engine. Files that fail are reported in the result; an error
 // that would fail every file (access denied, no space, the store unreachable) cancels the rest.
+// The reads are a FetchGroup of their own: cancelling them leaves the engine's other users alone.
+DownloadResult download(Engine& engine, store::ObjectStore& store, const std::vector<DownloadItem>& items,
+                        const DownloadOptions& options);
+// The same from the engine's default store.
 DownloadResult download(Engine& engine, const std::vector<DownloadItem>& items, const DownloadOptions& options);
 
 // The temporary name used while `path` is being written.

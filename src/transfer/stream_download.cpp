@@ -41,6 +41,12 @@ void write_all(int fd, const std::string& bytes, const std::string& name) {
 }  // namespace
 
 void download_to_stream(Engine& engine, const store::ObjectInfo& object, int fd, const StreamDownloadOptions& o) {
+  download_to_stream(engine, engine.store(), object, fd, o);
+}
+
+void download_to_stream(Engine& engine, store::ObjectStore& store, const store::ObjectInfo& object, int fd,
+                        const StreamDownloadOptions& o) {
+  FetchGroup group(engine);
   Progress local;
   Progress& progress = o.progress ? *o.progress : local;
   progress.total_files++;
@@ -63,8 +69,8 @@ void download_to_stream(Engine& engine, const store::ObjectInfo& object, int fd,
         auto part = std::make_shared<Part>();
         part->bytes.reserve(static_cast<size_t>(req.range->length()));
         in_order.push_back(part);
-        engine.fetch(
-            std::move(req),
+        group.fetch(
+            store, std::move(req),
             [part](const char* d, size_t n) {
               part->bytes.append(d, n);
               return true;
@@ -89,7 +95,7 @@ void download_to_stream(Engine& engine, const store::ObjectInfo& object, int fd,
       in_order.pop_front();
     }
   } catch (...) {
-    engine.cancel();  // the parts still in flight are of no use any more
+    group.cancel();  // the parts still in flight are of no use any more
     throw;
   }
   if (check_md5 && md5.finish_hex() != object.etag) {

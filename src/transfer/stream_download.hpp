@@ -23,6 +23,10 @@ struct StreamDownloadOptions {
 // Writes the object's bytes to fd. Throws Error: the read's (kCancelled when the engine was
 // cancelled), errno's for a failed write naming options.name (EPIPE: the reader went away),
 // kDataLoss when the bytes do not match the ETag's MD5 (they have been written by then).
+// The reads are a FetchGroup of their own (cancelled on an error, the engine's other users left alone).
+void download_to_stream(Engine& engine, store::ObjectStore& store, const store::ObjectInfo& object, int fd,
+                        const StreamDownloadOptions& options);
+// The same from the engine's default store.
 void download_to_stream(Engine& engine, const store::ObjectInfo& object, int fd, const StreamDownloadOptions& options);
 
 }  // namespace sluice::transfer

@@ -555,6 +555,33 @@ TEST(FastFileReader, RandomOrderOpensPrefetchLittle) {
       << " files that were never opened";
 }
 
+TEST(FastFileReader, AReadWaitingForPrefetchedBlocksJumpsTheQueue) {
+  Watchdog dog(120s);
+  Bench b;
+  add_walk_files(b);
+  ReaderOptions o;
+  o.max_in_flight = 1;  // one GET at a time: the rest wait in the engine's queue, in order
+  Reader r(b.ns(), b.store(), o);
+  b.store().hold();
+  const uint64_t first = r.open(b.ns().file_at(0));  // its head is fetched (held), the next files prefetched
+  ASSERT_EQ(b.store().held_count(), 1u);
+  const Node& later = b.ns().file_at(6);  // prefetched, queued behind files 1 to 5
+  const std::string& key = b.ns().entry(later).key;
+  const uint64_t h = r.open(later);
+  auto f = read_async(r, h, 0, 16 * KiB);
+  b.store().release();
+  Got g = wait(f);
+  ASSERT_FALSE(g.hung);
+  ASSERT_FALSE(g.error) << describe(g.error);
+  EXPECT_TRUE(same_bytes(g.data, b.content(key)));
+  const std::vector<GetRecord> gets = b.store().gets();
+  ASSERT_GE(gets.size(), 2u);
+  EXPECT_EQ(gets[1].key, key) << "the read waited behind the prefetch of the files before it";
+  EXPECT_EQ(gets_of(gets, key).size(), 1u) << "promoted, not fetched twice";
+  r.release(h);
+  r.release(first);
+}
+
 // --- memory -----------------------------------------------------------------------------------
 
 TEST(FastFileReader, MemoryStaysWithinTheBudget) {

@@ -9,13 +9,13 @@
 #include <chrono>
 #include <map>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "support/random_bytes.hpp"
 #include "support/temp_dir.hpp"
 #include "transfer/engine.hpp"
 #include "transfer/stream_download.hpp"
@@ -24,14 +24,9 @@
 namespace sluice::transfer {
 namespace {
 
-constexpr uint64_t kMiB = 1ull << 20;
+using sluice::testing::random_bytes;
 
-std::string bytes_of(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+constexpr uint64_t kMiB = 1ull << 20;
 
 std::string md5_hex(const std::string& s) {
   Digest d(Digest::Algo::kMd5);
@@ -149,7 +144,7 @@ TEST(StreamPartSize, DoublesEveryThousandPartsFromAtLeastFiveMiB) {
 TEST(UploadStream, UnderTheThresholdOnePutWithContentMd5) {
   sluice::testing::TempDir tmp;
   MemoryStore store;
-  const std::string data = bytes_of(1000, 1);
+  const std::string data = random_bytes(1000, 1);
   int fd = input_with(tmp, data);
   StreamUploadOptions o;
   EXPECT_EQ(upload_stream(store, fd, "k", o), data.size());
@@ -165,7 +160,7 @@ TEST(UploadStream, UnderTheThresholdOnePutWithContentMd5) {
 TEST(UploadStream, AboveTheThresholdMultipartInOrder) {
   sluice::testing::TempDir tmp;
   MemoryStore store;
-  const std::string data = bytes_of(12 * kMiB + 3, 2);
+  const std::string data = random_bytes(12 * kMiB + 3, 2);
   int fd = input_with(tmp, data);
   StreamUploadOptions o;
   o.part_size = 5 * kMiB;
@@ -187,7 +182,7 @@ TEST(UploadStream, AFailedPartAbortsTheUpload) {
   sluice::testing::TempDir tmp;
   MemoryStore store;
   store.fail_part = 2;
-  int fd = input_with(tmp, bytes_of(20 * kMiB, 3));
+  int fd = input_with(tmp, random_bytes(20 * kMiB, 3));
   StreamUploadOptions o;
   o.part_size = 5 * kMiB;
   try {
@@ -204,7 +199,7 @@ TEST(UploadStream, AFailedPartAbortsTheUpload) {
 TEST(DownloadToStream, PartsAreWrittenInOrder) {
   sluice::testing::TempDir tmp;
   MemoryStore store;
-  store.objects["k"] = bytes_of(23 * kMiB + 17, 4);
+  store.objects["k"] = random_bytes(23 * kMiB + 17, 4);
   const int fd = ::open((tmp / "out").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   {
     Engine engine(store, EngineOptions{16});
@@ -220,7 +215,7 @@ TEST(DownloadToStream, PartsAreWrittenInOrder) {
 TEST(DownloadToStream, AnMd5MismatchIsDataLoss) {
   sluice::testing::TempDir tmp;
   MemoryStore store;
-  store.objects["k"] = bytes_of(3 * kMiB, 5);
+  store.objects["k"] = random_bytes(3 * kMiB, 5);
   store::ObjectInfo info = store.head("k");
   info.etag = md5_hex("something else");
   const int fd = ::open((tmp / "out").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -1,7 +1,6 @@
 #include "modes/fastfile/reader.hpp"
 
 #include <fmt/core.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,7 +17,9 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "modes/fastfile/disk_cache.hpp"
+#include "transfer/buffer.hpp"
 #include "transfer/engine.hpp"
+#include "transfer/memory_budget.hpp"
 
 namespace sluice::modes::fastfile {
 
@@ -30,96 +31,8 @@ size_t ReadReply::size() const {
 
 namespace {
 
-// Bytes held by buffers. Shared with the buffers, which give their bytes back when the last
-// reference (a block slot, a reply in progress, a disk write) goes.
-struct Budget {
-  std::atomic<uint64_t> used{0};
-  std::atomic<uint64_t> peak{0};
-  void add(uint64_t n) {
-    uint64_t now = used.fetch_add(n) + n;
-    uint64_t p = peak.load();
-    while (now > p && !peak.compare_exchange_weak(p, now)) {
-    }
-  }
-  void sub(uint64_t n) { used.fetch_sub(n); }
-};
-
-// Large buffers come from one pool of block-sized chunks mapped once and reused, so that memory
-// freed by one thread serves the next block of any thread: with malloc, each FUSE and I/O thread's
-// arena kept its own freed blocks and the process grew to several times the budget.
-class ChunkPool {
- public:
-  ChunkPool(size_t chunk, uint64_t keep_bytes) : chunk_(chunk), keep_(std::max<uint64_t>(keep_bytes / chunk, 1)) {}
-  ~ChunkPool() {
-    for (void* p : free_) ::munmap(p, chunk_);
-  }
-  char* take() {
-    {
-      std::lock_guard lock(mu_);
-      if (!free_.empty()) {
-        void* p = free_.back();
-        free_.pop_back();
-        return static_cast<char*>(p);
-      }
-    }
-    void* p = ::mmap(nullptr, chunk_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    return static_cast<char*>(p);
-  }
-  void give(char* p) {
-    {
-      std::lock_guard lock(mu_);
-      if (free_.size() < keep_) {
-        free_.push_back(p);
-        return;
-      }
-    }
-    ::munmap(p, chunk_);
-  }
-  size_t chunk() const { return chunk_; }
-
- private:
-  size_t chunk_;
-  size_t keep_;
-  std::mutex mu_;
-  std::vector<void*> free_;
-};
-
-class Buffer {
- public:
-  // Buffers of at least kPooled bytes (up to a chunk) use the pool; smaller ones malloc.
-  static constexpr size_t kPooled = 256 << 10;
-  Buffer(size_t size, std::shared_ptr<Budget> budget, std::shared_ptr<ChunkPool> pool)
-      : size_(size), budget_(std::move(budget)) {
-    if (size >= kPooled && size <= pool->chunk()) {
-      pool_ = std::move(pool);
-      data_ = pool_->take();
-    } else {
-      data_ = new char[size];
-    }
-    budget_->add(size_);
-  }
-  ~Buffer() {
-    if (pool_) {
-      pool_->give(data_);
-    } else {
-      delete[] data_;
-    }
-    budget_->sub(size_);
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  char* data() { return data_; }
-  const char* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  char* data_ = nullptr;
-  size_t size_;
-  std::shared_ptr<Budget> budget_;
-  std::shared_ptr<ChunkPool> pool_;
-};
-using BufferPtr = std::shared_ptr<Buffer>;
+using transfer::Buffer;
+using transfer::BufferPtr;
 
 struct LruKey {
   Ino ino;
@@ -132,6 +45,8 @@ struct Slot {
   uint32_t waiters = 0;  // pending reads that need this block
   bool cold = false;     // passed by a sequential reader or its file closed: dropped first
   bool in_lru = false;
+  bool urgent = false;   // fetched (or promoted) as a read someone waits for
+  transfer::Engine::Ticket ticket = 0;  // the engine's, once the GET is queued
   std::list<LruKey>::iterator lru;
 };
 
@@ -187,6 +102,7 @@ struct Actions {
   std::vector<Run> runs;
   std::vector<Direct> directs;
   std::vector<Reply> replies;
+  std::vector<transfer::Engine::Ticket> promote;  // read-ahead a reader now waits for
 };
 
 }  // namespace
@@ -195,19 +111,29 @@ struct Reader::Impl {
   Impl(const Namespace& n, store::ObjectStore& s, ReaderOptions o)
       : ns(n),
         opt(o),
-        engine(s, {o.max_in_flight}),
-        budget(std::make_shared<Budget>()),
-        pool(std::make_shared<ChunkPool>(std::max<size_t>(o.block_size, Buffer::kPooled), o.max_memory)) {
+        store(s),
+        own_budget(o.budget ? nullptr : std::make_unique<transfer::MemoryBudget>(o.max_memory)),
+        own_engine(o.engine ? nullptr : std::make_unique<transfer::Engine>(transfer::EngineOptions{o.max_in_flight})),
+        budget(o.budget ? *o.budget : *own_budget),
+        group(o.engine ? *o.engine : *own_engine) {
     opened.assign(ns.file_count(), 0);
     streak.assign(ns.file_count(), 0);
     if (opt.disk_cache) writer = std::thread([this] { write_loop(); });
+    // Cold blocks are what other users of a shared budget may take back for their read-ahead.
+    reclaimer = budget.add_reclaimer([this](uint64_t bytes) {
+      std::unique_lock lock(mu, std::try_to_lock);
+      if (lock && !stopping) make_room(bytes, false);
+    });
   }
 
   const Namespace& ns;
   ReaderOptions opt;
-  transfer::Engine engine;
-  std::shared_ptr<Budget> budget;
-  std::shared_ptr<ChunkPool> pool;
+  store::ObjectStore& store;
+  std::unique_ptr<transfer::MemoryBudget> own_budget;  // without a shared budget
+  std::unique_ptr<transfer::Engine> own_engine;        // without a shared engine
+  transfer::MemoryBudget& budget;
+  transfer::FetchGroup group;
+  uint64_t reclaimer = 0;
 
   std::mutex mu;
   std::unordered_map<Ino, FileState> files;
@@ -260,9 +186,9 @@ struct Reader::Impl {
   // work (read-ahead, prefetch) only drops cold blocks, which sit at the back of the list, so
   // that it never throws away data fetched ahead of a reader to fetch more.
   bool make_room(uint64_t need, bool urgent) {
-    if (budget->used.load() + need <= opt.max_memory) return true;
+    if (budget.fits(need)) return true;
     auto it = lru.end();
-    while (budget->used.load() + need > opt.max_memory && it != lru.begin()) {
+    while (!budget.fits(need) && it != lru.begin()) {
       --it;
       auto fit = files.find(it->ino);
       if (fit == files.end()) {
@@ -280,7 +206,7 @@ struct Reader::Impl {
       fit->second.blocks.erase(sit);
       maybe_forget(fit);
     }
-    return budget->used.load() + need <= opt.max_memory;
+    return budget.fits(need);
   }
 
   void maybe_forget(std::unordered_map<Ino, FileState>::iterator fit) {
@@ -308,12 +234,15 @@ struct Reader::Impl {
         continue;
       }
       uint64_t len = block_len(node, i);
-      if (!make_room(len, urgent) && !urgent) {
+      make_room(len, urgent);
+      auto reservation = urgent ? std::optional(budget.reserve(len)) : budget.try_reserve(len, reclaimer);
+      if (!reservation) {
         flush();
         return false;
       }
       Slot& slot = f.blocks[i];
-      slot.buf = std::make_shared<Buffer>(len, budget, pool);
+      slot.buf = std::make_shared<Buffer>(len, std::move(*reservation), budget.pool());
+      slot.urgent = urgent;
       if (run.bufs.empty()) {
         run.ino = node.ino;
         run.key = f.entry->key;
@@ -492,11 +421,6 @@ struct Reader::Impl {
 
   void fetch(Run run) {
     auto shared = std::make_shared<Run>(std::move(run));
-    struct Progress {
-      size_t block = 0;
-      size_t filled = 0;
-    };
-    auto progress = std::make_shared<Progress>();
     uint64_t begin = shared->first * opt.block_size, length = 0;
     for (const auto& b : shared->bufs) length += b->size();
     store::GetRequest req{shared->key, store::ByteRange{begin, begin + length - 1}, shared->etag};
@@ -504,51 +428,43 @@ struct Reader::Impl {
       std::lock_guard lock(mu);
       st.requests++;
     }
-    auto sink = [this, shared, progress](const char* data, size_t len) {
-      while (len > 0) {
-        if (progress->block >= shared->bufs.size()) return false;  // more than asked for
-        Buffer& b = *shared->bufs[progress->block];
-        size_t n = std::min(len, b.size() - progress->filled);
-        std::memcpy(b.data() + progress->filled, data, n);
-        progress->filled += n;
-        data += n;
-        len -= n;
-        if (progress->filled == b.size()) {
-          block_ready(*shared, progress->block, false);
-          progress->block++;
-          progress->filled = 0;
-        }
+    const transfer::Engine::Ticket ticket = transfer::fetch_into(
+        group, store, std::move(req), shared->bufs, [this, shared](size_t k) { block_ready(*shared, k, false); },
+        [this, shared](size_t k, std::exception_ptr error) { run_failed(*shared, k, error); },
+        shared->urgent ? transfer::Engine::Priority::kUrgent : transfer::Engine::Priority::kNormal);
+    if (ticket == 0 || shared->urgent) return;
+    // Read-ahead: a read that began waiting for one of its blocks while it was being queued
+    // promotes it now; later ones promote it through the ticket (wait_for()).
+    bool promote = false;
+    {
+      std::lock_guard lock(mu);
+      auto fit = files.find(shared->ino);
+      if (fit == files.end()) return;
+      for (size_t k = 0; k < shared->bufs.size(); ++k) {
+        auto sit = fit->second.blocks.find(shared->first + k);
+        if (sit == fit->second.blocks.end() || sit->second.buf != shared->bufs[k]) continue;
+        sit->second.ticket = ticket;
+        promote = promote || (sit->second.waiters > 0 && !sit->second.ready);
       }
-      return true;
-    };
-    auto done = [this, shared, progress](std::exception_ptr error) {
-      if (!error && progress->block < shared->bufs.size()) {
-        error = std::make_exception_ptr(Error(ErrorKind::kDataLoss, "reading " + shared->key, "the store sent fewer bytes than asked for"));
-      }
-      if (error) run_failed(*shared, progress->block, error);
-    };
-    engine.fetch(std::move(req), std::move(sink), std::move(done),
-                 shared->urgent ? transfer::Engine::Priority::kUrgent : transfer::Engine::Priority::kNormal);
+    }
+    if (promote) group.promote(ticket);
+  }
+
+  // A read waits for block `slot`: read ahead and still queued, its GET becomes urgent.
+  void wait_for(Slot& slot, Actions& a) {
+    if (slot.ready || slot.urgent) return;
+    slot.urgent = true;
+    if (slot.ticket != 0) a.promote.push_back(slot.ticket);
   }
 
   void start_direct(Direct d) {
     auto shared = std::make_shared<Direct>(std::move(d));
-    auto filled = std::make_shared<size_t>(0);
     store::GetRequest req{shared->key, store::ByteRange{shared->offset, shared->offset + shared->buf->size() - 1}, shared->etag};
     {
       std::lock_guard lock(mu);
       st.requests++;
     }
-    auto sink = [shared, filled](const char* data, size_t len) {
-      if (*filled + len > shared->buf->size()) return false;
-      std::memcpy(shared->buf->data() + *filled, data, len);
-      *filled += len;
-      return true;
-    };
-    auto done = [this, shared, filled](std::exception_ptr error) {
-      if (!error && *filled != shared->buf->size()) {
-        error = std::make_exception_ptr(Error(ErrorKind::kDataLoss, "reading " + shared->key, "the store sent fewer bytes than asked for"));
-      }
+    auto answer = [this, shared](std::exception_ptr error) {
       ReadReply reply;
       {
         std::lock_guard lock(mu);
@@ -575,10 +491,16 @@ struct Reader::Impl {
       shared->reply(reply);
       shared->buf.reset();
     };
-    engine.fetch(std::move(req), std::move(sink), std::move(done), transfer::Engine::Priority::kUrgent);
+    transfer::fetch_into(
+        group, store, std::move(req), {shared->buf}, [answer](size_t) { answer(nullptr); },
+        [answer](size_t k, std::exception_ptr error) {
+          if (k == 0) answer(error);  // (an error after the last byte changes nothing)
+        },
+        transfer::Engine::Priority::kUrgent);
   }
 
   void finish(Actions& a) {
+    for (transfer::Engine::Ticket t : a.promote) group.promote(t);
     for (auto& r : a.replies) r.fn(r.reply);
     a.replies.clear();
     for (auto& run : a.runs) start_run(std::move(run));
@@ -711,7 +633,8 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
           // A random read: fetch just these bytes.
           m.make_room(size, true);
           a.directs.push_back(Direct{f.node->ino, f.entry->key, f.entry->etag, offset,
-                                     std::make_shared<Buffer>(size, m.budget, m.pool), std::move(r->reply)});
+                                     std::make_shared<Buffer>(size, m.budget.reserve(size), m.budget.pool()),
+                                     std::move(r->reply)});
         } else {
           // Mark the blocks this read needs before making room for the missing ones, so that
           // room is never made by dropping one of them.
@@ -722,6 +645,7 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
               missing.push_back(i);
             } else {
               it->second.waiters++;
+              m.wait_for(it->second, a);
             }
           }
           m.issue(f, r->first, r->last, true, a);
@@ -773,8 +697,9 @@ void Reader::shutdown() {
     for (auto& [ino, f] : m.files) m.fail_waiters(f, 0, UINT64_MAX, error, a);
   }
   m.finish(a);
-  m.engine.cancel();
-  m.engine.wait_idle();
+  m.budget.remove_reclaimer(m.reclaimer);
+  m.group.cancel();
+  m.group.wait_idle();
   if (m.writer.joinable()) {
     {
       std::lock_guard lock(m.write_mu);
@@ -788,8 +713,8 @@ void Reader::shutdown() {
 ReaderStats Reader::stats() const {
   std::lock_guard lock(impl_->mu);
   ReaderStats s = impl_->st;
-  s.memory_in_use = impl_->budget->used.load();
-  s.memory_peak = impl_->budget->peak.load();
+  s.memory_in_use = impl_->budget.reserved();
+  s.memory_peak = impl_->budget.peak();
   return s;
 }
 

@@ -1,5 +1,7 @@
-// FastFile's read path: serves reads of the mounted files from the store through the shared
-// transfer engine, within one memory budget.
+// FastFile's read path: serves reads of the mounted files from the store through the process's
+// transfer engine, within the process's memory budget (transfer/memory_budget.hpp), which FastFile
+// and Pipe channels share. This file keeps FastFile's block cache; buffers and the reads that fill
+// them are transfer's (transfer/buffer.hpp).
 //
 //  - Data lives in blocks of `block_size` bytes (1 MiB) per file, fetched by ranged GETs with
 //    If-Match on the listing's ETag (an object that changed is an error, never mixed bytes).
@@ -12,9 +14,10 @@
 //    background — 8 files, doubling with each further file opened in order, up to
 //    `prefetch_files` (and `prefetch_bytes`) — so a loader walking many small files finds them
 //    in memory, and a random order triggers little.
-//  - Memory: every block in flight or held counts against `max_memory`. Read-ahead and prefetch
-//    only start when the budget allows; blocks already read are dropped first (LRU); a read that
-//    needs a block waits for budget rather than failing.
+//  - Memory: every block in flight or held counts against the budget. Read-ahead and prefetch
+//    only start when the budget allows (try_reserve); blocks already read are dropped first (LRU),
+//    and other users of a shared budget may have the cold ones dropped for their read-ahead; a
+//    read that needs a block is reserved as demand and never fails for want of memory.
 //  - With a DiskCache, fetched blocks are also written there, and a block missing from memory is
 //    looked up there before the store.
 // Thread-safe: open/read/release are called from FUSE worker threads at once.
@@ -30,12 +33,18 @@
 
 #include "modes/fastfile/namespace.hpp"
 #include "store/object_store.hpp"
+#include "transfer/engine.hpp"
+#include "transfer/memory_budget.hpp"
 
 namespace sluice::modes::fastfile {
 
 class DiskCache;
 
 struct ReaderOptions {
+  // The process's engine and memory budget (not owned); without them the reader makes its own:
+  // a budget of max_memory bytes, an engine of max_in_flight reads.
+  transfer::Engine* engine = nullptr;
+  transfer::MemoryBudget* budget = nullptr;
   uint64_t max_memory = 512ull << 20;  // all buffered and in-flight data
   size_t block_size = 1u << 20;
   uint64_t initial_window = (1u << 20) + (128u << 10);  // first read-ahead after a sequential start

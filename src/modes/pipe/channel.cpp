@@ -53,13 +53,6 @@ void Channel::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-transfer::Engine& Channel::engine_for(const dataset::ObjectAddress& where) {
-  store::ObjectStore& store = spec_.store_for(where);
-  auto& e = engines_[&store];
-  if (!e) e = std::make_unique<transfer::Engine>(store, transfer::EngineOptions{spec_.stream.max_in_flight});
-  return *e;
-}
-
 std::vector<Record> Channel::records_for(uint64_t epoch) {
   const dataset::ResolvedSource& src = *spec_.source;
   std::vector<size_t> share = dataset::share_for_epoch(src.size(), spec_.plan, epoch);
@@ -69,7 +62,7 @@ std::vector<Record> Channel::records_for(uint64_t epoch) {
       for (const auto& r : src.lines[i].records) {
         Record rec;
         if (r.kind == dataset::AugmentedRecord::Kind::kObjectRef) {
-          rec.object = ObjectSource{&engine_for(r.ref), r.ref.key, std::nullopt, {}, r.ref.uri()};
+          rec.object = ObjectSource{&spec_.store_for(r.ref), r.ref.key, std::nullopt, {}, r.ref.uri()};
         } else {
           rec.data = r.data;
         }
@@ -81,7 +74,7 @@ std::vector<Record> Channel::records_for(uint64_t epoch) {
     for (size_t i : share) {
       const auto& o = src.objects[i];
       Record rec;
-      rec.object = ObjectSource{&engine_for(o.address), o.address.key, o.size, o.etag, o.address.uri()};
+      rec.object = ObjectSource{&spec_.store_for(o.address), o.address.key, o.size, o.etag, o.address.uri()};
       records.push_back(std::move(rec));
     }
   }

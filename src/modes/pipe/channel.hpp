@@ -19,7 +19,6 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,7 +29,6 @@
 #include "dataset/shard.hpp"
 #include "dataset/source.hpp"
 #include "modes/pipe/epoch_stream.hpp"
-#include "transfer/engine.hpp"
 
 namespace sluice::modes::pipe {
 
@@ -40,7 +38,7 @@ struct ChannelSpec {
   const dataset::ResolvedSource* source = nullptr;  // must outlive the channel
   dataset::StoreFor store_for;       // the store of an address (objects, "-ref" objects)
   dataset::ShardPlan plan;           // hosts, current host, distribution, shuffle seed
-  StreamOptions stream;
+  StreamOptions stream;              // stream.engine, stream.budget: the process's (else the stream's own)
   std::function<void()> on_failure;  // called once, from the channel's thread, when it fails
 };
 
@@ -59,14 +57,12 @@ class Channel {
   void run();
   std::filesystem::path fifo(uint64_t epoch) const;
   std::vector<Record> records_for(uint64_t epoch);
-  transfer::Engine& engine_for(const dataset::ObjectAddress& where);
 
   ChannelSpec spec_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> opened_{0};
   mutable std::mutex mu_;
   std::optional<Error> failure_;
-  std::map<store::ObjectStore*, std::unique_ptr<transfer::Engine>> engines_;
   std::unique_ptr<EpochStream> current_;  // the epoch being prefetched or written (under mu_)
   std::thread thread_;
 };

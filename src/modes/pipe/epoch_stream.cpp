@@ -4,27 +4,13 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
 
 #include "core/error.hpp"
 #include "formats/recordio.hpp"
+#include "transfer/range_stream.hpp"
 
 namespace sluice::modes::pipe {
 namespace {
-
-// A piece of an object to fetch: a byte range, or the whole object when its size is unknown.
-struct Chunk {
-  size_t record = 0;
-  uint64_t offset = 0;
-  uint64_t length = 0;  // 0 with whole: unknown
-  bool whole = false;
-  uint64_t reserved = 0;  // bytes counted against the budget while held
-  std::string data;
-  bool issued = false, done = false;
-  std::exception_ptr error;
-};
 
 // gunzip of one object, member after member, into `emit`.
 class Gunzip {
@@ -77,108 +63,25 @@ struct EpochStream::Impl {
   std::vector<Record> records;
   StreamOptions opt;
   std::string what;
-  std::vector<Chunk> chunks;
-  std::vector<size_t> first_chunk;  // per record: index of its first chunk (chunks of a record are consecutive)
-
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t next_issue = 0;
-  int in_flight = 0;
-  uint64_t reserved = 0, peak = 0, fetched = 0;
-  int completing = 0;  // completions still running (they use this stream after in_flight drops)
-  bool started = false, cancelled = false;
+  std::vector<size_t> first_piece;  // per record: index of its first piece (a record's pieces are consecutive)
+  size_t pieces = 0;
+  std::unique_ptr<transfer::MemoryBudget> own_budget;  // without a shared one
+  std::unique_ptr<transfer::Engine> own_engine;
+  std::unique_ptr<transfer::RangeStream> stream;  // after the engine and budget it uses
 
   std::string describe(const Record& r) const { return r.object ? r.object->uri : std::string("inline data"); }
 
-  // Issues fetches while the budget and the in-flight limit allow. Called without the lock.
-  void pump() {
-    std::vector<size_t> to_issue;
-    {
-      std::lock_guard lock(mu);
-      while (!cancelled && started && next_issue < chunks.size() && in_flight < opt.max_in_flight) {
-        Chunk& c = chunks[next_issue];
-        uint64_t need = c.whole ? opt.part_size : c.length;
-        if (reserved > 0 && reserved + need > opt.max_memory) break;
-        c.reserved = need;
-        c.issued = true;
-        reserved += need;
-        peak = std::max(peak, reserved);
-        ++in_flight;
-        to_issue.push_back(next_issue++);
-      }
+  // The next piece of record r (throws its error, with `what` and the object, or kCancelled).
+  std::string_view next(size_t r) {
+    try {
+      return stream->next();
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kCancelled) throw Error(ErrorKind::kCancelled, what, "stopped");
+      // A store's error names the object already ("reading s3://b/k: ..."): not twice.
+      const std::string object = describe(records[r]);
+      if (e.message().find(object) != std::string::npos) throw e.with_context(what);
+      throw e.with_context(fmt::format("{}: reading {}", what, object));
     }
-    for (size_t i : to_issue) issue(i);
-  }
-
-  void issue(size_t i) {
-    Chunk& c = chunks[i];
-    const ObjectSource& src = *records[c.record].object;
-    store::GetRequest req;
-    req.key = src.key;
-    req.if_match = src.etag;
-    if (!c.whole) {
-      req.range = store::ByteRange{c.offset, c.offset + c.length - 1};
-      c.data.reserve(c.length);
-    }
-    auto sink = [this, i](const char* d, size_t n) {
-      chunks[i].data.append(d, n);
-      return true;
-    };
-    auto done = [this, i](std::exception_ptr e) {
-      {
-        std::lock_guard lock(mu);
-        Chunk& c = chunks[i];
-        c.done = true;
-        c.error = e;
-        --in_flight;
-        ++completing;
-        if (!e) {
-          fetched += c.data.size();
-          if (c.whole) {  // the real size is known now
-            reserved = reserved - c.reserved + c.data.size();
-            c.reserved = c.data.size();
-            peak = std::max(peak, reserved);
-          }
-        }
-      }
-      cv.notify_all();
-      pump();
-      // The last use of this stream: the destructor may free it as soon as the lock is released.
-      std::lock_guard lock(mu);
-      --completing;
-      cv.notify_all();
-    };
-    src.engine->fetch(std::move(req), std::move(sink), std::move(done));
-  }
-
-  // Waits for chunk i and returns it (throws its error, or kCancelled).
-  Chunk& wait(size_t i) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return cancelled || chunks[i].done; });
-    if (cancelled) throw Error(ErrorKind::kCancelled, what, "stopped");
-    Chunk& c = chunks[i];
-    if (c.error) {
-      try {
-        std::rethrow_exception(c.error);
-      } catch (const Error& e) {
-        // A store's error names the object already ("reading s3://b/k: ..."): not twice.
-        const std::string object = describe(records[c.record]);
-        if (e.message().find(object) != std::string::npos) throw e.with_context(what);
-        throw e.with_context(fmt::format("{}: reading {}", what, object));
-      }
-    }
-    return c;
-  }
-
-  void release(size_t i) {
-    {
-      std::lock_guard lock(mu);
-      Chunk& c = chunks[i];
-      reserved -= c.reserved;
-      c.reserved = 0;
-      std::string().swap(c.data);
-    }
-    pump();
   }
 };
 
@@ -189,52 +92,47 @@ EpochStream::EpochStream(std::vector<Record> records, StreamOptions options, std
   m.opt = options;
   m.what = std::move(what);
   if (m.opt.part_size == 0) m.opt.part_size = 8ull << 20;
-  m.first_chunk.resize(m.records.size());
+  if (!m.opt.budget) {
+    m.own_budget = std::make_unique<transfer::MemoryBudget>(m.opt.max_memory);
+    m.opt.budget = m.own_budget.get();
+  }
+  if (!m.opt.engine) {
+    m.own_engine = std::make_unique<transfer::Engine>(transfer::EngineOptions{m.opt.max_in_flight});
+    m.opt.engine = m.own_engine.get();
+  }
+  std::vector<transfer::RangePiece> pieces;
+  m.first_piece.resize(m.records.size());
   for (size_t r = 0; r < m.records.size(); ++r) {
-    m.first_chunk[r] = m.chunks.size();
+    m.first_piece[r] = pieces.size();
     const auto& obj = m.records[r].object;
     if (!obj) continue;
+    transfer::RangePiece p;
+    p.store = obj->store;
+    p.request.key = obj->key;
+    p.request.if_match = obj->etag;
     if (!obj->size) {
-      Chunk c;
-      c.record = r;
-      c.whole = true;
-      m.chunks.push_back(std::move(c));
+      p.size_hint = m.opt.part_size;  // "-ref" object: fetched whole
+      pieces.push_back(std::move(p));
       continue;
     }
     for (uint64_t off = 0; off < *obj->size; off += m.opt.part_size) {
-      Chunk c;
-      c.record = r;
-      c.offset = off;
-      c.length = std::min(m.opt.part_size, *obj->size - off);
-      m.chunks.push_back(std::move(c));
+      p.request.range = store::ByteRange{off, std::min(*obj->size, off + m.opt.part_size) - 1};
+      pieces.push_back(p);
     }
   }
+  m.pieces = pieces.size();
+  transfer::RangeStreamOptions ro;
+  ro.initial_window = m.opt.initial_window;
+  ro.max_window = m.opt.budget->limit();
+  ro.max_in_flight = m.opt.max_in_flight;
+  m.stream = std::make_unique<transfer::RangeStream>(*m.opt.engine, *m.opt.budget, std::move(pieces), ro);
 }
 
-EpochStream::~EpochStream() {
-  cancel();
-  // Completions reference this stream: wait until none is outstanding or still running (ASan
-  // caught a completion calling pump() on a stream freed once in_flight had reached 0).
-  std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return impl_->in_flight == 0 && impl_->completing == 0; });
-}
+EpochStream::~EpochStream() { impl_->stream.reset(); }  // before the engine and budget it uses
 
-void EpochStream::start() {
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->started) return;
-    impl_->started = true;
-  }
-  impl_->pump();
-}
+void EpochStream::start() { impl_->stream->start(); }
 
-void EpochStream::cancel() {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->cancelled = true;
-  }
-  impl_->cv.notify_all();
-}
+void EpochStream::cancel() { impl_->stream->cancel(); }
 
 bool EpochStream::write(const Writer& out) {
   Impl& m = *impl_;
@@ -247,8 +145,8 @@ bool EpochStream::write(const Writer& out) {
   auto emit_void = [&](const char* d, size_t n) { emit(d, n); };
   for (size_t r = 0; r < m.records.size() && open; ++r) {
     const Record& rec = m.records[r];
-    const size_t first = m.first_chunk[r];
-    const size_t last = r + 1 < m.records.size() ? m.first_chunk[r + 1] : m.chunks.size();  // exclusive
+    const size_t first = m.first_piece[r];
+    const size_t last = r + 1 < m.records.size() ? m.first_piece[r + 1] : m.pieces;  // exclusive
     if (!rec.object) {
       if (m.opt.framing == Framing::kRecordIO) {
         formats::RecordIOWrapper w(rec.data.size());
@@ -269,9 +167,8 @@ bool EpochStream::write(const Writer& out) {
           return true;
         };
         for (size_t c = first; c < last; ++c) {
-          Chunk& ch = m.wait(c);
-          gz.feed(ch.data.data(), ch.data.size(), collect);
-          m.release(c);
+          std::string_view piece = m.next(r);
+          gz.feed(piece.data(), piece.size(), collect);
         }
         gz.finish();
         formats::RecordIOWrapper w(whole.size());
@@ -279,43 +176,34 @@ bool EpochStream::write(const Writer& out) {
         w.finish(emit_void);
       } else {
         for (size_t c = first; c < last && open; ++c) {
-          Chunk& ch = m.wait(c);
-          open = gz.feed(ch.data.data(), ch.data.size(), emit);
-          m.release(c);
+          std::string_view piece = m.next(r);
+          open = gz.feed(piece.data(), piece.size(), emit);
         }
         if (open) gz.finish();
       }
       continue;
     }
     if (m.opt.framing == Framing::kRecordIO) {
-      uint64_t size = rec.object->size ? *rec.object->size : 0;
-      if (!rec.object->size) size = m.wait(first).data.size();  // "-ref" object: fetched whole
-      formats::RecordIOWrapper w(size);
+      // A "-ref" object (size unknown) is one piece, fetched whole: its size is known once read.
+      std::string_view piece = first < last ? m.next(r) : std::string_view();
+      formats::RecordIOWrapper w(rec.object->size ? *rec.object->size : piece.size());
       for (size_t c = first; c < last && open; ++c) {
-        Chunk& ch = m.wait(c);
-        w.feed(ch.data.data(), ch.data.size(), emit_void);
-        m.release(c);
+        if (c > first) piece = m.next(r);
+        w.feed(piece.data(), piece.size(), emit_void);
       }
       if (open) w.finish(emit_void);
     } else {
       for (size_t c = first; c < last && open; ++c) {
-        Chunk& ch = m.wait(c);
-        emit(ch.data.data(), ch.data.size());
-        m.release(c);
+        std::string_view piece = m.next(r);
+        emit(piece.data(), piece.size());
       }
     }
   }
   return open;
 }
 
-uint64_t EpochStream::bytes_fetched() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->fetched;
-}
+uint64_t EpochStream::bytes_fetched() const { return impl_->stream->bytes_fetched(); }
 
-uint64_t EpochStream::peak_memory() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->peak;
-}
+uint64_t EpochStream::peak_memory() const { return impl_->opt.budget->peak(); }
 
 }  // namespace sluice::modes::pipe

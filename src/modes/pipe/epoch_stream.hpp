@@ -1,10 +1,12 @@
-// One epoch of a Pipe channel: its records, in order, fetched ahead through the transfer engine
-// within a memory budget and written, framed, into the epoch's FIFO (docs/pipe.md).
+// One epoch of a Pipe channel: its records, in order, fetched ahead through the process's
+// transfer engine within its memory budget (transfer::RangeStream) and written, framed, into the
+// epoch's FIFO (docs/pipe.md). This file keeps the ordering of records, framing and gzip.
 //
 //  - A record is an object (S3Prefix, ManifestFile, or an augmented manifest's "-ref" attribute)
 //    or inline bytes (an augmented manifest's other attributes).
 //  - Objects of known size are fetched as ranged GETs of `part_size` bytes pinned to their ETag
 //    (If-Match), many in flight, in delivery order; "-ref" objects (size unknown) in one GET.
+//    The read-ahead window starts at `initial_window` and grows up to the budget.
 //  - Framing: kNone writes the payloads back to back; kRecordIO wraps each record in one
 //    RecordIO record (formats/recordio.hpp; objects of 2^29 bytes or more are split with
 //    continuation flags).
@@ -22,13 +24,14 @@
 
 #include "store/object_store.hpp"
 #include "transfer/engine.hpp"
+#include "transfer/memory_budget.hpp"
 
 namespace sluice::modes::pipe {
 
 enum class Framing { kNone, kRecordIO };
 
 struct ObjectSource {
-  transfer::Engine* engine = nullptr;  // the engine of the store holding the object
+  store::ObjectStore* store = nullptr;  // the store holding the object
   std::string key;
   std::optional<uint64_t> size;  // from the listing; unknown for "-ref" objects
   std::string etag;              // pinned with If-Match when known
@@ -43,9 +46,14 @@ struct Record {
 struct StreamOptions {
   Framing framing = Framing::kNone;
   bool gzip = false;
-  uint64_t max_memory = 256ull << 20;  // fetched and in-flight bytes not yet written
   uint64_t part_size = 8ull << 20;
-  int max_in_flight = 64;
+  uint64_t initial_window = 64ull << 20;  // read-ahead when the epoch starts; doubles per part written
+  // The process's engine and memory budget (not owned). Without them the stream makes its own:
+  // a budget of max_memory bytes, an engine of max_in_flight reads.
+  transfer::Engine* engine = nullptr;
+  transfer::MemoryBudget* budget = nullptr;
+  uint64_t max_memory = 256ull << 20;  // fetched and in-flight bytes not yet written
+  int max_in_flight = 64;              // also this stream's cap on parts in flight
 };
 
 // Writes bytes to the FIFO; returns false when the reader has gone (EPIPE): the epoch ends there.
@@ -70,7 +78,7 @@ class EpochStream {
   void cancel();
 
   uint64_t bytes_fetched() const;
-  uint64_t peak_memory() const;
+  uint64_t peak_memory() const;  // the budget's peak (of every user of a shared budget)
 
  private:
   struct Impl;
