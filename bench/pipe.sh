@@ -399,13 +399,13 @@ if [[ $READER_KIND == c ]]; then
     log "note: $READER_NOTE"
   fi
 fi
-# The reader is copied into each job's /opt/ml/code before the job starts (a sandbox has a private
-# /tmp, where the temporary directory usually is), and started from there through SM_INPUT_DIR,
-# which is /opt/ml/input in a sandbox and the host path without one.
+# The reader is bound into each job's sandbox at its host path (`sluice train --bind`: a sandbox
+# has a private /tmp, where the temporary directory usually is); a job directory cannot be made
+# before `sluice train` (it refuses a job name that exists).
 if [[ $READER_KIND == c ]]; then
-  READER_FILE=$WORK/pipe_reader READER_CMD=(sh -c 'exec "${SM_INPUT_DIR%/input}/code/pipe_reader"')
+  READER_FILE=$WORK/pipe_reader READER_CMD=("$WORK/pipe_reader")
 else
-  READER_FILE=$READER_PY READER_CMD=(sh -c "exec $PY \"\${SM_INPUT_DIR%/input}/code/pipe_reader.py\"")
+  READER_FILE=$READER_PY READER_CMD=("$PY" "$READER_PY")
 fi
 
 # ---------------------------------------------------------------------------------------------------
@@ -505,14 +505,12 @@ run_job() {  # $1 dataset, $2 mode (Pipe|File), $3 round
   rm -rf -- "${jobs:?}"/* "${WORK:?}/out"/*
   if [[ $mode == Pipe ]]; then
     write_spec "$spec" "$name" Pipe "$ds" "${READER_CMD[@]}"
-    mkdir -p "$jobs/$name/algo-1/code"
-    cp -- "$READER_FILE" "$jobs/$name/algo-1/code/"
   else
     write_spec "$spec" "$name" File "$ds" true
   fi
   sync   # the previous job's dirty pages are not written back while this one runs
   "$PY" "$HELPER" "$WORK/job.pid" "$logf" "$RUN_TIMEOUT" \
-    "$SLUICE_BIN" train "$spec" --work-dir "$jobs" --isolation "$ISOLATION" >"$WORK/helper.out" 2>>"$logf" &
+    "$SLUICE_BIN" train "$spec" --work-dir "$jobs" --isolation "$ISOLATION" --bind "$(dirname -- "$READER_FILE")" >"$WORK/helper.out" 2>>"$logf" &
   CHILD=$!
   wait "$CHILD" || rc=$?
   CHILD=''
