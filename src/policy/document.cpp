@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "policy/json_values.hpp"
 #include "core/json_input.hpp"
 
 namespace sluice::policy {
@@ -17,17 +18,6 @@ using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
   throw Error(ErrorKind::kInvalidInput, "invalid policy document: " + path + ": " + why);
-}
-
-std::string describe(const json& j) {
-  switch (j.type()) {
-    case json::value_t::string: return j.dump();
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean (" + j.dump() + ")";
-    default: return "a number (" + j.dump() + ")";
-  }
 }
 
 struct OpName {
@@ -161,21 +151,7 @@ std::vector<Condition> parse_conditions(const json& j, const std::string& path) 
   return out;
 }
 
-std::vector<std::string> string_list(const json& j, const std::string& path) {
-  std::vector<std::string> out;
-  auto one = [&](const json& v, const std::string& p) {
-    if (!v.is_string()) fail(p, "must be a string, got " + describe(v));
-    if (v.get_ref<const std::string&>().empty()) fail(p, "must not be empty");
-    out.push_back(v.get<std::string>());
-  };
-  if (j.is_array()) {
-    if (j.empty()) fail(path, "must not be an empty list");
-    for (std::size_t i = 0; i < j.size(); ++i) one(j[i], path + "[" + std::to_string(i) + "]");
-  } else {
-    one(j, path);
-  }
-  return out;
-}
+std::vector<std::string> string_list(const json& j, const std::string& path) { return string_or_list(j, path, "invalid policy document: "); }
 
 void check_action(const std::string& a, const std::string& path) {
   if (a == "*") return;

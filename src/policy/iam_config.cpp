@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "policy/json_values.hpp"
 #include "core/json_input.hpp"
 #include "policy/match.hpp"
 #include "policy/session_tags.hpp"
@@ -20,17 +21,6 @@ using nlohmann::json;
 
 constexpr std::string_view kDocPrefix = "invalid policy document: ";
 constexpr std::string_view kTrustPrefix = "invalid trust policy: ";
-
-std::string describe(const json& j) {
-  switch (j.type()) {
-    case json::value_t::string: return j.dump();
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean (" + j.dump() + ")";
-    default: return "a number (" + j.dump() + ")";
-  }
-}
 
 // ---- trust policy ----
 
@@ -60,21 +50,7 @@ std::vector<std::string_view> arn_fields(std::string_view arn) {
   return out;
 }
 
-std::vector<std::string> trust_strings(const json& j, const std::string& path) {
-  std::vector<std::string> out;
-  auto one = [&](const json& v, const std::string& p) {
-    if (!v.is_string()) trust_fail(p, "must be a string, got " + describe(v));
-    if (v.get<std::string>().empty()) trust_fail(p, "must not be empty");
-    out.push_back(v.get<std::string>());
-  };
-  if (j.is_array()) {
-    if (j.empty()) trust_fail(path, "must not be an empty list");
-    for (std::size_t i = 0; i < j.size(); ++i) one(j[i], path + "[" + std::to_string(i) + "]");
-  } else {
-    one(j, path);
-  }
-  return out;
-}
+std::vector<std::string> trust_strings(const json& j, const std::string& path) { return string_or_list(j, path, kTrustPrefix); }
 
 void parse_principal(const json& j, const std::string& path, TrustStatement& s) {
   if (j.is_string()) {
