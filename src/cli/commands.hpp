@@ -69,6 +69,7 @@ struct TrainCliOptions {
   std::string hosts_file;                 // --hosts-file: where each algo-K runs
   bool install_requirements = false;      // --install-requirements (script mode)
   bool json = false;                      // --json: the DescribeTrainingJob-shaped record on stdout
+  uint64_t max_memory = 0;                // --max-memory; 0: transfer::default_memory_limit()
 };
 int run_train(const GlobalOptions& g, const TrainCliOptions& o);
 

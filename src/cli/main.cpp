@@ -9,18 +9,19 @@
 #include "cli/options.hpp"
 #include "cli/usage.hpp"
 #include "core/log.hpp"
-#include "modes/fastfile/channel.hpp"
+#include "transfer/memory_budget.hpp"
 
 namespace {
 
-uint64_t parse_size(const std::string& text) {
-  // "8M", "8MiB", "16777216", "1G"
+// The value of a size option such as --max-memory: "8M", "8MiB", "16777216", "1G".
+uint64_t parse_size(const std::string& option, const std::string& text) {
+  const std::string what = option + " " + text;
   size_t pos = 0;
   double v = 0;
   try {
     v = std::stod(text, &pos);
   } catch (const std::exception&) {
-    throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'",
+    throw sluice::Error(sluice::ErrorKind::kInvalidInput, what,
                         "expected a number with an optional K, M or G suffix, as in 8MiB");
   }
   std::string unit = text.substr(pos);
@@ -29,10 +30,10 @@ uint64_t parse_size(const std::string& text) {
     char u = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
     mult = u == 'K' ? 1ull << 10 : u == 'M' ? 1ull << 20 : u == 'G' ? 1ull << 30 : 0;
     if (mult == 0 || (unit.size() > 1 && unit != std::string(1, unit[0]) + "iB" && unit != std::string(1, unit[0]) + "B")) {
-      throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'", "use a number with K, M or G");
+      throw sluice::Error(sluice::ErrorKind::kInvalidInput, what, "use a number with K, M or G");
     }
   }
-  if (v <= 0) throw sluice::Error(sluice::ErrorKind::kInvalidInput, "invalid size '" + text + "'", "must be positive");
+  if (v <= 0) throw sluice::Error(sluice::ErrorKind::kInvalidInput, what, "must be positive");
   return static_cast<uint64_t>(v * static_cast<double>(mult));
 }
 
@@ -101,6 +102,10 @@ int main(int argc, char** argv) {
                         "--host on many machines (default: every host on this machine)");
   train_cmd->add_flag("--install-requirements", train.install_requirements,
                       "script mode: pip install the source directory's requirements.txt before the program");
+  std::string train_max_memory;
+  train_cmd->add_option("--max-memory", train_max_memory,
+                        "memory for the data FastFile and Pipe channels fetch ahead and hold, all channels of the "
+                        "job together (default 1/8 of RAM, 256MiB to 8GiB)");
   train_cmd->add_flag("--json", train.json, "print the finished job as DescribeTrainingJob does (JSON on stdout)");
 
   std::string presign_uri;
@@ -163,10 +168,13 @@ int main(int argc, char** argv) {
     if (*mb_cmd) return cli::run_mb(g, mb_uri);
     if (*rm_cmd) return cli::run_rm(g, rm_uri, rm_recursive);
     if (*rb_cmd) return cli::run_rb(g, rb_uri, rb_force);
-    if (*train_cmd) return cli::run_train(g, train);
+    if (*train_cmd) {
+      if (!train_max_memory.empty()) train.max_memory = parse_size("--max-memory", train_max_memory);
+      return cli::run_train(g, train);
+    }
     if (*mount_cmd) {
-      mount.max_memory = max_memory.empty() ? modes::fastfile::default_max_memory() : parse_size(max_memory);
-      if (!max_cache_size.empty()) mount.max_cache_size = parse_size(max_cache_size);
+      mount.max_memory = max_memory.empty() ? transfer::default_memory_limit() : parse_size("--max-memory", max_memory);
+      if (!max_cache_size.empty()) mount.max_cache_size = parse_size("--max-cache-size", max_cache_size);
       return cli::run_mount(g, mount);
     }
     if (*unmount_cmd) return cli::run_unmount(unmount_path);
@@ -174,8 +182,8 @@ int main(int argc, char** argv) {
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
       cp.style = json ? cli::OutputStyle::kJson : quiet ? cli::OutputStyle::kQuiet : cli::OutputStyle::kHuman;
-      cp.part_size = parse_size(part_size);
-      cp.multipart_threshold = parse_size(threshold);
+      cp.part_size = parse_size("--part-size", part_size);
+      cp.multipart_threshold = parse_size("--multipart-threshold", threshold);
       cp.verify_md5 = !no_verify;
       cp.filter = cli::filter_of(*cp_cmd, cp_filter);
       return cli::run_cp(g, cp);

@@ -31,6 +31,7 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   if (o.isolation == "bubblewrap") t.isolation = job::Isolation::kBubblewrap;
   else if (o.isolation == "none") t.isolation = job::Isolation::kNone;
   t.num_gpus = o.num_gpus;
+  t.max_memory = o.max_memory;
   std::string iam = o.iam_config;
   if (iam.empty()) {
     if (const char* v = std::getenv("SLUICE_IAM_CONFIG")) iam = v;

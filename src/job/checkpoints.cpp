@@ -31,8 +31,10 @@ constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED
 
 }  // namespace
 
-CheckpointSync::CheckpointSync(store::ObjectStore& store, std::string prefix, fs::path local_dir, std::string host)
-    : store_(store), prefix_(dataset::directory_prefix(prefix)), dir_(std::move(local_dir)), host_(std::move(host)) {}
+CheckpointSync::CheckpointSync(transfer::Engine& engine, store::ObjectStore& store, std::string prefix, fs::path local_dir,
+                               std::string host)
+    : engine_(engine),
+      store_(store), prefix_(dataset::directory_prefix(prefix)), dir_(std::move(local_dir)), host_(std::move(host)) {}
 
 CheckpointSync::~CheckpointSync() {
   if (watcher_.joinable()) {
@@ -83,11 +85,10 @@ size_t CheckpointSync::restore() {
     items.push_back({std::move(obj), (dir_ / *rel).string()});
   }
   if (items.empty()) return 0;
-  transfer::Engine engine(store_, {});
   transfer::DownloadOptions opts;
   opts.skip_complete = false;
   opts.root = dir_.string();  // directories and files below dir_ made without following a link
-  auto result = transfer::download(engine, items, opts);
+  auto result = transfer::download(engine_, store_, items, opts);
   if (!result.failures.empty()) throw result.failures.front().with_context("restoring checkpoints");
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < items.size(); ++i) {

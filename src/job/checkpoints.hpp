@@ -22,13 +22,16 @@
 
 #include "core/unique_fd.hpp"
 #include "store/object_store.hpp"
+#include "transfer/engine.hpp"
 
 namespace sluice::job {
 
 class CheckpointSync {
  public:
   // `prefix` is the key prefix (directory semantics: a '/' is added) under which files live.
-  CheckpointSync(store::ObjectStore& store, std::string prefix, std::filesystem::path local_dir, std::string host);
+  // `engine` (the job's, which restore() reads through) and `store` must outlive the sync.
+  CheckpointSync(transfer::Engine& engine, store::ObjectStore& store, std::string prefix, std::filesystem::path local_dir,
+                 std::string host);
   ~CheckpointSync();  // stops the watcher (no final sync: call finish())
 
   // Downloads every object under the prefix; returns how many files were restored.
@@ -54,6 +57,7 @@ class CheckpointSync {
   std::string key_for(const std::filesystem::path& path) const;
   static bool ignored(const std::filesystem::path& path);
 
+  transfer::Engine& engine_;
   store::ObjectStore& store_;
   std::string prefix_;
   std::filesystem::path dir_;

@@ -37,6 +37,9 @@ struct TrainOptions {
   FileSystemMap file_systems;
   Isolation isolation = Isolation::kAuto;
   int num_gpus = 0;
+  // The memory budget of the job's FastFile and Pipe channels, all together (read-ahead and
+  // buffered data; transfer/memory_budget.hpp). 0: transfer::default_memory_limit().
+  uint64_t max_memory = 0;
   // Multi-tenant mode (job/tenancy.hpp, docs/multi-tenant.md): the IAM configuration, or null to
   // run single-tenant with no policy checks; the tags of the session that creates the job.
   std::shared_ptr<const policy::IamConfig> iam;

@@ -1,11 +1,20 @@
 #include "transfer/memory_budget.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "transfer/buffer.hpp"
 
 namespace sluice::transfer {
+
+uint64_t default_memory_limit() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  uint64_t ram = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 2ull << 30;
+  return std::clamp<uint64_t>(ram / 8, 256ull << 20, 8ull << 30);
+}
 
 MemoryBudget::Reservation::Reservation(Reservation&& other) noexcept
     : budget_(std::exchange(other.budget_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}

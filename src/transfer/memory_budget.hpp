@@ -23,6 +23,10 @@ namespace sluice::transfer {
 
 class ChunkPool;
 
+// The default limit of a process's budget (`--max-memory` of mount and train): 1/8 of physical
+// memory, at least 256 MiB and at most 8 GiB.
+uint64_t default_memory_limit();
+
 class MemoryBudget {
  public:
   // Bytes held from the budget; given back when destroyed (or on release()). Move-only.

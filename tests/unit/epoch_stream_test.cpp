@@ -275,5 +275,39 @@ TEST(EpochStream, StreamsOfTwoChannelsShareOneEngineAndBudget) {
   EXPECT_LE(budget.peak(), 1 * MiB + 2 * 2 * 64 * KiB);
 }
 
+// A Pipe channel's read-ahead is not given back until its reader takes it: max_window caps it
+// below the shared budget, so that the job's other channels still find room for theirs.
+TEST(EpochStream, MaxWindowCapsTheReadAheadBelowTheSharedBudget) {
+  Watchdog watchdog(60s);
+  MemoryStore store;
+  Epoch epoch(store);
+  std::string expected;
+  for (int i = 0; i < 30; ++i) {
+    const std::string data = random_bytes(100 * KiB, 300 + i);
+    epoch.object("o" + std::to_string(i), data);
+    expected += data;
+  }
+  for (uint64_t cap : {uint64_t{0}, 512 * KiB}) {
+    transfer::Engine engine(transfer::EngineOptions{8});
+    transfer::MemoryBudget budget(4 * MiB);
+    StreamOptions o = shared(engine, budget);
+    o.max_window = cap;
+    EpochStream s(epoch.records, o, "channel 'train' epoch 0");
+    std::string out;
+    ASSERT_TRUE(s.write([&](const char* d, size_t n) {
+      out.append(d, n);
+      std::this_thread::sleep_for(1ms);  // a slow reader: the stream reads as far ahead as it may
+      return true;
+    }));
+    EXPECT_TRUE(out == expected);
+    if (cap == 0) {
+      EXPECT_GT(budget.peak(), 1 * MiB) << "without a cap the window grows past 1 MiB (else this test shows nothing)";
+    } else {
+      // The window, plus the part the writer holds.
+      EXPECT_LE(budget.peak(), cap + 64 * KiB);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::modes::pipe

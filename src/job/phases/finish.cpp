@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/beneath.hpp"
+#include "core/human_size.hpp"
 #include "core/log.hpp"
 #include "core/utf8.hpp"
 #include "job/outputs.hpp"
@@ -76,6 +77,10 @@ Verdict finish(JobRun& run, StatusRecord& status) {
       channel->stop();
       if (auto f = channel->failure(); f && !outcome.channel_failure) outcome.channel_failure = f;
     }
+  }
+  if (run.budget.peak() > 0) {
+    log::info("FastFile and Pipe channels held at most {} of their {} memory budget (--max-memory)",
+              human_size(static_cast<double>(run.budget.peak())), human_size(static_cast<double>(run.budget.limit())));
   }
   if (run.tenancy) outcome.denial = run.tenancy->first_denial();
   Verdict verdict = decide(outcome);

@@ -32,6 +32,7 @@
 #include "job/tenancy.hpp"
 #include "modes/channel_sink.hpp"
 #include "transfer/engine.hpp"
+#include "transfer/memory_budget.hpp"
 
 namespace sluice::job {
 
@@ -50,8 +51,7 @@ struct HostRun {
 
 // What the phases share. The references must outlive the run.
 struct JobRun {
-  JobRun(const JobSpec& spec, const TrainOptions& options, dataset::StoreCache& stores)
-      : spec(spec), options(options), stores(stores) {}
+  JobRun(const JobSpec& spec, const TrainOptions& options, dataset::StoreCache& stores);
 
   const JobSpec& spec;
   const TrainOptions& options;
@@ -67,15 +67,16 @@ struct JobRun {
   std::optional<uint32_t> run_as;           // multi-tenant: the job's unprivileged uid
   std::optional<auth::AssumedRole> scoped;  // multi-tenant: the job's own store credentials
 
+  // The job's data plane: every channel of every host, and the checkpoint restore, read through
+  // one engine (options.store.max_connections reads in flight, all stores together); FastFile and
+  // Pipe channels hold their data within one budget (options.max_memory). Declared before
+  // host_runs, whose channels use them: destroyed after.
+  transfer::MemoryBudget budget;
+  transfer::Engine engine;
+
   std::map<std::string, dataset::ResolvedSource> sources;  // S3 channels: read for as long as the job runs
   std::vector<HostRun> host_runs;                          // one per selected host
   std::atomic<bool> channel_failed{false};  // set by a Pipe channel that failed: the job stops
-
-  // The engine that reads `store` (one per store; File channels of one store share it).
-  transfer::Engine& engine_for(store::ObjectStore& store);
-
- private:
-  std::map<store::ObjectStore*, std::unique_ptr<transfer::Engine>> engines_;
 };
 
 // FailureReason of a failure outside the training code; a denied access says so first

@@ -25,19 +25,18 @@ dataset::SourceType source_type(S3DataType t) {
   }
 }
 
-// The memory budget of one FastFile or Pipe channel: 1/8 of RAM (modes::fastfile::
-// default_max_memory) shared by all of them on this machine, at least 64 MiB each.
-uint64_t streaming_budget(const JobRun& run) {
+// The FastFile and Pipe channels of this run: they share the job's budget.
+size_t streaming_channels(const JobRun& run) {
   size_t count = 0;
   for (const auto& host : run.selected) {
     for (const auto& ch : run.spec.channels) {
       if (ch.s3 && run.spec.mode_of(ch) != InputMode::kFile && channel_on_host(run.spec, ch, host)) ++count;
     }
   }
-  return std::max<uint64_t>(modes::fastfile::default_max_memory() / std::max<size_t>(count, 1), 64ull << 20);
+  return count;
 }
 
-std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const Channel& ch, uint64_t budget) {
+std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const Channel& ch, size_t streaming) {
   const auto& src = run.sources.at(ch.name);
   const fs::path data = host.root / "input" / "data";
   dataset::ShardPlan plan;
@@ -56,16 +55,21 @@ std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const
     ps.plan = plan;
     ps.stream.framing = ch.record_wrapper == RecordWrapper::kRecordIO ? modes::pipe::Framing::kRecordIO : modes::pipe::Framing::kNone;
     ps.stream.gzip = ch.compression == Compression::kGzip;
+    ps.stream.engine = &run.engine;
+    ps.stream.budget = &run.budget;
     ps.stream.max_in_flight = run.options.store.max_connections;
-    ps.stream.max_memory = budget;
+    // What a Pipe channel has read ahead is not given back until the reader takes it: its window
+    // is capped at its share of the budget, so that the other channels' read-ahead still fits
+    // (FastFile's cache is reclaimable: FastFile takes no fixed share).
+    ps.stream.max_window = run.budget.limit() / std::max<size_t>(streaming, 1);
     ps.on_failure = [&failed = run.channel_failed] { failed = true; };
     return std::make_unique<modes::pipe::Sink>(std::move(ps));
   }
   const auto share = dataset::share_for_epoch(src.objects.size(), plan, 0);
   if (mode == InputMode::kFastFile) {
     modes::fastfile::ChannelOptions co;
-    co.reader.max_memory = budget;
-    co.reader.max_in_flight = run.options.store.max_connections;
+    co.reader.engine = &run.engine;
+    co.reader.budget = &run.budget;
     co.mount.mountpoint = data / ch.name;
     co.mount.source = fmt::format("sluice:{}/{}", host.name, ch.name);
     std::vector<dataset::ObjectAddress> addresses;
@@ -83,18 +87,19 @@ std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const
     const auto& obj = src.objects[i];
     fo.items.push_back({store::ObjectInfo{obj.address.key, obj.size, obj.etag, 0}, (data / ch.name / obj.relative_path).string()});
   }
-  // A channel that lists nothing reads nothing: it needs no engine.
-  transfer::Engine* engine = src.objects.empty() ? nullptr : &run.engine_for(run.stores(src.objects.front().address));
-  return std::make_unique<modes::file::Channel>(engine, std::move(fo));
+  // A channel that lists nothing reads nothing: it opens no store.
+  store::ObjectStore* store = src.objects.empty() ? nullptr : &run.stores(src.objects.front().address);
+  return std::make_unique<modes::file::Channel>(run.engine, store, std::move(fo));
 }
 
 }  // namespace
 
-transfer::Engine& JobRun::engine_for(store::ObjectStore& store) {
-  auto& slot = engines_[&store];
-  if (!slot) slot = std::make_unique<transfer::Engine>(store, transfer::EngineOptions{options.store.max_connections});
-  return *slot;
-}
+JobRun::JobRun(const JobSpec& spec, const TrainOptions& options, dataset::StoreCache& stores)
+    : spec(spec),
+      options(options),
+      stores(stores),
+      budget(options.max_memory ? options.max_memory : transfer::default_memory_limit()),
+      engine(transfer::EngineOptions{options.store.max_connections}) {}
 
 std::string client_error(const Error& e) {
   return std::string("ClientError: ") + (e.kind() == ErrorKind::kAccessDenied ? "AccessDenied: " : "") + e.what();
@@ -109,7 +114,7 @@ void resolve(JobRun& run) {
     run.sources[ch.name] = dataset::resolve_source(run.stores.store_for(), source_type(ch.s3->data_type), ch.s3->uri,
                                                    ch.s3->attribute_names, ro);
   }
-  const uint64_t budget = streaming_budget(run);
+  const size_t streaming = streaming_channels(run);
   std::optional<fs::path> script_file;  // script mode: the fetched source
   run.host_runs.resize(run.selected.size());
   for (size_t h = 0; h < run.selected.size(); ++h) {
@@ -127,7 +132,7 @@ void resolve(JobRun& run) {
         host.channels.push_back(std::make_unique<modes::filesystem::Channel>(
             ch.name, run.options.file_systems.resolve(ch), ch.file_system->access_mode == AccessMode::kRo));
       } else {
-        host.channels.push_back(s3_channel(run, host, ch, budget));
+        host.channels.push_back(s3_channel(run, host, ch, streaming));
       }
     }
     host.writable = {"model", "output", "code"};
@@ -145,7 +150,7 @@ void resolve(JobRun& run) {
       }
       Location loc = parse_location(spec.checkpoint->s3_uri);
       dataset::ObjectAddress where = dataset::parse_object_address(dataset::directory_prefix(spec.checkpoint->s3_uri));
-      host.checkpoints = std::make_unique<CheckpointSync>(run.stores(where), store::key_of(loc), local, host.name);
+      host.checkpoints = std::make_unique<CheckpointSync>(run.engine, run.stores(where), store::key_of(loc), local, host.name);
     }
   }
 }

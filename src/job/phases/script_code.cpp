@@ -35,7 +35,7 @@ fs::path fetch_script_source(JobRun& run) {
   if (ec) throw errno_error(ec.value(), "preparing the source download", local.parent_path().string());
   transfer::DownloadOptions dopts;
   dopts.skip_complete = false;
-  auto result = transfer::download(run.engine_for(store), {{info, local.string()}}, dopts);
+  auto result = transfer::download(run.engine, store, {{info, local.string()}}, dopts);
   if (!result.failures.empty()) throw result.failures.front().with_context("downloading " + script.source);
   return local;
 }

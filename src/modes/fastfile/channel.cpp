@@ -30,12 +30,6 @@ std::vector<Entry> channel_entries(const std::vector<dataset::SourceObject>& obj
   return entries;
 }
 
-uint64_t default_max_memory() {
-  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  uint64_t ram = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 2ull << 30;
-  return std::clamp<uint64_t>(ram / 8, 256ull << 20, 8ull << 30);
-}
-
 uint64_t default_cache_size(const std::filesystem::path& dir) {
   struct statvfs v {};
   std::filesystem::path at = dir;  // the directory may not exist yet: ask its nearest ancestor

@@ -30,8 +30,6 @@ struct ChannelOptions {
 std::vector<Entry> channel_entries(const std::vector<dataset::SourceObject>& objects);
 std::vector<Entry> channel_entries(const std::vector<dataset::SourceObject>& objects, const std::vector<size_t>& share);
 
-// Default --max-memory: 1/8 of physical memory, at least 256 MiB and at most 8 GiB.
-uint64_t default_max_memory();
 // Default cache size: half of the free space of the file system that holds `dir`, at most 64 GiB.
 uint64_t default_cache_size(const std::filesystem::path& dir);
 

@@ -9,7 +9,8 @@ namespace fs = std::filesystem;
 
 namespace sluice::modes::file {
 
-Channel::Channel(transfer::Engine* engine, ChannelOptions options) : engine_(engine), options_(std::move(options)) {
+Channel::Channel(transfer::Engine& engine, store::ObjectStore* store, ChannelOptions options)
+    : engine_(engine), store_(store), options_(std::move(options)) {
   stats_.files = options_.items.size();
   for (const auto& item : options_.items) stats_.bytes += item.object.size;
 }
@@ -39,7 +40,7 @@ void Channel::prepare(const std::atomic<bool>* stop) {
   transfer::DownloadOptions dopts;
   dopts.root = options_.root.string();
   dopts.record = options_.record.string();
-  auto result = transfer::download(*engine_, options_.items, dopts);
+  auto result = transfer::download(engine_, *store_, options_.items, dopts);
   if (!result.failures.empty()) {
     throw result.failures.front().with_context(
         fmt::format("downloading channel '{}' for {}", options_.name, options_.host));

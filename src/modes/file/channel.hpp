@@ -22,9 +22,9 @@ struct ChannelOptions {
 
 class Channel final : public ChannelSink {
  public:
-  // `engine` (whose store holds the channel's objects) must outlive the channel; it may be null
-  // when options.items is empty.
-  Channel(transfer::Engine* engine, ChannelOptions options);
+  // `engine` and `store` (which holds the channel's objects) must outlive the channel; `store`
+  // may be null when options.items is empty.
+  Channel(transfer::Engine& engine, store::ObjectStore* store, ChannelOptions options);
 
   const std::string& name() const override { return options_.name; }
   bool downloads() const override { return true; }
@@ -36,7 +36,8 @@ class Channel final : public ChannelSink {
  private:
   std::filesystem::path dir() const { return options_.root / "input" / "data" / options_.name; }
 
-  transfer::Engine* engine_;
+  transfer::Engine& engine_;
+  store::ObjectStore* store_;
   ChannelOptions options_;
   ChannelStats stats_;
 };

@@ -123,7 +123,7 @@ EpochStream::EpochStream(std::vector<Record> records, StreamOptions options, std
   m.pieces = pieces.size();
   transfer::RangeStreamOptions ro;
   ro.initial_window = m.opt.initial_window;
-  ro.max_window = m.opt.budget->limit();
+  ro.max_window = m.opt.max_window ? std::min(m.opt.max_window, m.opt.budget->limit()) : m.opt.budget->limit();
   ro.max_in_flight = m.opt.max_in_flight;
   m.stream = std::make_unique<transfer::RangeStream>(*m.opt.engine, *m.opt.budget, std::move(pieces), ro);
 }

@@ -6,7 +6,8 @@
 //    or inline bytes (an augmented manifest's other attributes).
 //  - Objects of known size are fetched as ranged GETs of `part_size` bytes pinned to their ETag
 //    (If-Match), many in flight, in delivery order; "-ref" objects (size unknown) in one GET.
-//    The read-ahead window starts at `initial_window` and grows up to the budget.
+//    The read-ahead window starts at `initial_window` and grows up to `max_window` (by default
+//    the whole budget).
 //  - Framing: kNone writes the payloads back to back; kRecordIO wraps each record in one
 //    RecordIO record (formats/recordio.hpp; objects of 2^29 bytes or more are split with
 //    continuation flags).
@@ -53,6 +54,7 @@ struct StreamOptions {
   transfer::Engine* engine = nullptr;
   transfer::MemoryBudget* budget = nullptr;
   uint64_t max_memory = 256ull << 20;  // fetched and in-flight bytes not yet written
+  uint64_t max_window = 0;             // read-ahead cap; 0: the budget's limit
   int max_in_flight = 64;              // also this stream's cap on parts in flight
 };
 
