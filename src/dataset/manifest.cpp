@@ -76,6 +76,17 @@ class Scanner {
     ++pos_;
   }
 
+  // After an object's member: true past a ',' (another member follows), false past the closing '}'.
+  bool next_member() {
+    skip_ws();
+    if (!at_end() && peek() == ',') {
+      ++pos_;
+      return true;
+    }
+    expect('}', "',' or '}'");
+    return false;
+  }
+
   // A string starting at '"'. Decodes into *decoded when given. Returns the raw text, quotes included.
   std::string_view string(std::string* decoded) {
     size_t start = pos_;
@@ -329,12 +340,7 @@ Manifest parse_manifest(std::string_view text) {
       if (s.at_end() || s.peek() != '"') s.fail("\"prefix\" must be a string (an s3:// URI), found " + s.describe_next());
       prefix.emplace();
       s.string(&*prefix);
-      s.skip_ws();
-      if (!s.at_end() && s.peek() == ',') {
-        s.expect(',', "','");
-        continue;
-      }
-      s.expect('}', "',' or '}'");
+      if (s.next_member()) continue;
       break;
     }
     if (prefix->empty()) s.fail_at(prefix_at, "\"prefix\" is empty; it must be an s3:// URI such as s3://bucket/prefix/");
@@ -453,12 +459,7 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
           if (attribute_names[i] == name) found[i] = *record;
         }
       }
-      s.skip_ws();
-      if (!s.at_end() && s.peek() == ',') {
-        s.expect(',', "','");
-        continue;
-      }
-      s.expect('}', "',' or '}'");
+      if (s.next_member()) continue;
       break;
     }
     s.skip_ws();
