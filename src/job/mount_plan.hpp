@@ -1,5 +1,5 @@
 // The file system of a bwrap sandbox, planned mount by mount (see MountPlan), and the path
-// arithmetic it shares with sandbox.cpp.
+// arithmetic it shares with the rest of the sandbox (sandbox_paths.cpp, sandbox_command.cpp).
 #pragma once
 
 #include <cstdint>
