@@ -1,7 +1,8 @@
 // FastFile's read path: serves reads of the mounted files from the store through the process's
 // transfer engine, within the process's memory budget (transfer/memory_budget.hpp), which FastFile
-// and Pipe channels share. This file keeps FastFile's block cache; buffers and the reads that fill
-// them are transfer's (transfer/buffer.hpp).
+// and Pipe channels share. The block cache is block_table.hpp, a handle's read-ahead window
+// read_window.hpp, listing-order detection listing_walk.hpp; buffers and the reads that fill them
+// are transfer's (transfer/buffer.hpp).
 //
 //  - Data lives in blocks of `block_size` bytes (1 MiB) per file, fetched by ranged GETs with
 //    If-Match on the listing's ETag (an object that changed is an error, never mixed bytes).
