@@ -49,12 +49,16 @@ bool is_unsigned_header(std::string_view lower_name) {
 
 // Lower-case name -> values in request order. Headers in `extra` replace same-named headers of
 // the request (a caller-set X-Amz-Date never doubles up with ours).
+// With `only` not empty, exactly the headers it names are taken.
 std::map<std::string, std::vector<std::string>> collect_headers(const std::vector<Header>& headers,
-                                                                const std::vector<Header>& extra) {
+                                                                const std::vector<Header>& extra,
+                                                                const std::vector<std::string>& only = {}) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [name, value] : headers) {
     std::string lname = ascii_lower(name);
-    if (is_unsigned_header(lname)) continue;
+    bool skip = only.empty() ? is_unsigned_header(lname)
+                             : std::find(only.begin(), only.end(), lname) == only.end();
+    if (skip) continue;
     out[lname].push_back(canonical_header_value(value));
   }
   std::map<std::string, std::vector<std::string>> extras;
@@ -114,16 +118,6 @@ std::string canonical_uri(const std::string& wire_path, const SigningParams& p) 
   return uri_encode(path, /*encode_slash=*/false);
 }
 
-std::string amz_date(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  if (gmtime_r(&tt, &tm) == nullptr) throw Error(ErrorKind::kInternal, "SigV4: cannot format time");
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  if (n != 16) throw Error(ErrorKind::kInternal, "SigV4: time out of range");
-  return std::string(buf, n);
-}
-
 std::string credential_scope(const std::string& date8, const SigningParams& p) {
   return date8 + "/" + p.region + "/" + p.service + "/aws4_request";
 }
@@ -135,14 +129,46 @@ void check_credentials(const SigningParams& p) {
 }
 
 std::string signature_hex(const SigningParams& p, const std::string& date8, const std::string& sts) {
-  std::string key = hmac_sha256("AWS4" + p.credentials.secret_access_key, date8);
-  key = hmac_sha256(key, p.region);
-  key = hmac_sha256(key, p.service);
-  key = hmac_sha256(key, "aws4_request");
-  return hex_encode(hmac_sha256(key, sts));
+  return hex_encode(hmac_sha256(signing_key(p.credentials.secret_access_key, date8, p.region, p.service), sts));
 }
 
 }  // namespace
+
+std::string amz_date(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  if (gmtime_r(&tt, &tm) == nullptr) throw Error(ErrorKind::kInternal, "SigV4: cannot format time");
+  char buf[32];
+  size_t n = std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  if (n != 16) throw Error(ErrorKind::kInternal, "SigV4: time out of range");
+  return std::string(buf, n);
+}
+
+std::string signing_key(std::string_view secret_access_key, std::string_view date8,
+                        std::string_view region, std::string_view service) {
+  std::string key = hmac_sha256("AWS4" + std::string(secret_access_key), date8);
+  key = hmac_sha256(key, region);
+  key = hmac_sha256(key, service);
+  return hmac_sha256(key, "aws4_request");
+}
+
+std::vector<QueryParam> parse_query_string(std::string_view raw) {
+  std::vector<QueryParam> out;
+  size_t pos = 0;
+  while (pos <= raw.size()) {
+    size_t amp = raw.find('&', pos);
+    if (amp == std::string_view::npos) amp = raw.size();
+    std::string_view part = raw.substr(pos, amp - pos);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string_view name = part.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+      out.emplace_back(percent_decode(name, false), percent_decode(value, false));
+    }
+    pos = amp + 1;
+  }
+  return out;
+}
 
 std::string uri_encode(std::string_view s, bool encode_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -182,7 +208,7 @@ std::string canonical_request(const Request& req, const SigningParams& p,
   if (req.payload_sha256_hex.empty()) {
     throw Error(ErrorKind::kInternal, "SigV4: the request's payload hash is not set");
   }
-  auto headers = collect_headers(req.headers, extra_signed_headers);
+  auto headers = collect_headers(req.headers, extra_signed_headers, req.only_headers);
   std::string out;
   out += req.method;
   out.push_back('\n');
@@ -230,7 +256,7 @@ std::vector<Header> sign_headers(const Request& req, const SigningParams& p, Sig
   std::string creq = canonical_request(req, p, extra);
   std::string sts = string_to_sign(creq, p);
   std::string sig = signature_hex(p, date8, sts);
-  std::string signed_headers = signed_header_list(collect_headers(req.headers, extra));
+  std::string signed_headers = signed_header_list(collect_headers(req.headers, extra, req.only_headers));
 
   std::vector<Header> out{{"X-Amz-Date", date}};
   if (!token.empty()) out.emplace_back("X-Amz-Security-Token", token);
@@ -258,7 +284,7 @@ std::vector<QueryParam> presign_query(const Request& req, const SigningParams& p
       {"X-Amz-Credential", p.credentials.access_key_id + "/" + credential_scope(date8, p)},
       {"X-Amz-Date", date},
       {"X-Amz-Expires", std::to_string(expires.count())},
-      {"X-Amz-SignedHeaders", signed_header_list(collect_headers(req.headers, {}))},
+      {"X-Amz-SignedHeaders", signed_header_list(collect_headers(req.headers, {}, req.only_headers))},
   };
   if (!token.empty() && !p.omit_session_token) added.emplace_back("X-Amz-Security-Token", token);
 

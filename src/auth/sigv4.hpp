@@ -31,6 +31,19 @@ std::string uri_encode(std::string_view s, bool encode_slash);
 // then value, joined with '&'. The same string is what goes on the wire.
 std::string canonical_query(const std::vector<QueryParam>& params);
 
+// A raw query string ("a=1&b=%2F", without the '?') as a server receives it, decoded: split on
+// '&' (empty parts skipped), name and value split at the first '=' (a part without one has an
+// empty value), %XX decoded once, '+' kept literal as SigV4 does.
+std::vector<QueryParam> parse_query_string(std::string_view raw);
+
+// "YYYYMMDDTHHMMSSZ" (UTC), the X-Amz-Date format.
+std::string amz_date(std::chrono::system_clock::time_point t);
+
+// The SigV4 signing key (raw 32 bytes): the HMAC chain "AWS4"+secret, date8, region, service,
+// "aws4_request". A secret: never log it.
+std::string signing_key(std::string_view secret_access_key, std::string_view date8,
+                        std::string_view region, std::string_view service);
+
 struct SigningParams {
   Credentials credentials;
   std::string region;
@@ -48,6 +61,9 @@ struct Request {
   std::vector<Header> headers;      // must include Host; all are signed except Authorization,
                                     // User-Agent, Expect, X-Amzn-Trace-Id and hop-by-hop ones
   std::string payload_sha256_hex;   // or "UNSIGNED-PAYLOAD"
+  // When not empty: exactly the headers of these (lower-case) names are signed, whatever their
+  // name; the verifier's case, which signs what the client's SignedHeaders list names.
+  std::vector<std::string> only_headers;
 };
 
 // Intermediate strings, exposed for tests and debugging (they hold no secret).

@@ -26,4 +26,9 @@ std::string_view trim(std::string_view s, std::string_view chars = kWhitespace);
 std::string_view trim_left(std::string_view s, std::string_view chars = kWhitespace);
 std::string_view trim_right(std::string_view s, std::string_view chars = kWhitespace);
 
+// %XX escapes (either hex case) decoded once; a '%' not followed by two hex digits is kept as is.
+// '+' becomes a space only when plus_is_space (form encoding, S3's encoding-type=url); SigV4
+// query strings keep it literal.
+std::string percent_decode(std::string_view s, bool plus_is_space);
+
 }  // namespace sluice

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::store::s3xml {
 namespace {
@@ -32,29 +33,10 @@ uint64_t parse_u64(std::string_view s, const char* field) {
   return v;
 }
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');  // encoding-type=url uses form encoding for spaces
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+  return sluice::percent_decode(s, /*plus_is_space=*/true);  // encoding-type=url uses form encoding
 }
 
 int64_t parse_iso8601_ns(std::string_view s) {

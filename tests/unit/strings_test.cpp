@@ -30,3 +30,13 @@ TEST(Strings, Trim) {
   EXPECT_EQ(trim_left("\r\n a", " \t"), "\r\n a");  // only the characters asked for
   EXPECT_EQ(trim_right("xx--", "-"), "xx");
 }
+
+TEST(Strings, PercentDecode) {
+  EXPECT_EQ(percent_decode("a%20b%2fc", false), "a b/c");
+  EXPECT_EQ(percent_decode("a+b", false), "a+b");  // SigV4 query strings: '+' is literal
+  EXPECT_EQ(percent_decode("a+b", true), "a b");   // form encoding
+  EXPECT_EQ(percent_decode("%2B", true), "+");
+  EXPECT_EQ(percent_decode("%2520", false), "%20");  // decoded once only
+  EXPECT_EQ(percent_decode("100%", false), "100%");
+  EXPECT_EQ(percent_decode("%4g%", false), "%4g%");
+}
