@@ -87,7 +87,7 @@ struct Fixture {
 };
 
 void put(store::MemoryStore& s, const std::string& key, const std::string& data) {
-  s.put(key, http::Body::from_string(data));
+  s.put(key, store::Body::from_string(data));
 }
 
 TEST(JobPhases, ResolveGivesEachHostItsShareOfAFileChannel) {
