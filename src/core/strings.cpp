@@ -44,4 +44,21 @@ std::string_view trim_right(std::string_view s, std::string_view chars) {
 
 std::string_view trim(std::string_view s, std::string_view chars) { return trim_right(trim_left(s, chars), chars); }
 
+std::string escaped(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
 }  // namespace sluice

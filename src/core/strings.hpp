@@ -1,4 +1,5 @@
-// ASCII text helpers shared by the layers: case mapping, case-insensitive comparison, trimming.
+// ASCII text helpers shared by the layers: case mapping, case-insensitive comparison, trimming,
+// escaping for messages.
 // ASCII only on purpose: header names, INI keys, policy keys and JSON field names are ASCII, and
 // the C library's tolower depends on the locale.
 #pragma once
@@ -25,5 +26,8 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 std::string_view trim(std::string_view s, std::string_view chars = kWhitespace);
 std::string_view trim_left(std::string_view s, std::string_view chars = kWhitespace);
 std::string_view trim_right(std::string_view s, std::string_view chars = kWhitespace);
+
+// `s` for a message: control bytes as \xHH, at most `max` bytes, "..." when cut.
+std::string escaped(std::string_view s, size_t max = 200);
 
 }  // namespace sluice

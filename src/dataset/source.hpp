@@ -41,7 +41,7 @@ namespace sluice::dataset {
 enum class SourceType { kS3Prefix, kManifestFile, kAugmentedManifestFile };
 
 struct SourceObject {
-  ObjectAddress address;
+  store::Address address;
   uint64_t size = 0;
   std::string etag;           // as the store reports it, without quotes
   std::string relative_path;  // File mode destination; empty when paths were not computed
@@ -53,7 +53,7 @@ struct SourceObject {
 // The store that holds `where` (an s3:// bucket, or the local file system for file://). The
 // reference must stay valid for the duration of the resolve call. Called from several threads
 // at once while HEAD requests run.
-using StoreFor = std::function<store::ObjectStore&(const ObjectAddress& where)>;
+using StoreFor = std::function<store::ObjectStore&(const store::Address& where)>;
 
 struct ResolveOptions {
   bool file_paths = true;        // compute and check File mode paths
@@ -100,15 +100,15 @@ ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::s
 // for as long as the decorator, and where it lives; the cache hands out the decorator.
 class StoreCache {
  public:
-  using Wrap = std::function<std::unique_ptr<store::ObjectStore>(store::ObjectStore& inner, const ObjectAddress& where)>;
+  using Wrap = std::function<std::unique_ptr<store::ObjectStore>(store::ObjectStore& inner, const store::Address& where)>;
   // How a bucket's store is opened; unset: store::open_store with `options` (tests open a
   // store::MemoryStore here).
-  using Open = std::function<std::unique_ptr<store::ObjectStore>(const ObjectAddress& where)>;
+  using Open = std::function<std::unique_ptr<store::ObjectStore>(const store::Address& where)>;
   explicit StoreCache(store::StoreOptions options = {}, Wrap wrap = {}, Open open = {})
       : options_(std::move(options)), wrap_(std::move(wrap)), open_(std::move(open)) {}
-  store::ObjectStore& operator()(const ObjectAddress& where);
+  store::ObjectStore& operator()(const store::Address& where);
   StoreFor store_for() {
-    return [this](const ObjectAddress& where) -> store::ObjectStore& { return (*this)(where); };
+    return [this](const store::Address& where) -> store::ObjectStore& { return (*this)(where); };
   }
 
  private:

@@ -31,7 +31,7 @@ struct OutputResult {
 OutputResult upload_outputs(const JobSpec& spec, const std::vector<std::filesystem::path>& host_opt_ml,
                             const std::filesystem::path& staging, const dataset::StoreFor& store_for);
 
-// "<S3OutputPath>/<TrainingJobName>/output/" as a Location plus key prefix.
+// "<S3OutputPath>/<TrainingJobName>/output/": the URI of the output prefix.
 std::string output_prefix_uri(const JobSpec& spec);
 
 }  // namespace sluice::job

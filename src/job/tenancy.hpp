@@ -61,11 +61,11 @@ class Tenancy {
 
   // s3:GetObject on one object, checked ahead of the reads FastFile and Pipe channels make while
   // the command runs, so that a denial fails the job before it starts. Throws Error(kAccessDenied).
-  void authorize_read(const dataset::ObjectAddress& object) const;
+  void authorize_read(const store::Address& object) const;
 
   // s3:PutObject on an object the job will write when it ends (model.tar.gz), checked before the
   // command starts so that a job is not run for hours to be refused its output.
-  void authorize_write(const dataset::ObjectAddress& object) const;
+  void authorize_write(const store::Address& object) const;
 
   // elasticfilesystem:ClientMount (+ ClientWrite for rw) on the channel's directory; `real_dir`
   // is the real path (no link left in it) of the directory the caller has opened and will bind by

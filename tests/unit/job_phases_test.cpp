@@ -76,7 +76,7 @@ struct Fixture {
 
   Fixture(store::MemoryStore& memory, const json& j)
       : memory(memory), spec(parse_job_spec(j.dump())),
-        stores({}, {}, [&memory](const dataset::ObjectAddress&) { return std::make_unique<View>(memory); }),
+        stores({}, {}, [&memory](const store::Address&) { return std::make_unique<View>(memory); }),
         run(spec, options, stores) {
     run.hosts = host_names(spec);
     run.selected = run.hosts;
@@ -153,7 +153,7 @@ TEST(JobPhases, AStoreThatFailsEveryReadFailsPrepareNamingTheChannel) {
   TempDir dir;
   const JobSpec spec = parse_job_spec(job("File").dump());
   TrainOptions options;
-  dataset::StoreCache stores({}, {}, [&faulty](const dataset::ObjectAddress&) { return std::make_unique<View>(faulty); });
+  dataset::StoreCache stores({}, {}, [&faulty](const store::Address&) { return std::make_unique<View>(faulty); });
   JobRun run(spec, options, stores);
   run.hosts = run.selected = host_names(spec);
   run.job_dir = dir.path / "job";
