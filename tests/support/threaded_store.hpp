@@ -8,7 +8,7 @@
 // reads are still in flight when a test cancels), `linger` (how long after `done` the task and
 // what it captured are destroyed, by a thread of their own while the reader threads go on),
 // fail(key, kind) (a read of the key fails, after half its
-// bytes), and the count of gets and of reads in progress.
+// bytes), and the count of gets and of reads in progress (asked for, `done` not yet called).
 #pragma once
 
 #include <algorithm>
@@ -65,9 +65,9 @@ class ThreadedStore final : public store::ForwardingStore {
 
   void get(const store::GetRequest& request, store::DataSink sink, store::Completion done) override {
     ++gets_;
+    ++reading_;  // from the call until `done`: queued reads are in flight too
     std::lock_guard lock(mu_);
     tasks_.push_back([this, request, sink = std::move(sink), done = std::move(done)] {
-      ++reading_;
       std::exception_ptr error;
       memory_.get(request, pieces(request.key, sink), [&](std::exception_ptr e) { error = e; });
       --reading_;
