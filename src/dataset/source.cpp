@@ -77,7 +77,7 @@ void head_all(store::ObjectStore& store, const std::vector<std::string>& keys, c
 
 }  // namespace
 
-std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_s3_prefix(const store::StoreFor& store_for, std::string_view uri,
                                             const ResolveOptions& options) {
   std::string context = "S3Prefix " + std::string(uri);
   try {
@@ -117,7 +117,7 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
   }
 }
 
-std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_manifest_file(const store::StoreFor& store_for, std::string_view uri,
                                                 const ResolveOptions& options) {
   std::string context = "ManifestFile " + std::string(uri);
   try {
@@ -232,7 +232,7 @@ std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::
   }
 }
 
-std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for, std::string_view uri,
+std::vector<AugmentedLine> resolve_augmented_manifest(const store::StoreFor& store_for, std::string_view uri,
                                                       const std::vector<std::string>& attribute_names) {
   std::string context = "AugmentedManifestFile " + std::string(uri);
   try {
@@ -249,7 +249,7 @@ std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for,
   }
 }
 
-ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::string_view uri,
+ResolvedSource resolve_source(const store::StoreFor& store_for, SourceType type, std::string_view uri,
                               const std::vector<std::string>& attribute_names, const ResolveOptions& options) {
   ResolvedSource out;
   out.type = type;
@@ -259,16 +259,6 @@ ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::s
     case SourceType::kAugmentedManifestFile: out.lines = resolve_augmented_manifest(store_for, uri, attribute_names); break;
   }
   return out;
-}
-
-store::ObjectStore& StoreCache::operator()(const store::Address& where) {
-  std::lock_guard lock(mu_);
-  auto& slot = stores_[where.store_id()];
-  if (!slot.inner) {
-    slot.inner = open_ ? open_(where) : store::open_store(where, options_);
-    if (wrap_) slot.wrapped = wrap_(*slot.inner, where);
-  }
-  return slot.wrapped ? *slot.wrapped : *slot.inner;
 }
 
 }  // namespace sluice::dataset

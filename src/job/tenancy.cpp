@@ -131,7 +131,7 @@ auth::EnvLookup with_credentials(const auth::Credentials& credentials, auth::Env
   };
 }
 
-dataset::StoreCache::Wrap Tenancy::store_wrap() {
+store::Registry::Wrap Tenancy::store_wrap() {
   return [this](store::ObjectStore& inner, const store::Address& where) -> std::unique_ptr<store::ObjectStore> {
     bool s3 = where.scheme == store::Address::Scheme::kS3;
     return std::make_unique<policy::AuthorizingStore>(inner, *authorizer_, policy::resource_base_for(s3, where.bucket));

@@ -71,7 +71,7 @@ struct Fixture {
   TempDir dir;
   JobSpec spec;
   TrainOptions options;
-  dataset::StoreCache stores;
+  store::Registry stores;
   JobRun run;
 
   Fixture(store::MemoryStore& memory, const json& j)
@@ -153,7 +153,7 @@ TEST(JobPhases, AStoreThatFailsEveryReadFailsPrepareNamingTheChannel) {
   TempDir dir;
   const JobSpec spec = parse_job_spec(job("File").dump());
   TrainOptions options;
-  dataset::StoreCache stores({}, {}, [&faulty](const store::Address&) { return std::make_unique<View>(faulty); });
+  store::Registry stores({}, {}, [&faulty](const store::Address&) { return std::make_unique<View>(faulty); });
   JobRun run(spec, options, stores);
   run.hosts = run.selected = host_names(spec);
   run.job_dir = dir.path / "job";

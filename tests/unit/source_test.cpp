@@ -95,12 +95,12 @@ class MemStore : public testing::ReadOnlyTestStore {
   }
 };
 
-// dataset::StoreFor over named in-memory buckets; records which buckets were asked for.
+// store::StoreFor over named in-memory buckets; records which buckets were asked for.
 struct MemBuckets {
   std::map<std::string, MemStore> buckets;
   std::vector<std::string> asked;
   std::mutex mu;
-  dataset::StoreFor store_for() {
+  store::StoreFor store_for() {
     return [this](const store::Address& a) -> store::ObjectStore& {
       std::lock_guard lock(mu);
       asked.push_back(a.bucket);
@@ -112,7 +112,7 @@ struct MemBuckets {
 
 struct Files {
   store::FileStore store{"/"};
-  dataset::StoreFor store_for() {
+  store::StoreFor store_for() {
     return [this](const store::Address& a) -> store::ObjectStore& {
       EXPECT_EQ(a.scheme, Scheme::kFile);
       return store;
@@ -447,7 +447,7 @@ TEST(SourceManifest, OtherHeadErrorsAreNotMissingKeys) {
     store::ObjectInfo head(const std::string& key) override { throw Error(ErrorKind::kAccessDenied, "HEAD " + key, "AccessDenied"); }
   } denying;
   denying.objects = m.buckets["bkt"].objects;
-  dataset::StoreFor sf = [&](const store::Address&) -> store::ObjectStore& { return denying; };
+  store::StoreFor sf = [&](const store::Address&) -> store::ObjectStore& { return denying; };
   Error e = error_of([&] { resolve_manifest_file(sf, "s3://bkt/m"); });
   EXPECT_EQ(e.kind(), ErrorKind::kAccessDenied);
   expect_has(e, "ManifestFile s3://bkt/m");
@@ -544,15 +544,6 @@ TEST(SourceDispatch, ResolveSourceAndShareBytes) {
   EXPECT_EQ(paths_of(select(prefix.objects, second)), (std::vector<std::string>{"b"}));
   EXPECT_EQ(share_bytes(prefix.objects, first), 4u);
   EXPECT_EQ(share_bytes(prefix.objects, second), 2u);
-}
-
-TEST(SourceDispatch, StoreCacheOpensFileStores) {
-  TempDir dir;
-  dir.write("d/a", "1");
-  StoreCache cache;
-  auto objects = resolve_s3_prefix(cache.store_for(), dir.uri("d/"));
-  ASSERT_EQ(objects.size(), 1u);
-  EXPECT_EQ(&cache(store::Address{Scheme::kFile, "", "x"}), &cache(store::Address{Scheme::kFile, "", "y"}));
 }
 
 }  // namespace
