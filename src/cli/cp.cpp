@@ -77,7 +77,8 @@ int conclude(const std::vector<Error>& failures, uint64_t refused) {
 
 int download(const GlobalOptions& g, const CpOptions& o, const Location& src, const Location& dst) {
   store::StoreOptions so = store_options(g, g.max_connections);
-  auto store = store::open_store(src, so);
+  const store::Address from = store::Address::of(src);
+  auto store = store::open_store(from, so);
   std::vector<transfer::DownloadItem> items;
   std::vector<Error> refused;
   std::string root;  // the destination directory, when the copy goes into one
@@ -85,7 +86,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
     if (!src.is_s3() && !is_dir(src.path)) {
       throw Error(ErrorKind::kNotFound, "copying " + src.str(), "no such directory");
     }
-    std::string prefix = dataset::directory_prefix(store::key_of(src));
+    std::string prefix = dataset::directory_prefix(from.key);
     auto objects = store::list_all(*store, prefix);
     dataset::PathSet paths;
     for (auto& obj : objects) {
@@ -105,7 +106,7 @@ int download(const GlobalOptions& g, const CpOptions& o, const Location& src, co
     }
     root = dst.path;
   } else {
-    std::string key = store::key_of(src);
+    std::string key = from.key;
     if (src.is_s3() && (key.empty() || key.back() == '/')) {
       throw Error(ErrorKind::kInvalidInput, "copying " + src.str(), "this names a prefix, not an object; add --recursive");
     }
@@ -149,7 +150,7 @@ int upload(const GlobalOptions& g, const CpOptions& o, const Location& src, cons
   if (o.recursive) {
     if (!is_dir(src.path)) throw Error(ErrorKind::kNotFound, "copying " + src.str(), "no such directory");
     store::FileStore local("/");
-    std::string prefix = dataset::directory_prefix(store::key_of(src));
+    std::string prefix = dataset::directory_prefix(store::Address::of(src).key);
     std::string dest_prefix = dataset::directory_prefix(dst.key);
     for (auto& obj : store::list_all(local, prefix)) {
       if (!o.filter.selects(std::string_view(obj.key).substr(prefix.size()))) continue;
@@ -169,7 +170,7 @@ int upload(const GlobalOptions& g, const CpOptions& o, const Location& src, cons
     });
   }
   store::StoreOptions so = store_options(g, g.max_connections);
-  auto store = store::open_store(dst, so);
+  auto store = store::open_store(store::Address::of(dst), so);
   transfer::Progress progress;
   ProgressReporter reporter(progress, o.style, "uploaded");
   transfer::UploadOptions uopts;

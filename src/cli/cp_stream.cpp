@@ -41,7 +41,7 @@ int upload_stdin(const GlobalOptions& g, const CpOptions& o, const Location& dst
     if (o.style != OutputStyle::kQuiet) fmt::print("(dryrun) upload: - to {}\n", o.destination);
     return kExitOk;
   }
-  auto store = store::open_store(dst, store_options(g, g.max_connections));
+  auto store = store::open_store(store::Address::of(dst), store_options(g, g.max_connections));
   transfer::Progress progress;
   ProgressReporter reporter(progress, o.style, "uploaded");
   transfer::StreamUploadOptions so;
@@ -56,7 +56,7 @@ int upload_stdin(const GlobalOptions& g, const CpOptions& o, const Location& dst
 }
 
 int download_stdout(const GlobalOptions& g, const CpOptions& o, const Location& src) {
-  auto store = store::open_store(src, store_options(g, g.max_connections));
+  auto store = store::open_store(store::Address::of(src), store_options(g, g.max_connections));
   store::ObjectInfo info = store->head(src.key);
   if (o.dryrun) {
     if (o.style != OutputStyle::kQuiet) fmt::print("(dryrun) download: {} to -\n", o.source);

@@ -26,8 +26,9 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
   if (o.uri.empty()) return list_buckets(g);
   Location loc = parse_location(o.uri);
   store::StoreOptions so = store_options(g, 4);
-  auto store = store::open_store(loc, so);
-  std::string prefix = store::key_of(loc);
+  const store::Address at = store::Address::of(loc);
+  auto store = store::open_store(at, so);
+  std::string prefix = at.key;
   if (!loc.is_s3() && !prefix.empty() && prefix.back() != '/') prefix += "/";
   std::string shown_base = prefix.substr(0, prefix.rfind('/') + 1);
   if (!loc.is_s3() && o.recursive) shown_base = prefix;

@@ -83,7 +83,7 @@ void detach(const std::string& log_file) {
 // answers (or never, when this throws).
 int serve(const GlobalOptions& g, const MountCliOptions& o, const std::function<void(const std::string&)>& ready) {
   store::StoreOptions so = store_options(g, g.max_connections);
-  dataset::StoreCache stores(so);
+  store::Registry stores(so);
   dataset::ResolveOptions ro;
   ro.file_paths = true;
   std::vector<Error> skipped;

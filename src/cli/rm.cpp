@@ -21,7 +21,7 @@ Location s3_location(const std::string& uri, const char* what) {
 // Like `aws s3 rm`: one object, or with -r every object under the prefix (as a directory).
 int run_rm(const GlobalOptions& g, const std::string& uri, bool recursive) {
   Location loc = s3_location(uri, "deleting");
-  auto store = store::open_store(loc, store_options(g, 4));
+  auto store = store::open_store(store::Address::of(loc), store_options(g, 4));
   if (!recursive) {
     if (loc.key.empty() || loc.key.back() == '/') {
       throw Error(ErrorKind::kInvalidInput, "deleting '" + uri + "'", "this names a prefix, not an object; add --recursive");

@@ -1,4 +1,5 @@
-// ASCII text helpers shared by the layers: case mapping, case-insensitive comparison, trimming.
+// ASCII text helpers shared by the layers: case mapping, case-insensitive comparison, trimming,
+// escaping for messages.
 // ASCII only on purpose: header names, INI keys, policy keys and JSON field names are ASCII, and
 // the C library's tolower depends on the locale.
 #pragma once
@@ -30,5 +31,8 @@ std::string_view trim_right(std::string_view s, std::string_view chars = kWhites
 // '+' becomes a space only when plus_is_space (form encoding, S3's encoding-type=url); SigV4
 // query strings keep it literal.
 std::string percent_decode(std::string_view s, bool plus_is_space);
+
+// `s` for a message: control bytes as \xHH, at most `max` bytes, "..." when cut.
+std::string escaped(std::string_view s, size_t max = 200);
 
 }  // namespace sluice

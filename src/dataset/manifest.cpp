@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/utf8.hpp"
-#include "core/location.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::dataset {
 namespace {
@@ -17,23 +17,6 @@ struct ScanError {
   size_t offset;
   std::string what;
 };
-
-std::string shown(std::string_view s, size_t max = 200) {
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
 
 // A strict RFC 8259 scanner over one text. It validates as it goes and reports byte offsets.
 class Scanner {
@@ -67,7 +50,7 @@ class Scanner {
       case ':': return "':'";
       default:
         if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return "a number";
-        return "'" + shown(t_.substr(pos_, 1)) + "'";
+        return "'" + escaped(t_.substr(pos_, 1)) + "'";
     }
   }
 
@@ -210,7 +193,7 @@ class Scanner {
       if (h >= '0' && h <= '9') v |= static_cast<uint32_t>(h - '0');
       else if (h >= 'a' && h <= 'f') v |= static_cast<uint32_t>(h - 'a' + 10);
       else if (h >= 'A' && h <= 'F') v |= static_cast<uint32_t>(h - 'A' + 10);
-      else fail("invalid \\u escape: '" + shown(t_.substr(pos_, 4)) + "' is not 4 hex digits");
+      else fail("invalid \\u escape: '" + escaped(t_.substr(pos_, 4)) + "' is not 4 hex digits");
     }
     pos_ += 4;
     return v;
@@ -233,7 +216,7 @@ class Scanner {
       case 't': out = '\t'; break;
       case 'u': {
         uint32_t cp = hex4();
-        if (cp >= 0xDC00 && cp <= 0xDFFF) fail_at(at, "lone low surrogate \\u" + shown(t_.substr(at + 2, 4)));
+        if (cp >= 0xDC00 && cp <= 0xDFFF) fail_at(at, "lone low surrogate \\u" + escaped(t_.substr(at + 2, 4)));
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           if (t_.substr(pos_, 2) != "\\u") fail_at(at, "high surrogate without a following low surrogate");
           pos_ += 2;
@@ -244,7 +227,7 @@ class Scanner {
         if (decoded) append_utf8(*decoded, cp);
         return;
       }
-      default: fail_at(at, "invalid escape '\\" + shown(std::string_view(&e, 1)) + "'");
+      default: fail_at(at, "invalid escape '\\" + escaped(std::string_view(&e, 1)) + "'");
     }
     if (decoded) *decoded += out;
   }
@@ -284,25 +267,6 @@ bool ends_with_ref(std::string_view name) { return name.size() >= 4 && name.subs
 
 }  // namespace
 
-std::string ObjectAddress::uri() const {
-  if (scheme == Scheme::kFile) return "file:///" + key;
-  return "s3://" + bucket + "/" + key;
-}
-
-ObjectAddress parse_object_address(std::string_view uri) {
-  if (uri.starts_with("s3://")) {
-    Location loc = parse_location(uri);
-    return ObjectAddress{ObjectAddress::Scheme::kS3, loc.bucket, loc.key};
-  }
-  if (uri.starts_with("file://")) {
-    Location loc = parse_location(uri);
-    std::string key = loc.path.substr(1);
-    if (loc.trailing_slash && !key.empty()) key += '/';
-    return ObjectAddress{ObjectAddress::Scheme::kFile, "", key};
-  }
-  throw Error(ErrorKind::kInvalidInput, "invalid location '" + shown(uri) + "'", "expected an s3:// or file:// URI");
-}
-
 Manifest parse_manifest(std::string_view text) {
   Manifest m;
   size_t start = text.starts_with(kBom) ? kBom.size() : 0;
@@ -334,7 +298,7 @@ Manifest parse_manifest(std::string_view text) {
       s.skip_ws();
       s.expect(':', "':' after a member name");
       s.skip_ws();
-      if (name != "prefix") s.fail_at(name_at, "unexpected member \"" + shown(name) + "\" in the first element (only \"prefix\" is allowed)");
+      if (name != "prefix") s.fail_at(name_at, "unexpected member \"" + escaped(name) + "\" in the first element (only \"prefix\" is allowed)");
       if (prefix) s.fail_at(name_at, "\"prefix\" appears twice in the first element");
       prefix_at = s.pos();
       if (s.at_end() || s.peek() != '"') s.fail("\"prefix\" must be a string (an s3:// URI), found " + s.describe_next());
@@ -345,9 +309,9 @@ Manifest parse_manifest(std::string_view text) {
     }
     if (prefix->empty()) s.fail_at(prefix_at, "\"prefix\" is empty; it must be an s3:// URI such as s3://bucket/prefix/");
     try {
-      m.prefix = parse_object_address(*prefix);
+      m.prefix = store::parse_address(*prefix);
     } catch (const Error& e) {
-      s.fail_at(prefix_at, "\"prefix\" '" + shown(*prefix) + "' is not a valid s3:// or file:// URI: " + e.cause());
+      s.fail_at(prefix_at, "\"prefix\" '" + escaped(*prefix) + "' is not a valid s3:// or file:// URI: " + e.cause());
     }
     // The entries.
     size_t close_at = 0;
@@ -372,10 +336,10 @@ Manifest parse_manifest(std::string_view text) {
       if (entry.empty()) s.fail_at(at, "empty string; every entry names an object under the prefix");
       if (entry.find('\0') != std::string::npos) s.fail_at(at, "the entry contains a NUL character");
       if (entry.front() == '/') {
-        s.fail_at(at, "entry '" + shown(entry) + "' is absolute (starts with '/'); entries are relative to the prefix");
+        s.fail_at(at, "entry '" + escaped(entry) + "' is absolute (starts with '/'); entries are relative to the prefix");
       }
       if (entry.starts_with("s3://") || entry.starts_with("file://")) {
-        s.fail_at(at, "entry '" + shown(entry) + "' is a full URI; entries are keys relative to the prefix");
+        s.fail_at(at, "entry '" + escaped(entry) + "' is a full URI; entries are keys relative to the prefix");
       }
       m.entries.push_back(std::move(entry));
     }
@@ -397,7 +361,7 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
   };
   auto fail_attr = [&](const std::string& attr, const std::string& what) {
     return Error(ErrorKind::kInvalidInput, "invalid augmented manifest",
-                 "line " + std::to_string(line_number) + ": attribute '" + shown(attr) + "' " + what);
+                 "line " + std::to_string(line_number) + ": attribute '" + escaped(attr) + "' " + what);
   };
   Scanner s(line);
   std::vector<std::optional<AugmentedRecord>> found(attribute_names.size());
@@ -436,12 +400,12 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
         AugmentedRecord r;
         r.kind = AugmentedRecord::Kind::kObjectRef;
         try {
-          r.ref = parse_object_address(uri);
+          r.ref = store::parse_address(uri);
         } catch (const Error& e) {
-          throw fail_attr(name, "holds '" + shown(uri) + "', which is not an s3:// URI: " + e.cause());
+          throw fail_attr(name, "holds '" + escaped(uri) + "', which is not an s3:// URI: " + e.cause());
         }
         if (r.ref.key.empty() || r.ref.key.back() == '/') {
-          throw fail_attr(name, "holds '" + shown(uri) + "', which names no object (the key is empty or ends in '/')");
+          throw fail_attr(name, "holds '" + escaped(uri) + "', which names no object (the key is empty or ends in '/')");
         }
         record = std::move(r);
       } else {
@@ -473,7 +437,7 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
   for (size_t i = 0; i < attribute_names.size(); ++i) {
     if (found[i]) continue;
     if (missing_count++ > 0) missing += "', '";
-    missing += shown(attribute_names[i]);
+    missing += escaped(attribute_names[i]);
   }
   if (missing_count > 0) {
     bool several = missing_count > 1;

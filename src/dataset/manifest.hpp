@@ -14,35 +14,19 @@
 #include <string_view>
 #include <vector>
 
+#include "store/address.hpp"
+
 namespace sluice::dataset {
-
-// Where one object lives. s3://BUCKET/KEY, or file:///PATH, whose key is PATH without its
-// leading '/': the key of that file in store::FileStore("/") (what store::open_store gives).
-struct ObjectAddress {
-  enum class Scheme { kS3, kFile };
-  Scheme scheme = Scheme::kS3;
-  std::string bucket;  // kS3 only; empty for kFile
-  std::string key;
-
-  std::string uri() const;  // "s3://bucket/key" or "file:///key"
-  bool operator==(const ObjectAddress&) const = default;
-};
-
-// Parses an s3:// or file:// URI naming an object or a prefix. s3://: the bucket is checked like
-// sluice::parse_location does and the key is kept byte for byte. file://: the path must be
-// absolute; it is normalised ("a/./b", "a/../b") and a trailing '/' is kept, so file:///d/ is the
-// prefix "d/". Anything else (https://, a plain path, no scheme) throws Error(kInvalidInput).
-ObjectAddress parse_object_address(std::string_view uri);
 
 // A parsed ManifestFile: the prefix and the entries in manifest order (duplicates kept).
 // Object i is prefix.key + entries[i] in prefix's bucket (plain string append, as the API says).
 struct Manifest {
-  ObjectAddress prefix;
+  store::Address prefix;
   std::vector<std::string> entries;
 
   size_t size() const { return entries.size(); }
   std::string key(size_t i) const { return prefix.key + entries[i]; }
-  ObjectAddress address(size_t i) const { return ObjectAddress{prefix.scheme, prefix.bucket, key(i)}; }
+  store::Address address(size_t i) const { return store::Address{prefix.scheme, prefix.bucket, key(i)}; }
 };
 
 // Parses a ManifestFile: a JSON array whose first element is {"prefix": "<s3:// or file:// URI>"}
@@ -60,7 +44,7 @@ Manifest parse_manifest(std::string_view text);
 struct AugmentedRecord {
   enum class Kind { kObjectRef, kInline };
   Kind kind = Kind::kInline;
-  ObjectAddress ref;  // kObjectRef
+  store::Address ref;  // kObjectRef
   std::string data;   // kInline: the value's text (see parse_augmented_line)
 
   bool operator==(const AugmentedRecord&) const = default;

@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
-#include "core/location.hpp"
 #include "dataset/key_path.hpp"
 
 namespace sluice::dataset {
@@ -16,7 +15,7 @@ namespace {
 
 constexpr size_t kMissingShown = 20;
 
-std::string read_object(store::ObjectStore& store, const ObjectAddress& where) {
+std::string read_object(store::ObjectStore& store, const store::Address& where) {
   store::GetRequest req;
   req.key = where.key;
   return store::get_string(store, req);
@@ -78,11 +77,11 @@ void head_all(store::ObjectStore& store, const std::vector<std::string>& keys, c
 
 }  // namespace
 
-std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_s3_prefix(const store::StoreFor& store_for, std::string_view uri,
                                             const ResolveOptions& options) {
   std::string context = "S3Prefix " + std::string(uri);
   try {
-    ObjectAddress prefix = parse_object_address(uri);
+    store::Address prefix = store::parse_address(uri);
     store::ObjectStore& store = store_for(prefix);
     std::vector<store::ObjectInfo> listed = store::list_all(store, prefix.key);
     std::vector<SourceObject> objects;
@@ -91,7 +90,7 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
     for (auto& info : listed) {
       if (!info.key.empty() && info.key.back() == '/') continue;  // directory marker
       if (!info.key.starts_with(prefix.key)) continue;             // never, with a conforming store
-      SourceObject o{ObjectAddress{prefix.scheme, prefix.bucket, std::move(info.key)}, info.size,
+      SourceObject o{store::Address{prefix.scheme, prefix.bucket, std::move(info.key)}, info.size,
                      std::move(info.etag), {}, info.mtime_epoch_ns};
       if (options.file_paths) {
         try {
@@ -118,11 +117,11 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
   }
 }
 
-std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_manifest_file(const store::StoreFor& store_for, std::string_view uri,
                                                 const ResolveOptions& options) {
   std::string context = "ManifestFile " + std::string(uri);
   try {
-    ObjectAddress where = parse_object_address(uri);
+    store::Address where = store::parse_address(uri);
     if (where.key.empty() || where.key.back() == '/') {
       throw Error(ErrorKind::kInvalidInput, "the S3Uri of a ManifestFile must name the manifest object, not a prefix");
     }
@@ -233,11 +232,11 @@ std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::
   }
 }
 
-std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for, std::string_view uri,
+std::vector<AugmentedLine> resolve_augmented_manifest(const store::StoreFor& store_for, std::string_view uri,
                                                       const std::vector<std::string>& attribute_names) {
   std::string context = "AugmentedManifestFile " + std::string(uri);
   try {
-    ObjectAddress where = parse_object_address(uri);
+    store::Address where = store::parse_address(uri);
     if (where.key.empty() || where.key.back() == '/') {
       throw Error(ErrorKind::kInvalidInput,
                   "the S3Uri of an AugmentedManifestFile must name the manifest object, not a prefix");
@@ -250,7 +249,7 @@ std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for,
   }
 }
 
-ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::string_view uri,
+ResolvedSource resolve_source(const store::StoreFor& store_for, SourceType type, std::string_view uri,
                               const std::vector<std::string>& attribute_names, const ResolveOptions& options) {
   ResolvedSource out;
   out.type = type;
@@ -260,29 +259,6 @@ ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::s
     case SourceType::kAugmentedManifestFile: out.lines = resolve_augmented_manifest(store_for, uri, attribute_names); break;
   }
   return out;
-}
-
-store::ObjectStore& StoreCache::operator()(const ObjectAddress& where) {
-  std::string id = where.scheme == ObjectAddress::Scheme::kFile ? "file://" : "s3://" + where.bucket;
-  std::lock_guard lock(mu_);
-  auto& slot = stores_[id];
-  if (!slot.inner && open_) {
-    slot.inner = open_(where);
-    if (wrap_) slot.wrapped = wrap_(*slot.inner, where);
-  }
-  if (!slot.inner) {
-    Location loc;
-    if (where.scheme == ObjectAddress::Scheme::kFile) {
-      loc.kind = Location::Kind::kLocal;
-      loc.path = "/";
-    } else {
-      loc.kind = Location::Kind::kS3;
-      loc.bucket = where.bucket;
-    }
-    slot.inner = store::open_store(loc, options_);
-    if (wrap_) slot.wrapped = wrap_(*slot.inner, where);
-  }
-  return slot.wrapped ? *slot.wrapped : *slot.inner;
 }
 
 }  // namespace sluice::dataset

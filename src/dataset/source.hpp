@@ -23,9 +23,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +30,7 @@
 #include "core/error.hpp"
 #include "dataset/manifest.hpp"
 #include "store/object_store.hpp"
-#include "store/open.hpp"
+#include "store/registry.hpp"
 
 namespace sluice::dataset {
 
@@ -41,7 +38,7 @@ namespace sluice::dataset {
 enum class SourceType { kS3Prefix, kManifestFile, kAugmentedManifestFile };
 
 struct SourceObject {
-  ObjectAddress address;
+  store::Address address;
   uint64_t size = 0;
   std::string etag;           // as the store reports it, without quotes
   std::string relative_path;  // File mode destination; empty when paths were not computed
@@ -49,11 +46,6 @@ struct SourceObject {
 
   bool operator==(const SourceObject&) const = default;
 };
-
-// The store that holds `where` (an s3:// bucket, or the local file system for file://). The
-// reference must stay valid for the duration of the resolve call. Called from several threads
-// at once while HEAD requests run.
-using StoreFor = std::function<store::ObjectStore&(const ObjectAddress& where)>;
 
 struct ResolveOptions {
   bool file_paths = true;        // compute and check File mode paths
@@ -65,7 +57,7 @@ struct ResolveOptions {
   std::vector<Error>* skipped = nullptr;
 };
 
-std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_s3_prefix(const store::StoreFor& store_for, std::string_view uri,
                                             const ResolveOptions& options = {});
 
 // Reads the manifest at `uri`, then finds every entry: with more distinct keys than
@@ -74,10 +66,10 @@ std::vector<SourceObject> resolve_s3_prefix(const StoreFor& store_for, std::stri
 // key, or once it has taken as many pages as there are keys still unmatched; keys still
 // unmatched (or all, if listing is refused with kAccessDenied, since a role may read objects it
 // cannot list) are HEADed, options.head_parallelism at a time.
-std::vector<SourceObject> resolve_manifest_file(const StoreFor& store_for, std::string_view uri,
+std::vector<SourceObject> resolve_manifest_file(const store::StoreFor& store_for, std::string_view uri,
                                                 const ResolveOptions& options = {});
 
-std::vector<AugmentedLine> resolve_augmented_manifest(const StoreFor& store_for, std::string_view uri,
+std::vector<AugmentedLine> resolve_augmented_manifest(const store::StoreFor& store_for, std::string_view uri,
                                                       const std::vector<std::string>& attribute_names);
 
 struct ResolvedSource {
@@ -88,38 +80,8 @@ struct ResolvedSource {
   size_t size() const { return type == SourceType::kAugmentedManifestFile ? lines.size() : objects.size(); }
 };
 
-ResolvedSource resolve_source(const StoreFor& store_for, SourceType type, std::string_view uri,
+ResolvedSource resolve_source(const store::StoreFor& store_for, SourceType type, std::string_view uri,
                               const std::vector<std::string>& attribute_names = {},
                               const ResolveOptions& options = {});
-
-// A StoreFor that opens each store once with store::open_store (one per s3:// bucket, one for
-// file://) and keeps it. Thread-safe.
-//
-// `wrap`, when set, decorates each store as it is opened (the authorizing store of a multi-tenant
-// job, policy/authorizing_store.hpp): it receives the opened store, which the cache keeps alive
-// for as long as the decorator, and where it lives; the cache hands out the decorator.
-class StoreCache {
- public:
-  using Wrap = std::function<std::unique_ptr<store::ObjectStore>(store::ObjectStore& inner, const ObjectAddress& where)>;
-  // How a bucket's store is opened; unset: store::open_store with `options` (tests open a
-  // store::MemoryStore here).
-  using Open = std::function<std::unique_ptr<store::ObjectStore>(const ObjectAddress& where)>;
-  explicit StoreCache(store::StoreOptions options = {}, Wrap wrap = {}, Open open = {})
-      : options_(std::move(options)), wrap_(std::move(wrap)), open_(std::move(open)) {}
-  store::ObjectStore& operator()(const ObjectAddress& where);
-  StoreFor store_for() {
-    return [this](const ObjectAddress& where) -> store::ObjectStore& { return (*this)(where); };
-  }
-
- private:
-  struct Slot {
-    std::unique_ptr<store::ObjectStore> inner, wrapped;  // wrapped is destroyed first
-  };
-  store::StoreOptions options_;
-  Wrap wrap_;
-  Open open_;
-  std::mutex mu_;
-  std::map<std::string, Slot> stores_;
-};
 
 }  // namespace sluice::dataset

@@ -101,9 +101,9 @@ std::string output_prefix_uri(const JobSpec& spec) {
 }
 
 OutputResult upload_outputs(const JobSpec& spec, const std::vector<fs::path>& host_opt_ml, const fs::path& staging,
-                            const dataset::StoreFor& store_for) {
+                            const store::StoreFor& store_for) {
   const std::string base = output_prefix_uri(spec);
-  const dataset::ObjectAddress where = dataset::parse_object_address(base);
+  const store::Address where = store::parse_address(base);
   store::ObjectStore& store = store_for(where);
   const std::string prefix = dataset::directory_prefix(where.key);
   OutputResult result;

@@ -27,11 +27,11 @@ struct OutputResult {
 
 // host_opt_ml: each host's /opt/ml directory on this machine, in rank order. staging: a local
 // directory for the archives (removed by the caller). store_for: the job's stores (the same
-// StoreCache as its inputs, so that a multi-tenant job's writes are authorized like its reads).
+// store::Registry as its inputs, so that a multi-tenant job's writes are authorized like its reads).
 OutputResult upload_outputs(const JobSpec& spec, const std::vector<std::filesystem::path>& host_opt_ml,
-                            const std::filesystem::path& staging, const dataset::StoreFor& store_for);
+                            const std::filesystem::path& staging, const store::StoreFor& store_for);
 
-// "<S3OutputPath>/<TrainingJobName>/output/" as a Location plus key prefix.
+// "<S3OutputPath>/<TrainingJobName>/output/": the URI of the output prefix.
 std::string output_prefix_uri(const JobSpec& spec);
 
 }  // namespace sluice::job

@@ -169,7 +169,7 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     log::info("single-tenant: no IAM configuration (--iam-config, SLUICE_IAM_CONFIG), so no policy checks");
   }
 
-  dataset::StoreCache stores(store_options, tenancy ? tenancy->store_wrap() : dataset::StoreCache::Wrap{});
+  store::Registry stores(store_options, tenancy ? tenancy->store_wrap() : store::Registry::Wrap{});
   // What the phases share (job/phases/job_run.hpp); declared after the stores, so that its channels
   // are stopped and unmounted first, whatever ends this function.
   JobRun run(spec, options, stores);

@@ -131,20 +131,20 @@ auth::EnvLookup with_credentials(const auth::Credentials& credentials, auth::Env
   };
 }
 
-dataset::StoreCache::Wrap Tenancy::store_wrap() {
-  return [this](store::ObjectStore& inner, const dataset::ObjectAddress& where) -> std::unique_ptr<store::ObjectStore> {
-    bool s3 = where.scheme == dataset::ObjectAddress::Scheme::kS3;
+store::Registry::Wrap Tenancy::store_wrap() {
+  return [this](store::ObjectStore& inner, const store::Address& where) -> std::unique_ptr<store::ObjectStore> {
+    bool s3 = where.scheme == store::Address::Scheme::kS3;
     return std::make_unique<policy::AuthorizingStore>(inner, *authorizer_, policy::resource_base_for(s3, where.bucket));
   };
 }
 
-void Tenancy::authorize_read(const dataset::ObjectAddress& object) const {
-  bool s3 = object.scheme == dataset::ObjectAddress::Scheme::kS3;
+void Tenancy::authorize_read(const store::Address& object) const {
+  bool s3 = object.scheme == store::Address::Scheme::kS3;
   authorizer_->check("s3:GetObject", policy::object_resource(policy::resource_base_for(s3, object.bucket), object.key));
 }
 
-void Tenancy::authorize_write(const dataset::ObjectAddress& object) const {
-  bool s3 = object.scheme == dataset::ObjectAddress::Scheme::kS3;
+void Tenancy::authorize_write(const store::Address& object) const {
+  bool s3 = object.scheme == store::Address::Scheme::kS3;
   authorizer_->check("s3:PutObject", policy::object_resource(policy::resource_base_for(s3, object.bucket), object.key));
 }
 

@@ -10,7 +10,7 @@
 //  - Session tags: with chaining, the tags of the session that created the job (--session-tag)
 //    override the role's tags of the same key; without it, only the role's own tags
 //    (policy::chained_tags).
-//  - Every access goes through the job's stores (dataset::StoreCache with store_wrap()), and is
+//  - Every access goes through the job's stores (store::Registry with store_wrap()), and is
 //    written to the audit log (<job dir>/audit.jsonl). The first denial is kept (first_denial) so
 //    that a job denied while it runs fails with a FailureReason naming it.
 //  - File-system channels are authorized as EFS clients are: elasticfilesystem:ClientMount to
@@ -56,16 +56,16 @@ class Tenancy {
   // (and a log line) when the role has none. Throws the STS error with context.
   std::optional<auth::AssumedRole> assume_store_role(const store::StoreOptions& options) const;
 
-  // The decorator StoreCache puts around each store it opens.
-  dataset::StoreCache::Wrap store_wrap();
+  // The decorator store::Registry puts around each store it opens.
+  store::Registry::Wrap store_wrap();
 
   // s3:GetObject on one object, checked ahead of the reads FastFile and Pipe channels make while
   // the command runs, so that a denial fails the job before it starts. Throws Error(kAccessDenied).
-  void authorize_read(const dataset::ObjectAddress& object) const;
+  void authorize_read(const store::Address& object) const;
 
   // s3:PutObject on an object the job will write when it ends (model.tar.gz), checked before the
   // command starts so that a job is not run for hours to be refused its output.
-  void authorize_write(const dataset::ObjectAddress& object) const;
+  void authorize_write(const store::Address& object) const;
 
   // elasticfilesystem:ClientMount (+ ClientWrite for rw) on the channel's directory; `real_dir`
   // is the real path (no link left in it) of the directory the caller has opened and will bind by

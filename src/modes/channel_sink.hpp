@@ -42,7 +42,7 @@ class ChannelSink {
   // Objects read after the command has started (FastFile, Pipe): multi-tenant mode authorizes
   // every one of them before it starts. File mode reads while preparing, through the job's
   // authorizing stores, and lists none.
-  virtual std::vector<dataset::ObjectAddress> deferred_reads() const { return {}; }
+  virtual std::vector<store::Address> deferred_reads() const { return {}; }
   // File mode: prepare() downloads the host's share to the local disk.
   virtual bool downloads() const { return false; }
   // Bytes prepare() still has to write to the local disk (checked against the free space first).

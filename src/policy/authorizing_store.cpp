@@ -89,7 +89,7 @@ void AuthorizingStore::get(const store::GetRequest& request, store::DataSink sin
   inner().get(request, std::move(sink), std::move(done));
 }
 
-std::string AuthorizingStore::put(const std::string& key, http::Body body, const store::PutOptions& options) {
+std::string AuthorizingStore::put(const std::string& key, store::Body body, const store::PutOptions& options) {
   auth_.check("s3:PutObject", object_arn(key));
   return inner().put(key, std::move(body), options);
 }
@@ -100,7 +100,7 @@ std::string AuthorizingStore::create_multipart(const std::string& key) {
 }
 
 void AuthorizingStore::upload_part(const std::string& key, const std::string& upload_id, int part_number,
-                                   http::Body body, std::function<void(std::exception_ptr, std::string etag)> done) {
+                                   store::Body body, std::function<void(std::exception_ptr, std::string etag)> done) {
   try {
     auth_.check("s3:PutObject", object_arn(key));
   } catch (const Error&) {

@@ -76,9 +76,9 @@ class AuthorizingStore : public store::ForwardingStore {
   store::ListPage list(const store::ListRequest& request) override;
   store::ObjectInfo head(const std::string& key) override;
   void get(const store::GetRequest& request, store::DataSink sink, store::Completion done) override;
-  std::string put(const std::string& key, http::Body body, const store::PutOptions& options = {}) override;
+  std::string put(const std::string& key, store::Body body, const store::PutOptions& options = {}) override;
   std::string create_multipart(const std::string& key) override;
-  void upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+  void upload_part(const std::string& key, const std::string& upload_id, int part_number, store::Body body,
                    std::function<void(std::exception_ptr, std::string etag)> done) override;
   std::string complete_multipart(const std::string& key, const std::string& upload_id,
                                  const std::vector<std::string>& part_etags) override;

@@ -62,7 +62,7 @@ void FaultStore::get(const GetRequest& request, DataSink sink, Completion done) 
       });
 }
 
-std::string FaultStore::put(const std::string& key, http::Body body, const PutOptions& options) {
+std::string FaultStore::put(const std::string& key, Body body, const PutOptions& options) {
   if (auto e = fault(Op::kPut, key)) throw *e;
   return inner().put(key, std::move(body), options);
 }
@@ -72,7 +72,7 @@ std::string FaultStore::create_multipart(const std::string& key) {
   return inner().create_multipart(key);
 }
 
-void FaultStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+void FaultStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                              std::function<void(std::exception_ptr, std::string etag)> done) {
   if (auto e = fault(Op::kMultipart, key)) return done(std::make_exception_ptr(*e), {});
   inner().upload_part(key, upload_id, part_number, std::move(body), std::move(done));

@@ -31,27 +31,16 @@ std::string random_suffix() {
 }
 
 // Writes all of body to fd from its start.
-void write_body(int fd, const http::Body& body, const std::string& path) {
-  uint64_t done = 0;
-  std::string buf;
-  while (done < body.size()) {
-    const char* data;
-    size_t n;
-    if (body.bytes) {
-      data = body.bytes->data() + done;
-      n = body.bytes->size() - done;
-    } else {
-      buf.resize(static_cast<size_t>(std::min<uint64_t>(kChunk, body.size() - done)));
-      ssize_t got = ::pread(body.fd, buf.data(), buf.size(), static_cast<off_t>(body.offset + done));
-      if (got < 0) throw errno_error(errno, "reading the source of", path);
-      if (got == 0) throw Error(ErrorKind::kDataLoss, "reading the source of " + path, "source ended early");
-      data = buf.data();
-      n = static_cast<size_t>(got);
-    }
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) throw errno_error(errno, "writing", path);
-    done += static_cast<uint64_t>(w);
-  }
+void write_body(int fd, const Body& body, const std::string& path) {
+  body.for_each_chunk(
+      [&](const char* data, size_t len) {
+        for (size_t done = 0; done < len;) {
+          ssize_t w = ::write(fd, data + done, len - done);
+          if (w < 0) throw errno_error(errno, "writing", path);
+          done += static_cast<size_t>(w);
+        }
+      },
+      path);
 }
 
 }  // namespace
@@ -216,7 +205,7 @@ void FileStore::get(const GetRequest& request, DataSink sink, Completion done) {
   });
 }
 
-void FileStore::write_atomically(const std::string& key, const http::Body& body) {
+void FileStore::write_atomically(const std::string& key, const Body& body) {
   std::string path = path_of(key);
   fs::path p(path);
   std::error_code ec;
@@ -240,7 +229,7 @@ void FileStore::write_atomically(const std::string& key, const http::Body& body)
   }
 }
 
-std::string FileStore::put(const std::string& key, http::Body body, const PutOptions&) {
+std::string FileStore::put(const std::string& key, Body body, const PutOptions&) {
   write_atomically(key, body);
   return head(key).etag;
 }
@@ -254,7 +243,7 @@ std::string FileStore::create_multipart(const std::string& key) {
   return id;
 }
 
-void FileStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+void FileStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                             std::function<void(std::exception_ptr, std::string)> done) {
   post([this, key, upload_id, part_number, body, done] {
     try {
@@ -288,7 +277,7 @@ std::string FileStore::complete_multipart(const std::string& key, const std::str
         ::close(in);
         throw errno_error(err, "reading part of", path);
       }
-      http::Body b = http::Body::from_file(in, 0, static_cast<uint64_t>(st.st_size));
+      Body b = Body::from_file(in, 0, static_cast<uint64_t>(st.st_size));
       try {
         write_body(out, b, path);
       } catch (...) {

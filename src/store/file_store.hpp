@@ -22,9 +22,9 @@ class FileStore final : public ObjectStore {
   ListPage list(const ListRequest& request) override;
   ObjectInfo head(const std::string& key) override;
   void get(const GetRequest& request, DataSink sink, Completion done) override;
-  std::string put(const std::string& key, http::Body body, const PutOptions& options) override;
+  std::string put(const std::string& key, Body body, const PutOptions& options) override;
   std::string create_multipart(const std::string& key) override;
-  void upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+  void upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                    std::function<void(std::exception_ptr, std::string)> done) override;
   std::string complete_multipart(const std::string& key, const std::string& upload_id,
                                  const std::vector<std::string>& part_etags) override;
@@ -40,7 +40,7 @@ class FileStore final : public ObjectStore {
  private:
   std::string path_of(const std::string& key) const;
   void post(std::function<void()> job);
-  void write_atomically(const std::string& key, const http::Body& body);
+  void write_atomically(const std::string& key, const Body& body);
 
   std::string root_;
   std::mutex mu_;

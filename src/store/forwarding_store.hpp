@@ -22,11 +22,11 @@ class ForwardingStore : public ObjectStore {
   void get(const GetRequest& request, DataSink sink, Completion done) override {
     inner_.get(request, std::move(sink), std::move(done));
   }
-  std::string put(const std::string& key, http::Body body, const PutOptions& options = {}) override {
+  std::string put(const std::string& key, Body body, const PutOptions& options = {}) override {
     return inner_.put(key, std::move(body), options);
   }
   std::string create_multipart(const std::string& key) override { return inner_.create_multipart(key); }
-  void upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+  void upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                    std::function<void(std::exception_ptr, std::string etag)> done) override {
     inner_.upload_part(key, upload_id, part_number, std::move(body), std::move(done));
   }

@@ -1,7 +1,6 @@
 #include "store/memory_store.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <chrono>
 
@@ -10,18 +9,6 @@
 
 namespace sluice::store {
 namespace {
-
-std::string read_body(const http::Body& body) {
-  if (body.bytes) return *body.bytes;
-  std::string out(static_cast<size_t>(body.length), '\0');
-  for (size_t done = 0; done < out.size();) {
-    ssize_t n = ::pread(body.fd, out.data() + done, out.size() - done, static_cast<off_t>(body.offset + done));
-    if (n < 0) throw errno_error(errno, "reading the body of an upload", "fd " + std::to_string(body.fd));
-    if (n == 0) throw Error(ErrorKind::kDataLoss, "reading the body of an upload", "the file is shorter than the body");
-    done += static_cast<size_t>(n);
-  }
-  return out;
-}
 
 std::string md5_hex(std::string_view data) {
   Digest d(Digest::Algo::kMd5);
@@ -117,8 +104,8 @@ void MemoryStore::get(const GetRequest& request, DataSink sink, Completion done)
   done(nullptr);
 }
 
-std::string MemoryStore::put(const std::string& key, http::Body body, const PutOptions&) {
-  std::string data = read_body(body);
+std::string MemoryStore::put(const std::string& key, Body body, const PutOptions&) {
+  std::string data = body.read(fmt::format("{}/{}", describe(), key));
   std::string etag = md5_hex(data);
   store(key, std::move(data), etag);
   return etag;
@@ -131,11 +118,11 @@ std::string MemoryStore::create_multipart(const std::string& key) {
   return id;
 }
 
-void MemoryStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+void MemoryStore::upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                               std::function<void(std::exception_ptr, std::string etag)> done) {
   std::string etag;
   try {
-    std::string data = read_body(body);
+    std::string data = body.read(fmt::format("{}/{}", describe(), key));
     etag = md5_hex(data);
     std::lock_guard lock(mu_);
     auto it = uploads_.find(upload_id);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "http/request.hpp"
+#include "store/body.hpp"
 
 namespace sluice {
 class Error;
@@ -74,12 +74,12 @@ class ObjectStore {
   // of two versions. Completes with Error(kDataLoss) if fewer bytes than expected arrive.
   virtual void get(const GetRequest& request, DataSink sink, Completion done) = 0;
 
-  virtual std::string put(const std::string& key, http::Body body, const PutOptions& options = {}) = 0;
+  virtual std::string put(const std::string& key, Body body, const PutOptions& options = {}) = 0;
 
   // Multipart upload. Parts are numbered from 1; upload_part may run concurrently.
   virtual std::string create_multipart(const std::string& key) = 0;
   virtual void upload_part(const std::string& key, const std::string& upload_id, int part_number,
-                           http::Body body, std::function<void(std::exception_ptr, std::string etag)> done) = 0;
+                           Body body, std::function<void(std::exception_ptr, std::string etag)> done) = 0;
   virtual std::string complete_multipart(const std::string& key, const std::string& upload_id,
                                          const std::vector<std::string>& part_etags) = 0;
   virtual void abort_multipart(const std::string& key, const std::string& upload_id) = 0;

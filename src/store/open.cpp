@@ -24,20 +24,15 @@ std::unique_ptr<S3Store> open_s3(const std::string& bucket, const StoreOptions& 
 
 }  // namespace
 
-std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options) {
-  if (!location.is_s3()) return std::make_unique<FileStore>("/");
-  return open_s3(location.bucket, options);
+std::unique_ptr<ObjectStore> open_store(const Address& where, const StoreOptions& options) {
+  if (!where.is_s3()) return std::make_unique<FileStore>("/");
+  return open_s3(where.bucket, options);
 }
 
 std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options) { return open_s3("", options); }
 
 std::unique_ptr<S3Store> open_s3_bucket(const std::string& bucket, const StoreOptions& options) {
   return open_s3(bucket, options);
-}
-
-std::string key_of(const Location& location) {
-  if (location.is_s3()) return location.key;
-  return location.path == "/" ? "" : location.path.substr(1);
 }
 
 }  // namespace sluice::store

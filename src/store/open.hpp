@@ -1,4 +1,4 @@
-// Opening the backend for a location, with credentials, region and endpoint resolved the AWS way.
+// Opening the backend for an address, with credentials, region and endpoint resolved the AWS way.
 #pragma once
 
 #include <chrono>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "auth/credentials.hpp"
-#include "core/location.hpp"
+#include "store/address.hpp"
 #include "store/object_store.hpp"
 
 namespace sluice::store {
@@ -29,9 +29,9 @@ struct StoreOptions {
   auth::EnvLookup env = auth::process_env();
 };
 
-// s3://bucket/... -> S3Store for the bucket; a local path -> FileStore rooted at "/", so a key is
-// the absolute path without its leading '/'.
-std::unique_ptr<ObjectStore> open_store(const Location& location, const StoreOptions& options);
+// The store that holds `where`: s3://bucket/... -> S3Store for the bucket; file:// -> FileStore
+// rooted at "/", so a key is the absolute path without its leading '/' (as Address says).
+std::unique_ptr<ObjectStore> open_store(const Address& where, const StoreOptions& options);
 
 // The S3 service itself, with no bucket: for ListBuckets (S3Store::list_buckets).
 std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options);
@@ -39,8 +39,5 @@ std::unique_ptr<S3Store> open_s3_service(const StoreOptions& options);
 // One bucket as S3 itself, for what only S3 does (CreateBucket, DeleteBucket, presigned URLs):
 // callers that need those ask for an S3Store, never downcast an ObjectStore.
 std::unique_ptr<S3Store> open_s3_bucket(const std::string& bucket, const StoreOptions& options);
-
-// The key (or prefix) that names `location` inside the store open_store gives.
-std::string key_of(const Location& location);
 
 }  // namespace sluice::store

@@ -18,6 +18,9 @@
 namespace sluice::store {
 namespace {
 
+// The one place a store::Body becomes what the transport sends.
+http::Body to_http(const Body& body) { return http::Body{body.bytes, body.fd, body.offset, body.length}; }
+
 // The largest ListObjectsV2 page read: 1000 keys of 1024 bytes, percent-encoded, with their
 // metadata are a few MiB.
 constexpr size_t kMaxListBody = size_t{16} << 20;
@@ -369,11 +372,11 @@ void S3Store::get(const GetRequest& request, DataSink sink, Completion done) {
   http::execute(*client_, config_.retry, std::move(call));
 }
 
-std::string S3Store::put(const std::string& key, http::Body body, const PutOptions& options) {
+std::string S3Store::put(const std::string& key, Body body, const PutOptions& options) {
   std::vector<http::Header> headers;
   if (!options.content_md5_base64.empty()) headers.emplace_back("Content-MD5", options.content_md5_base64);
   auto o = call("writing", key, [&] {
-    auto r = build("PUT", key, {}, headers, body, "UNSIGNED-PAYLOAD");
+    auto r = build("PUT", key, {}, headers, to_http(body), "UNSIGNED-PAYLOAD");
     r.timeout = std::chrono::milliseconds(0);
     r.low_speed_window = config_.stall_timeout;
     return r;
@@ -421,11 +424,11 @@ void S3Store::abort_lost_uploads(const std::string& key, const std::string& ours
   }
 }
 
-void S3Store::upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+void S3Store::upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                           std::function<void(std::exception_ptr, std::string)> done) {
   http::RetryingCall call;
-  call.make = [this, key, upload_id, part_number, body](int) {
-    auto r = build("PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, body,
+  call.make = [this, key, upload_id, part_number, wire = to_http(body)](int) {
+    auto r = build("PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, wire,
                    "UNSIGNED-PAYLOAD");
     r.timeout = std::chrono::milliseconds(0);
     r.low_speed_window = config_.stall_timeout;

@@ -33,9 +33,9 @@ class S3Store final : public ObjectStore {
   ListPage list(const ListRequest& request) override;
   ObjectInfo head(const std::string& key) override;
   void get(const GetRequest& request, DataSink sink, Completion done) override;
-  std::string put(const std::string& key, http::Body body, const PutOptions& options) override;
+  std::string put(const std::string& key, Body body, const PutOptions& options) override;
   std::string create_multipart(const std::string& key) override;
-  void upload_part(const std::string& key, const std::string& upload_id, int part_number, http::Body body,
+  void upload_part(const std::string& key, const std::string& upload_id, int part_number, Body body,
                    std::function<void(std::exception_ptr, std::string)> done) override;
   std::string complete_multipart(const std::string& key, const std::string& upload_id,
                                  const std::vector<std::string>& part_etags) override;

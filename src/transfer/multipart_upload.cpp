@@ -19,7 +19,7 @@ void MultipartUpload::wait_all(std::unique_lock<std::mutex>& lock) {
   cv_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
-bool MultipartUpload::add_part(http::Body body) {
+bool MultipartUpload::add_part(store::Body body) {
   size_t index;
   {
     std::unique_lock lock(mu_);

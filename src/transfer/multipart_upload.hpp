@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "http/request.hpp"
+#include "store/body.hpp"
 #include "store/object_store.hpp"
 #include "transfer/progress.hpp"
 
@@ -28,7 +28,7 @@ class MultipartUpload {
 
   // Starts the next part once fewer than parts_in_parallel are in flight. False, starting
   // nothing, once a part has failed: complete() then throws that part's error.
-  bool add_part(http::Body body);
+  bool add_part(store::Body body);
 
   // Waits for every part; completes the upload and returns the object's ETag, or aborts it and
   // throws the first part's error (or the completion's).

@@ -60,7 +60,7 @@ uint64_t upload_stream(store::ObjectStore& store, int fd, const std::string& key
     store::PutOptions put;
     put.content_md5_base64 = base64_encode(md5.finish_raw());
     const uint64_t size = head.size();
-    store.put(key, http::Body::from_string(std::move(head)), put);
+    store.put(key, store::Body::from_string(std::move(head)), put);
     progress.done_bytes += size;
     progress.done_files++;
     return size;
@@ -89,7 +89,7 @@ uint64_t upload_stream(store::ObjectStore& store, int fd, const std::string& key
                   "it is longer than 10,000 parts can hold; use a larger --part-size");
     }
     total += part.size();
-    if (!upload.add_part(http::Body::from_string(std::move(part)))) break;
+    if (!upload.add_part(store::Body::from_string(std::move(part)))) break;
   }
   upload.complete();
   progress.done_files++;

@@ -49,7 +49,7 @@ void upload_multipart(store::ObjectStore& store, const UploadItem& item, int fd,
     if (options.cancelled && options.cancelled()) {
       throw Error(ErrorKind::kCancelled, "uploading " + item.path, "interrupted");  // ~MultipartUpload aborts
     }
-    if (!upload.add_part(http::Body::from_file(fd, off, std::min(part, item.size - off)))) break;
+    if (!upload.add_part(store::Body::from_file(fd, off, std::min(part, item.size - off)))) break;
   }
   upload.complete();
 }
@@ -90,7 +90,7 @@ UploadResult upload(store::ObjectStore& store, const std::vector<UploadItem>& it
         } else {
           store::PutOptions put;
           put.content_md5_base64 = md5_base64(fd.get(), item.size, item.path);
-          store.put(item.key, http::Body::from_file(fd.get(), 0, item.size), put);
+          store.put(item.key, store::Body::from_file(fd.get(), 0, item.size), put);
           progress.done_bytes += item.size;
         }
         progress.done_files++;

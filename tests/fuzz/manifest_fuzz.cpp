@@ -1,5 +1,5 @@
 // Fuzz target: the ManifestFile parser (src/dataset/manifest.hpp parse_manifest) and
-// parse_object_address. Input: the manifest text. Expected outcomes: a Manifest with at least one
+// store::parse_address. Input: the manifest text. Expected outcomes: a Manifest with at least one
 // entry, or sluice::Error(kInvalidInput).
 #include <cstddef>
 #include <cstdint>
@@ -13,11 +13,11 @@ using namespace sluice::dataset;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = fuzz::as_text(data, size);
   try {
-    ObjectAddress a = parse_object_address(text);
-    ObjectAddress again = parse_object_address(a.uri());
-    if (!(again == a)) fuzz::finding("parse_object_address(uri()) differs: " + a.uri() + " vs " + again.uri());
+    store::Address a = store::parse_address(text);
+    store::Address again = store::parse_address(a.uri());
+    if (!(again == a)) fuzz::finding("store::parse_address(uri()) differs: " + a.uri() + " vs " + again.uri());
   } catch (const Error& e) {
-    fuzz::expect_error(e, ErrorKind::kInvalidInput, "parse_object_address");
+    fuzz::expect_error(e, ErrorKind::kInvalidInput, "store::parse_address");
   }
 
   try {

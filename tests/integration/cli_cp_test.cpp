@@ -145,7 +145,7 @@ TEST(CliCp, RecursiveUploadListAndDownloadRoundTrip) {
   EXPECT_EQ(snapshot_tree(dst), want);
 
   // Without the trailing slash the prefix is still a directory: data/ only, not data2/.
-  b.store().put("data2/not-this", http::Body::from_string("no"), {});
+  b.store().put("data2/not-this", store::Body::from_string("no"), {});
   const std::string dst2 = tmp / "dst2";
   auto down2 = run_sluice({"cp", "-r", b.uri("data"), dst2}, store_env());
   ASSERT_EQ(down2.exit_code, 0) << down2.describe();
@@ -207,7 +207,7 @@ TEST(CliCp, MissingBucketIsAClearErrorNamingIt) {
 
 TEST(CliCp, WrongSecretIsAClearErrorWithoutTheSecret) {
   TestBucket b("cpsecret");
-  b.store().put("p/obj", http::Body::from_string("data"), {});
+  b.store().put("p/obj", store::Body::from_string("data"), {});
   TempDir tmp;
   write_file(tmp / "f.txt", "hello");
   const std::string wrong = "WrongSecretKeyWrongSecretKeyWrongSecret1";
@@ -248,7 +248,7 @@ TEST(CliCp, UnsafeKeysAreRefusedAndNothingIsWrittenOutsideTheDestination) {
   };
   for (const auto& kv : objects) {
     const std::string &k = kv.first, &v = kv.second;  // lambdas capture these (clang 14: not bindings)
-    auto put = [&] { b.store().put(k, http::Body::from_string(v), {}); };
+    auto put = [&] { b.store().put(k, store::Body::from_string(v), {}); };
     EXPECT_NO_THROW(put()) << "S3Store::put of the key '" << k << "'";
   }
   // The store must hold these keys exactly (no path normalisation on the way).
@@ -418,7 +418,7 @@ TEST(CliCp, StandardInputToAnObjectAndAnObjectToStandardOutput) {
 TEST(CliCp, StreamsRefuseWhatCannotGoWithThem) {
   TestBucket b("cpstreambad");
   TempDir tmp;
-  b.store().put("k", http::Body::from_string("x"), {});
+  b.store().put("k", store::Body::from_string("x"), {});
   struct Case {
     std::string what;
     std::vector<std::string> args;

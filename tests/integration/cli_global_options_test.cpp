@@ -29,7 +29,7 @@ struct ProfileHome {
 
 TEST(CliGlobalOptions, ProfileChoosesTheKeysBeforeOrAfterTheSubcommand) {
   TestBucket b("profile");
-  b.store().put("k", http::Body::from_string("x"), {});
+  b.store().put("k", store::Body::from_string("x"), {});
   ProfileHome h;
   // The environment's (wrong) keys, without --profile: refused.
   auto plain = run_sluice({"ls", b.uri()}, h.env, 60s);

@@ -40,7 +40,7 @@ TEST(CliLs, WithoutAnArgumentListsTheBuckets) {
 TEST(CliLs, HumanReadableSizesAndSummary) {
   TestBucket b("lshuman");
   const std::pair<const char*, size_t> objects[] = {{"d/one", 1}, {"d/small", 500}, {"d/kib", 1536}, {"d/sub/mib", 3u << 20}};
-  for (const auto& [key, size] : objects) b.store().put(key, http::Body::from_string(std::string(size, 'x')), {});
+  for (const auto& [key, size] : objects) b.store().put(key, store::Body::from_string(std::string(size, 'x')), {});
 
   auto r = run_sluice({"ls", "--recursive", "--human-readable", "--summarize", b.uri("d/")}, store_env(), 60s);
   ASSERT_EQ(r.exit_code, 0) << r.describe();

@@ -21,7 +21,7 @@ void expect_exit(const std::vector<std::string>& args, const EnvMap& env, int co
 
 TEST(CliStoreErrors, EachRefusalHasItsExitCode) {
   TestBucket b("storeerr");
-  b.store().put("k", http::Body::from_string("x"), {});
+  b.store().put("k", store::Body::from_string("x"), {});
   TempDir tmp;
   // InvalidBucketName (the store's rule: no capitals or '_'): invalid input, 2.
   expect_exit({"mb", "s3://Bad_Bucket_Name"}, store_env(), 2, "InvalidBucketName");

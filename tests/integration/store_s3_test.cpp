@@ -161,7 +161,7 @@ TEST(S3Store, RangedReadsReturnExactlyTheRequestedBytes) {
   TestBucket b("range");
   const uint64_t size = 20 * kMiB + 123;
   const std::string data = random_bytes(size, 1);
-  const std::string etag = b.store().put("r/blob.bin", http::Body::from_string(data), {});
+  const std::string etag = b.store().put("r/blob.bin", store::Body::from_string(data), {});
   EXPECT_EQ(etag, md5_hex(data));
 
   struct Case {
@@ -268,7 +268,7 @@ TEST(S3Store, SinglePutObjectLargerThanAPartDownloadsAndIsMd5Checked) {
   TempDir tmp;
   const uint64_t size = 20 * kMiB + 5;
   const std::string data = random_bytes(size, 6);
-  const std::string etag = b.store().put("s/blob", http::Body::from_string(data), {});
+  const std::string etag = b.store().put("s/blob", store::Body::from_string(data), {});
   ASSERT_EQ(etag, md5_hex(data));
   auto listed = store::list_all(b.store(), "s/");
   ASSERT_EQ(listed.size(), 1u);
@@ -287,10 +287,10 @@ TEST(S3Store, DownloadOfAnObjectChangedAfterListingFailsWithoutAFinalFile) {
   TestBucket b("changed");
   TempDir tmp;
   const uint64_t size = 20 * kMiB;
-  b.store().put("c/obj", http::Body::from_string(random_bytes(size, 3)), {});
+  b.store().put("c/obj", store::Body::from_string(random_bytes(size, 3)), {});
   auto listed = store::list_all(b.store(), "c/");
   ASSERT_EQ(listed.size(), 1u);
-  b.store().put("c/obj", http::Body::from_string(random_bytes(size, 4)), {});  // same size, new bytes
+  b.store().put("c/obj", store::Body::from_string(random_bytes(size, 4)), {});  // same size, new bytes
 
   const std::string dst = tmp / "out/obj";
   transfer::Engine engine(b.store(), transfer::EngineOptions{8});
@@ -312,7 +312,7 @@ void expect_round_trip(TestBucket& b, const std::string& prefix, const std::vect
   for (size_t i = 0; i < keys.size(); ++i) objects.emplace_back(keys[i], "content of " + keys[i] + "\n" + random_bytes(i * 37, i));
   for (const auto& kv : objects) {
     const std::string &k = kv.first, &v = kv.second;  // lambdas capture these (clang 14: not bindings)
-    auto e = error_of([&] { b.store().put(k, http::Body::from_string(v), {}); });
+    auto e = error_of([&] { b.store().put(k, store::Body::from_string(v), {}); });
     EXPECT_FALSE(e) << "put '" << k << "': " << (e ? e->what() : "");
   }
 
@@ -375,8 +375,8 @@ TEST(S3Store, KeysWithSpacesUnicodeAndSpecialCharactersRoundTrip) {
   expect_round_trip(b, "sp/", keys);
 
   // Common prefixes with non-ASCII bytes come back decoded.
-  b.store().put("sp/\xE6\x97\xA5\xE6\x9C\xAC/x", http::Body::from_string("x"), {});
-  b.store().put("sp/a b+c/x", http::Body::from_string("x"), {});
+  b.store().put("sp/\xE6\x97\xA5\xE6\x9C\xAC/x", store::Body::from_string("x"), {});
+  b.store().put("sp/a b+c/x", store::Body::from_string("x"), {});
   store::ListRequest req;
   req.prefix = "sp/";
   req.delimiter = "/";
@@ -406,7 +406,7 @@ TEST(S3Store, KeysWithDotSegmentsAndDoubleSlashesRoundTrip) {
 TEST(S3Store, ZeroByteObjects) {
   TestBucket b("zero");
   TempDir tmp;
-  const std::string etag = b.store().put("z/empty", http::Body::from_string(""), {});
+  const std::string etag = b.store().put("z/empty", store::Body::from_string(""), {});
   EXPECT_EQ(etag, "d41d8cd98f00b204e9800998ecf8427e");
   store::ObjectInfo info = b.store().head("z/empty");
   EXPECT_EQ(info.size, 0u);
@@ -463,7 +463,7 @@ TEST(S3Store, MissingKeyIsNotFound) {
 TEST(S3Store, GetWithStaleETagIsDataLoss) {
   TestBucket b("etag");
   const std::string data = random_bytes(100000, 5);
-  const std::string etag = b.store().put("e/obj", http::Body::from_string(data), {});
+  const std::string etag = b.store().put("e/obj", store::Body::from_string(data), {});
   ASSERT_FALSE(etag.empty());
 
   store::GetRequest req;
@@ -501,12 +501,12 @@ TEST(S3Store, MissingBucketIsNotFoundNamingTheBucket) {
           req.key = "k";
           store::get_string(*s, req);
         }));
-  check("put", error_of([&] { s->put("k", http::Body::from_string("x"), {}); }));
+  check("put", error_of([&] { s->put("k", store::Body::from_string("x"), {}); }));
 }
 
 TEST(S3Store, WrongSecretIsAccessDeniedAndNeverShown) {
   TestBucket b("secret");
-  b.store().put("s/obj", http::Body::from_string("secret stuff"), {});
+  b.store().put("s/obj", store::Body::from_string("secret stuff"), {});
   const std::string real_secret = store_env().at("AWS_SECRET_ACCESS_KEY");
   const std::string wrong = "WrongSecretKeyWrongSecretKeyWrongSecret1";
   auto s = open_s3(b.name(), env_with({{"AWS_SECRET_ACCESS_KEY", wrong}}));
@@ -524,7 +524,7 @@ TEST(S3Store, WrongSecretIsAccessDeniedAndNeverShown) {
           req.key = "s/obj";
           store::get_string(*s, req);
         }));
-  check("put", error_of([&] { s->put("s/other", http::Body::from_string("x"), {}); }));
+  check("put", error_of([&] { s->put("s/other", store::Body::from_string("x"), {}); }));
 
   // An access key id the store does not know: access denied too, and the secret is not shown.
   auto u = open_s3(b.name(), env_with({{"AWS_ACCESS_KEY_ID", "UNKNOWNACCESSKEYID00"}}));

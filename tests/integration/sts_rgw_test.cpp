@@ -239,7 +239,7 @@ std::string abilities(store::ObjectStore& s) {
       outcome([&] { store::list_all(s, "tenant-a/"); }),
       outcome([&] { store::list_all(s, "tenant-b/"); }),
       outcome([&] { store::list_all(s, ""); }),
-      outcome([&] { s.put("tenant-a/new", http::Body::from_string("x")); }),
+      outcome([&] { s.put("tenant-a/new", store::Body::from_string("x")); }),
   };
   std::string joined;
   for (const auto& o : out) joined += (joined.empty() ? "" : " ") + o;
@@ -280,7 +280,7 @@ TEST_F(StsRgw, SessionPolicyScopesTheSessionToOneTenant) {
       {"get tenant-b/x", [&] { store::get_string(*s, {"tenant-b/x", {}, {}}); }},
       {"list tenant-b/", [&] { store::list_all(*s, "tenant-b/"); }},
       {"list the bucket", [&] { store::list_all(*s, ""); }},
-      {"put tenant-a/new", [&] { s->put("tenant-a/new", http::Body::from_string("x")); }},
+      {"put tenant-a/new", [&] { s->put("tenant-a/new", store::Body::from_string("x")); }},
       {"head tenant-b/x", [&] { s->head("tenant-b/x"); }},
   };
   for (const auto& r : refused) {
@@ -675,8 +675,8 @@ TEST_F(StsRgw, ConcreteSessionPolicyMatchesSluice) {
       {"list a", "s3:ListBucket", b, {{"s3:prefix", {"tenant-a/"}}}, [](store::ObjectStore& s) { store::list_all(s, "tenant-a/"); }},
       {"list b", "s3:ListBucket", b, {{"s3:prefix", {"tenant-b/"}}}, [](store::ObjectStore& s) { store::list_all(s, "tenant-b/"); }},
       {"list all", "s3:ListBucket", b, {}, [](store::ObjectStore& s) { store::list_all(s, ""); }},
-      {"put a", "s3:PutObject", b + "/tenant-a/new", {}, [](store::ObjectStore& s) { s.put("tenant-a/new", http::Body::from_string("x")); }},
-      {"put b", "s3:PutObject", b + "/tenant-b/new", {}, [](store::ObjectStore& s) { s.put("tenant-b/new", http::Body::from_string("x")); }},
+      {"put a", "s3:PutObject", b + "/tenant-a/new", {}, [](store::ObjectStore& s) { s.put("tenant-a/new", store::Body::from_string("x")); }},
+      {"put b", "s3:PutObject", b + "/tenant-b/new", {}, [](store::ObjectStore& s) { s.put("tenant-b/new", store::Body::from_string("x")); }},
   };
   auto doc = [](const std::string& statements) { return R"({"Version":"2012-10-17","Statement":[)" + statements + "]}"; };
   const std::string tag = "${aws:PrincipalTag/tenant-id}";

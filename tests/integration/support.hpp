@@ -192,7 +192,7 @@ inline void parallel_for(size_t n, int threads, const std::function<void(size_t)
 inline void put_many(store::ObjectStore& s, const std::vector<std::pair<std::string, std::string>>& objects,
                      int threads = 8) {
   parallel_for(objects.size(), threads,
-               [&](size_t i) { s.put(objects[i].first, http::Body::from_string(objects[i].second), {}); });
+               [&](size_t i) { s.put(objects[i].first, store::Body::from_string(objects[i].second), {}); });
 }
 
 // Creates a bucket of its own for one test and removes it, with everything in it, when destroyed

@@ -12,9 +12,9 @@ namespace sluice::testing {
 
 class ReadOnlyTestStore : public store::ObjectStore {
  public:
-  std::string put(const std::string&, http::Body, const store::PutOptions&) override { throw unused("put"); }
+  std::string put(const std::string&, store::Body, const store::PutOptions&) override { throw unused("put"); }
   std::string create_multipart(const std::string&) override { throw unused("create_multipart"); }
-  void upload_part(const std::string&, const std::string&, int, http::Body,
+  void upload_part(const std::string&, const std::string&, int, store::Body,
                    std::function<void(std::exception_ptr, std::string)>) override {
     throw unused("upload_part");
   }

@@ -40,7 +40,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   void TearDown() override { under_.reset(); }
   store::ObjectStore& s() { return under_->store(); }
 
-  void put(const std::string& key, const std::string& data) { s().put(key, http::Body::from_string(data)); }
+  void put(const std::string& key, const std::string& data) { s().put(key, store::Body::from_string(data)); }
 
   // The error kind a call throws (or a get completes with); nullopt when it succeeds.
   static std::optional<ErrorKind> kind_of(const std::function<void()>& f) {
@@ -144,7 +144,7 @@ TEST_P(StoreConformance, MultipartUploadsJoinTheirPartsInOrder) {
   for (int n : {1, 2}) {
     // Completion may come on another thread (the S3 store's transfer thread).
     std::promise<std::pair<std::exception_ptr, std::string>> done;
-    s().upload_part("mp/obj", id, n, http::Body::from_string(n == 1 ? part1 : part2),
+    s().upload_part("mp/obj", id, n, store::Body::from_string(n == 1 ? part1 : part2),
                     [&done](std::exception_ptr e, std::string etag) { done.set_value({e, etag}); });
     auto [error, etag] = done.get_future().get();
     ASSERT_FALSE(error);

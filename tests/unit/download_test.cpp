@@ -34,7 +34,7 @@ struct MemoryStore : store::MemoryStore {
     unpinned.if_match.clear();
     store::MemoryStore::get(unpinned, std::move(sink), std::move(done));
   }
-  void set(const std::string& key, const std::string& data) { put(key, http::Body::from_string(data)); }
+  void set(const std::string& key, const std::string& data) { put(key, store::Body::from_string(data)); }
   std::string bytes(const std::string& key) const { return contents(key).value_or("<missing>"); }
 };
 

@@ -17,7 +17,7 @@
 
 #include "core/error.hpp"
 #include "formats/recordio.hpp"
-#include "support/memory_store.hpp"
+#include "support/threaded_store.hpp"
 #include "support/random_bytes.hpp"
 #include "support/watchdog.hpp"
 #include "transfer/engine.hpp"
@@ -27,7 +27,7 @@ namespace sluice::modes::pipe {
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::testing::MemoryStore;
+using sluice::testing::ThreadedStore;
 using sluice::testing::random_bytes;
 using sluice::testing::Watchdog;
 
@@ -50,7 +50,7 @@ std::string gzip(const std::string& data) {
 // The records of an epoch, built next to the objects they name.
 class Epoch {
  public:
-  explicit Epoch(MemoryStore& store) : store_(store) {}
+  explicit Epoch(ThreadedStore& store) : store_(store) {}
   // An object listed with its size and ETag (S3Prefix, ManifestFile).
   Epoch& object(const std::string& key, const std::string& data) {
     store_.add(key, data);
@@ -70,7 +70,7 @@ class Epoch {
   std::vector<Record> records;
 
  private:
-  MemoryStore& store_;
+  ThreadedStore& store_;
 };
 
 StreamOptions small_parts(Framing framing = Framing::kNone, bool gz = false) {
@@ -104,7 +104,7 @@ std::string collect(EpochStream& s, bool* complete = nullptr) {
 
 TEST(EpochStream, RecordsArriveInOrderBackToBack) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   store.set_piece(10 * KiB + 3);
   const std::vector<std::string> datas = {random_bytes(300 * KiB + 1, 1), "", random_bytes(5, 2), random_bytes(64 * KiB, 3),
                                           random_bytes(1 * MiB + 7, 4)};
@@ -132,7 +132,7 @@ TEST(EpochStream, RecordsArriveInOrderBackToBack) {
 
 TEST(EpochStream, RecordIOWrapsEachRecordAndRefObjectsTakeTheirFetchedSize) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   const std::string a = random_bytes(150 * KiB + 3, 6), ref = random_bytes(70 * KiB + 1, 7);
   Epoch epoch(store);
   epoch.object("a", a).object("empty", "").ref("r", ref).inline_data("{\"label\": 1}");
@@ -144,7 +144,7 @@ TEST(EpochStream, RecordIOWrapsEachRecordAndRefObjectsTakeTheirFetchedSize) {
 
 TEST(EpochStream, GzipObjectsAreDecompressedAlsoWithRecordIO) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   const std::string one = random_bytes(100 * KiB, 8) + std::string(200 * KiB, 'z');
   const std::string two = "second object";
   // A multi-member file (two gzip members back to back) reads as their contents joined.
@@ -176,7 +176,7 @@ TEST(EpochStream, GzipObjectsAreDecompressedAlsoWithRecordIO) {
 
 TEST(EpochStream, AStoreErrorNamesTheEpochAndTheObjectOnce) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   Epoch epoch(store);
   epoch.object("good", random_bytes(100 * KiB, 9)).object("bad/key", random_bytes(300 * KiB, 10));
   store.fail("bad/key", ErrorKind::kAccessDenied);
@@ -207,7 +207,7 @@ TEST(EpochStream, AStoreErrorNamesTheEpochAndTheObjectOnce) {
 
 TEST(EpochStream, AReaderThatGoesAwayEndsTheEpoch) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   Epoch epoch(store);
   for (int i = 0; i < 20; ++i) epoch.object("o" + std::to_string(i), random_bytes(100 * KiB, 20 + i));
   transfer::Engine engine(transfer::EngineOptions{8});
@@ -228,7 +228,7 @@ TEST(EpochStream, AReaderThatGoesAwayEndsTheEpoch) {
 
 TEST(EpochStream, CancelStopsAWriteWaitingForData) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   store.set_delay(20ms);
   store.set_piece(4 * KiB);
   Epoch epoch(store);
@@ -249,7 +249,7 @@ TEST(EpochStream, CancelStopsAWriteWaitingForData) {
 
 TEST(EpochStream, StreamsOfTwoChannelsShareOneEngineAndBudget) {
   Watchdog watchdog(120s);
-  MemoryStore store;
+  ThreadedStore store;
   transfer::Engine engine(transfer::EngineOptions{8});
   transfer::MemoryBudget budget(1 * MiB);  // less than both would read ahead
   const StreamOptions o = shared(engine, budget);
@@ -279,7 +279,7 @@ TEST(EpochStream, StreamsOfTwoChannelsShareOneEngineAndBudget) {
 // below the shared budget, so that the job's other channels still find room for theirs.
 TEST(EpochStream, MaxWindowCapsTheReadAheadBelowTheSharedBudget) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   Epoch epoch(store);
   std::string expected;
   for (int i = 0; i < 30; ++i) {

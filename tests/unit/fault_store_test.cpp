@@ -23,7 +23,7 @@ bool head_fails(FaultStore& s) {
 
 TEST(FaultStore, CountdownFailsAWindowOfOperations) {
   MemoryStore m;
-  m.put("k", http::Body::from_string("data"));
+  m.put("k", store::Body::from_string("data"));
   FaultStore s(m, {.fail_from = 2, .fail_count = 3});
   std::vector<bool> fails;
   for (int i = 0; i < 7; ++i) fails.push_back(head_fails(s));
@@ -38,13 +38,13 @@ TEST(FaultStore, CountdownFailsAWindowOfOperations) {
 
 TEST(FaultStore, OnlySelectedOperationsCountOrFail) {
   MemoryStore m;
-  m.put("k", http::Body::from_string("data"));
+  m.put("k", store::Body::from_string("data"));
   FaultStore s(m, {.ops = static_cast<unsigned>(Op::kPut), .fail_from = 0, .fail_count = -1, .kind = ErrorKind::kAccessDenied});
   EXPECT_FALSE(head_fails(s));
   EXPECT_EQ(get_string(s, {"k", std::nullopt, ""}), "data");
   EXPECT_EQ(s.operations(), 0);
   try {
-    s.put("x", http::Body::from_string("y"));
+    s.put("x", store::Body::from_string("y"));
     FAIL() << "put did not fail";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kAccessDenied);
@@ -54,7 +54,7 @@ TEST(FaultStore, OnlySelectedOperationsCountOrFail) {
 
 TEST(FaultStore, ProbabilityIsSeeded) {
   MemoryStore m;
-  m.put("k", http::Body::from_string("data"));
+  m.put("k", store::Body::from_string("data"));
   auto pattern = [&](uint64_t seed) {
     FaultStore s(m, {.probability = 0.3, .seed = seed});
     std::vector<bool> out;
@@ -71,7 +71,7 @@ TEST(FaultStore, ProbabilityIsSeeded) {
 
 TEST(FaultStore, AGetCutMidBodyDeliversThePrefixThenFails) {
   MemoryStore m("m", 4);
-  m.put("k", http::Body::from_string("0123456789"));
+  m.put("k", store::Body::from_string("0123456789"));
   FaultStore s(m, {.fail_from = 0, .cut_after_bytes = 6});
   std::string got;
   std::exception_ptr error;

@@ -57,7 +57,7 @@ Error error_of(const std::function<void()>& fn) {
 
 std::string part_etag(FileStore& store, const std::string& key, const std::string& id, int n, const std::string& data) {
   std::promise<std::string> p;
-  store.upload_part(key, id, n, http::Body::from_string(data), [&](std::exception_ptr e, std::string etag) {
+  store.upload_part(key, id, n, store::Body::from_string(data), [&](std::exception_ptr e, std::string etag) {
     if (e) p.set_exception(e);
     else p.set_value(std::move(etag));
   });
@@ -367,7 +367,7 @@ TEST(FileStore, SinkStopIsCancelled) {
 TEST(FileStore, PutThenHead) {
   TempDir dir;
   FileStore store(dir.path());
-  std::string etag = store.put("new/dir/key.bin", http::Body::from_string("hello"), {});
+  std::string etag = store.put("new/dir/key.bin", store::Body::from_string("hello"), {});
   EXPECT_EQ(read_file(dir / "new/dir/key.bin"), "hello");
   ObjectInfo info = store.head("new/dir/key.bin");
   EXPECT_EQ(info.key, "new/dir/key.bin");
@@ -384,7 +384,7 @@ TEST(FileStore, PutThenHead) {
   EXPECT_EQ(objects[0].etag, etag);
   EXPECT_EQ(objects[0].size, 5u);
   // Overwrite: new content, new ETag, no staging file left behind.
-  std::string etag2 = store.put("new/dir/key.bin", http::Body::from_string("hello, again"), {});
+  std::string etag2 = store.put("new/dir/key.bin", store::Body::from_string("hello, again"), {});
   EXPECT_NE(etag2, etag);
   EXPECT_EQ(read_file(dir / "new/dir/key.bin"), "hello, again");
   size_t entries = 0;
@@ -398,7 +398,7 @@ TEST(FileStore, PutFromFileBody) {
   int fd = ::open((dir / "src").c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
   FileStore store(dir.path());
-  store.put("dst", http::Body::from_file(fd, 4, 8), {});
+  store.put("dst", store::Body::from_file(fd, 4, 8), {});
   ::close(fd);
   EXPECT_EQ(read_file(dir / "dst"), "456789ab");
 }
@@ -406,7 +406,7 @@ TEST(FileStore, PutFromFileBody) {
 TEST(FileStore, PutEmpty) {
   TempDir dir;
   FileStore store(dir.path());
-  store.put("e", http::Body::from_string(""), {});
+  store.put("e", store::Body::from_string(""), {});
   EXPECT_EQ(store.head("e").size, 0u);
 }
 
@@ -437,7 +437,7 @@ TEST(FileStore, MultipartAssemblesPartsInOrder) {
   // Upload out of order, concurrently.
   std::vector<std::promise<std::string>> etags(3);
   for (int n : {3, 1, 2}) {
-    store.upload_part("out/obj", id, n, http::Body::from_string(parts[static_cast<size_t>(n - 1)]),
+    store.upload_part("out/obj", id, n, store::Body::from_string(parts[static_cast<size_t>(n - 1)]),
                       [&, n](std::exception_ptr e, std::string etag) {
                         if (e) etags[static_cast<size_t>(n - 1)].set_exception(e);
                         else etags[static_cast<size_t>(n - 1)].set_value(std::move(etag));

@@ -71,12 +71,12 @@ struct Fixture {
   TempDir dir;
   JobSpec spec;
   TrainOptions options;
-  dataset::StoreCache stores;
+  store::Registry stores;
   JobRun run;
 
   Fixture(store::MemoryStore& memory, const json& j)
       : memory(memory), spec(parse_job_spec(j.dump())),
-        stores({}, {}, [&memory](const dataset::ObjectAddress&) { return std::make_unique<View>(memory); }),
+        stores({}, {}, [&memory](const store::Address&) { return std::make_unique<View>(memory); }),
         run(spec, options, stores) {
     run.hosts = host_names(spec);
     run.selected = run.hosts;
@@ -87,7 +87,7 @@ struct Fixture {
 };
 
 void put(store::MemoryStore& s, const std::string& key, const std::string& data) {
-  s.put(key, http::Body::from_string(data));
+  s.put(key, store::Body::from_string(data));
 }
 
 TEST(JobPhases, ResolveGivesEachHostItsShareOfAFileChannel) {
@@ -153,7 +153,7 @@ TEST(JobPhases, AStoreThatFailsEveryReadFailsPrepareNamingTheChannel) {
   TempDir dir;
   const JobSpec spec = parse_job_spec(job("File").dump());
   TrainOptions options;
-  dataset::StoreCache stores({}, {}, [&faulty](const dataset::ObjectAddress&) { return std::make_unique<View>(faulty); });
+  store::Registry stores({}, {}, [&faulty](const store::Address&) { return std::make_unique<View>(faulty); });
   JobRun run(spec, options, stores);
   run.hosts = run.selected = host_names(spec);
   run.job_dir = dir.path / "job";

@@ -13,7 +13,7 @@ namespace sluice::dataset {
 namespace {
 
 using namespace std::string_literals;
-using Scheme = ObjectAddress::Scheme;
+using Scheme = store::Address::Scheme;
 
 // The Error parse_manifest throws for text; fails the test when it accepts it.
 Error manifest_refusal(std::string_view text) {
@@ -43,41 +43,6 @@ std::string byte_at(std::string_view text, std::string_view needle, size_t nth =
   return "byte " + std::to_string(pos) + " ";
 }
 
-// ---- ObjectAddress ------------------------------------------------------------------------------
-
-TEST(ObjectAddress, ParsesS3AndFileUris) {
-  EXPECT_EQ(parse_object_address("s3://bucket/a/b"), (ObjectAddress{Scheme::kS3, "bucket", "a/b"}));
-  EXPECT_EQ(parse_object_address("s3://bucket/a/b/"), (ObjectAddress{Scheme::kS3, "bucket", "a/b/"}));
-  EXPECT_EQ(parse_object_address("s3://bucket"), (ObjectAddress{Scheme::kS3, "bucket", ""}));
-  EXPECT_EQ(parse_object_address("s3://bucket/"), (ObjectAddress{Scheme::kS3, "bucket", ""}));
-  // S3 keys are kept byte for byte, even odd ones.
-  EXPECT_EQ(parse_object_address("s3://bucket/a//b/../c"), (ObjectAddress{Scheme::kS3, "bucket", "a//b/../c"}));
-  EXPECT_EQ(parse_object_address("file:///data/train/"), (ObjectAddress{Scheme::kFile, "", "data/train/"}));
-  EXPECT_EQ(parse_object_address("file:///data/train"), (ObjectAddress{Scheme::kFile, "", "data/train"}));
-  EXPECT_EQ(parse_object_address("file:///data/./x/../train/"), (ObjectAddress{Scheme::kFile, "", "data/train/"}));
-  EXPECT_EQ(parse_object_address("file:///"), (ObjectAddress{Scheme::kFile, "", ""}));
-}
-
-TEST(ObjectAddress, UriRoundTrips) {
-  for (std::string uri : {"s3://bucket/a/b"s, "s3://bucket/"s, "file:///data/x"s, "file:///data/x/"s}) {
-    EXPECT_EQ(parse_object_address(uri).uri(), uri);
-  }
-}
-
-TEST(ObjectAddress, RefusesOtherSchemesAndBadBuckets) {
-  for (std::string uri : {"https://bucket.s3.amazonaws.com/x"s, "http://x/y"s, "/plain/path"s, "relative"s, ""s,
-                          "S3://bucket/x"s, "s3://"s, "s3:///key"s, "s3://ab/x"s, "s3://bad*bucket/x"s,
-                          "file://relative/path"s, "s3://bucket/a\0b"s}) {
-    SCOPED_TRACE(uri);
-    try {
-      parse_object_address(uri);
-      ADD_FAILURE() << "accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
-    }
-  }
-}
-
 // ---- ManifestFile: accepted -----------------------------------------------------------------------
 
 TEST(Manifest, ContractExample) {
@@ -85,13 +50,13 @@ TEST(Manifest, ContractExample) {
   "relative/path/to/custdata-1",
   "relative/path/custdata-2",
   "relative/path/custdata-N" ])");
-  EXPECT_EQ(m.prefix, (ObjectAddress{Scheme::kS3, "customer_bucket", "some/prefix/"}));
+  EXPECT_EQ(m.prefix, (store::Address{Scheme::kS3, "customer_bucket", "some/prefix/"}));
   ASSERT_EQ(m.size(), 3u);
   EXPECT_EQ(m.entries, (std::vector<std::string>{"relative/path/to/custdata-1", "relative/path/custdata-2",
                                                  "relative/path/custdata-N"}));
   EXPECT_EQ(m.key(0), "some/prefix/relative/path/to/custdata-1");
   EXPECT_EQ(m.address(0).uri(), "s3://customer_bucket/some/prefix/relative/path/to/custdata-1");
-  EXPECT_EQ(m.address(2), (ObjectAddress{Scheme::kS3, "customer_bucket", "some/prefix/relative/path/custdata-N"}));
+  EXPECT_EQ(m.address(2), (store::Address{Scheme::kS3, "customer_bucket", "some/prefix/relative/path/custdata-N"}));
 }
 
 TEST(Manifest, KeepsManifestOrderAndDuplicates) {
@@ -119,7 +84,7 @@ TEST(Manifest, PrefixIsPlainStringAppend) {
   EXPECT_EQ(m.key(0), "data/part-0001");
   EXPECT_EQ(m.key(1), "data/part-0002");
   Manifest root = parse_manifest(R"([{"prefix":"s3://bkt"},"x/y"])");
-  EXPECT_EQ(root.prefix, (ObjectAddress{Scheme::kS3, "bkt", ""}));
+  EXPECT_EQ(root.prefix, (store::Address{Scheme::kS3, "bkt", ""}));
   EXPECT_EQ(root.key(0), "x/y");
   Manifest root_slash = parse_manifest(R"([{"prefix":"s3://bkt/"},"x/y"])");
   EXPECT_EQ(root_slash.key(0), "x/y");
@@ -127,7 +92,7 @@ TEST(Manifest, PrefixIsPlainStringAppend) {
 
 TEST(Manifest, FilePrefix) {
   Manifest m = parse_manifest(R"([{"prefix":"file:///srv/data/"},"a.csv","sub/b.csv"])");
-  EXPECT_EQ(m.prefix, (ObjectAddress{Scheme::kFile, "", "srv/data/"}));
+  EXPECT_EQ(m.prefix, (store::Address{Scheme::kFile, "", "srv/data/"}));
   EXPECT_EQ(m.address(1).uri(), "file:///srv/data/sub/b.csv");
   Manifest no_slash = parse_manifest(R"([{"prefix":"file:///srv/data"},"-1"])");
   EXPECT_EQ(no_slash.key(0), "srv/data-1");
@@ -138,7 +103,7 @@ TEST(Manifest, StringEscapesAndUnicode) {
       "[{\"prefix\":\"s3:\\/\\/bkt\\/p\\/\"},"
       "\"caf\\u00e9\",\"caf\xC3\xA9\",\"\\ud83d\\ude00.jpg\",\"\xF0\x9F\x98\x80.jpg\",\"q\\\"uote\",\"back\\\\slash\","
       "\"tab\\tnl\\n\",\"\\b\\f\\r\",\"\\u0041\\u00DF\\u6F22\",\"sp ace\",\"..\",\"a//b\"]");
-  EXPECT_EQ(m.prefix, (ObjectAddress{Scheme::kS3, "bkt", "p/"}));
+  EXPECT_EQ(m.prefix, (store::Address{Scheme::kS3, "bkt", "p/"}));
   EXPECT_EQ(m.entries, (std::vector<std::string>{"caf\xC3\xA9", "caf\xC3\xA9", "\xF0\x9F\x98\x80.jpg",
                                                  "\xF0\x9F\x98\x80.jpg", "q\"uote", "back\\slash", "tab\tnl\n",
                                                  "\b\f\r", "A\xC3\x9F\xE6\xBC\xA2", "sp ace", "..", "a//b"}));
@@ -271,7 +236,7 @@ AugmentedLine line_of(std::string_view text, const std::vector<std::string>& att
 
 AugmentedRecord inline_record(std::string data) { return AugmentedRecord{AugmentedRecord::Kind::kInline, {}, std::move(data)}; }
 AugmentedRecord ref_record(std::string uri) {
-  return AugmentedRecord{AugmentedRecord::Kind::kObjectRef, parse_object_address(uri), {}};
+  return AugmentedRecord{AugmentedRecord::Kind::kObjectRef, store::parse_address(uri), {}};
 }
 
 Error augmented_refusal(std::string_view text, const std::vector<std::string>& attrs) {
@@ -301,7 +266,7 @@ TEST(AugmentedManifest, DeveloperGuideExample) {
   EXPECT_EQ(lines[0].records, (std::vector<AugmentedRecord>{ref_record("s3://mybucket/sample01/image1.jpg"), inline_record("1")}));
   EXPECT_EQ(lines[1].line_number, 2u);
   EXPECT_EQ(lines[1].records, (std::vector<AugmentedRecord>{ref_record("s3://mybucket/sample02/image2.jpg"), inline_record("0")}));
-  EXPECT_EQ(lines[0].records[0].ref, (ObjectAddress{Scheme::kS3, "mybucket", "sample01/image1.jpg"}));
+  EXPECT_EQ(lines[0].records[0].ref, (store::Address{Scheme::kS3, "mybucket", "sample01/image1.jpg"}));
 }
 
 TEST(AugmentedManifest, RecordsFollowAttributeNamesOrderNotLineOrder) {

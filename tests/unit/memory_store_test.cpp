@@ -24,7 +24,7 @@ ErrorKind kind_of(const std::function<void()>& f) {
 
 TEST(MemoryStore, PutHeadGetAndRanges) {
   MemoryStore s("t", 3);  // 3-byte chunks: a get calls the sink several times
-  const std::string etag = s.put("k", http::Body::from_string("hello world"));
+  const std::string etag = s.put("k", store::Body::from_string("hello world"));
   Digest d(Digest::Algo::kMd5);
   d.update("hello world");
   EXPECT_EQ(etag, d.finish_hex());
@@ -45,7 +45,7 @@ TEST(MemoryStore, PutHeadGetAndRanges) {
 
 TEST(MemoryStore, ASinkThatRefusesCancels) {
   MemoryStore s("t", 2);
-  s.put("k", http::Body::from_string("abcdef"));
+  s.put("k", store::Body::from_string("abcdef"));
   std::exception_ptr error;
   size_t calls = 0;
   s.get({"k", std::nullopt, ""}, [&](const char*, size_t) { return ++calls < 2; }, [&](std::exception_ptr e) { error = e; });
@@ -56,7 +56,7 @@ TEST(MemoryStore, ASinkThatRefusesCancels) {
 
 TEST(MemoryStore, ListingsPageLikeS3) {
   MemoryStore s;
-  for (const char* k : {"a/1", "a/2", "a/sub/3", "a/sub/4", "a/tub/5", "b/6", "a0"}) s.put(k, http::Body::from_string(k));
+  for (const char* k : {"a/1", "a/2", "a/sub/3", "a/sub/4", "a/tub/5", "b/6", "a0"}) s.put(k, store::Body::from_string(k));
   // Recursive, every page size: the same keys in order, nothing twice.
   for (int max = 1; max <= 8; ++max) {
     std::vector<std::string> keys;
@@ -93,7 +93,7 @@ TEST(MemoryStore, MultipartUploads) {
   const std::string id = s.create_multipart("big");
   std::vector<std::string> etags(2);
   for (int part : {2, 1}) {
-    s.upload_part("big", id, part, http::Body::from_string(part == 1 ? "first-" : "second"),
+    s.upload_part("big", id, part, store::Body::from_string(part == 1 ? "first-" : "second"),
                   [&](std::exception_ptr e, std::string etag) {
                     EXPECT_FALSE(e);
                     etags[part - 1] = etag;

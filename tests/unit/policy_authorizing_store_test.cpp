@@ -59,7 +59,7 @@ TEST(AuthorizingStore, AllowsTheTenantsOwnObjects) {
   EXPECT_EQ(f.store.head("example-tenant/a.txt").size, 4u);
   auto page = f.store.list(store::ListRequest{"example-tenant/", "", "", 1000});
   ASSERT_EQ(page.objects.size(), 1u);
-  f.store.put("example-tenant/out/m.bin", http::Body::from_string("model"));
+  f.store.put("example-tenant/out/m.bin", store::Body::from_string("model"));
   EXPECT_TRUE(fs::exists(f.dir / "example-tenant/out/m.bin"));
   ASSERT_FALSE(f.audit.empty());
   EXPECT_TRUE(f.audit.front().allowed);
@@ -85,8 +85,8 @@ TEST(AuthorizingStore, RefusesAnotherTenantBeforeTheStoreIsAsked) {
   EXPECT_THROW(f.store.head("other-tenant/b.txt"), Error);
   EXPECT_THROW(f.store.list(store::ListRequest{"other-tenant/", "", "", 1000}), Error);
   EXPECT_THROW(f.store.list(store::ListRequest{"", "", "", 1000}), Error);  // the whole bucket
-  EXPECT_THROW(f.store.put("other-tenant/x", http::Body::from_string("x")), Error);
-  EXPECT_THROW(f.store.put("example-tenant/a.txt", http::Body::from_string("overwrite")), Error);  // read-only part
+  EXPECT_THROW(f.store.put("other-tenant/x", store::Body::from_string("x")), Error);
+  EXPECT_THROW(f.store.put("example-tenant/a.txt", store::Body::from_string("overwrite")), Error);  // read-only part
   EXPECT_THROW(f.store.remove("example-tenant/a.txt"), Error);
   EXPECT_FALSE(fs::exists(f.dir / "other-tenant/x"));
   std::string kept;

@@ -20,7 +20,7 @@
 
 #include "core/error.hpp"
 #include "store/forwarding_store.hpp"
-#include "support/memory_store.hpp"
+#include "support/threaded_store.hpp"
 #include "support/random_bytes.hpp"
 #include "support/watchdog.hpp"
 #include "transfer/engine.hpp"
@@ -30,7 +30,7 @@ namespace sluice::transfer {
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::testing::MemoryStore;
+using sluice::testing::ThreadedStore;
 using sluice::testing::random_bytes;
 using sluice::testing::Watchdog;
 
@@ -38,7 +38,7 @@ constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
 
 // An object of `size` random bytes (from `seed`) put in the store, and its pieces appended to
 // `out`: ranges of `part` bytes pinned to its ETag; none for an empty object. Returns the bytes.
-std::string add_object(std::vector<RangePiece>& out, MemoryStore& store, const std::string& key, uint64_t size,
+std::string add_object(std::vector<RangePiece>& out, ThreadedStore& store, const std::string& key, uint64_t size,
                        uint64_t part, uint64_t seed) {
   std::string data = random_bytes(size, seed);
   store.add(key, data);
@@ -54,7 +54,7 @@ std::string add_object(std::vector<RangePiece>& out, MemoryStore& store, const s
 }
 
 // An object of unknown size, fetched whole.
-RangePiece whole(MemoryStore& store, const std::string& key, uint64_t size_hint) {
+RangePiece whole(ThreadedStore& store, const std::string& key, uint64_t size_hint) {
   RangePiece p;
   p.store = &store;
   p.request.key = key;
@@ -110,7 +110,7 @@ class OrderStore final : public store::ForwardingStore {
 
 TEST(RangeStream, OneObjectInPartsArrivesExactlyAndInOrder) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   store.set_piece(100 * KiB + 7);  // sink calls that straddle the parts
   Engine engine(EngineOptions{8});
   MemoryBudget budget(64 * MiB);
@@ -130,7 +130,7 @@ TEST(RangeStream, OneObjectInPartsArrivesExactlyAndInOrder) {
 
 TEST(RangeStream, ManyObjectsOfVariedSizesIncludingEmptyAndWholeOnes) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   const uint64_t part = 256 * KiB;
   const std::vector<uint64_t> sizes = {0, 1, 1000, part, part + 1, 3 * part + 5, 0, 17, 2 * MiB};
   std::vector<RangePiece> pieces;
@@ -171,7 +171,7 @@ TEST(RangeStream, ManyObjectsOfVariedSizesIncludingEmptyAndWholeOnes) {
 
 TEST(RangeStream, TheWindowDoublesWithEachPieceUpToItsBound) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   const uint64_t part = 128 * KiB;
   Engine engine(EngineOptions{64});
   MemoryBudget budget(1ull << 30);
@@ -200,7 +200,7 @@ TEST(RangeStream, TheWindowDoublesWithEachPieceUpToItsBound) {
 
 TEST(RangeStream, AStoreErrorSurfacesWithItsKindAndKey) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   Engine engine(EngineOptions{8});
   MemoryBudget budget(64 * MiB);
   std::vector<RangePiece> pieces;
@@ -237,7 +237,7 @@ TEST(RangeStream, AStoreErrorSurfacesWithItsKindAndKey) {
 
 TEST(RangeStream, AFullBudgetNeverStallsTheConsumer) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   const uint64_t part = 256 * KiB;
   Engine engine(EngineOptions{8});
   MemoryBudget budget(1 * MiB);
@@ -267,7 +267,7 @@ TEST(RangeStream, AFullBudgetNeverStallsTheConsumer) {
 
 TEST(RangeStream, APieceTheConsumerWaitsForJumpsTheEnginesQueue) {
   Watchdog watchdog(60s);
-  MemoryStore memory(1);
+  ThreadedStore memory(1);
   memory.set_delay(2ms);
   memory.set_piece(16 * KiB);
   memory.add("flood", random_bytes(64 * KiB, 7));  // 4 pieces: ~8 ms a read
@@ -299,7 +299,7 @@ TEST(RangeStream, APieceTheConsumerWaitsForJumpsTheEnginesQueue) {
 
 TEST(RangeStream, CancelWithReadsInFlightIsCleanAndGivesEverythingBack) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   store.set_delay(1ms);
   store.set_piece(16 * KiB);
   store.set_linger(20ms);  // the store drops its copies of the callbacks late
@@ -339,7 +339,7 @@ TEST(RangeStream, CancelWithReadsInFlightIsCleanAndGivesEverythingBack) {
 
 TEST(RangeStream, DestroyedMidStreamWithReadsInFlight) {
   Watchdog watchdog(60s);
-  MemoryStore store;
+  ThreadedStore store;
   store.set_delay(500us);
   store.set_piece(32 * KiB);
   store.set_linger(5ms);
@@ -364,7 +364,7 @@ TEST(RangeStream, DestroyedMidStreamWithReadsInFlight) {
 
 TEST(RangeStream, StreamsSharingABudgetAndAnEngineReadAtOnce) {
   Watchdog watchdog(120s);
-  MemoryStore store;
+  ThreadedStore store;
   const uint64_t part = 64 * KiB;
   Engine engine(EngineOptions{6});
   MemoryBudget budget(1 * MiB);  // less than the streams would read ahead together

@@ -22,7 +22,7 @@ namespace sluice::dataset {
 namespace {
 
 namespace fs = std::filesystem;
-using Scheme = ObjectAddress::Scheme;
+using Scheme = store::Address::Scheme;
 
 class TempDir {
  public:
@@ -95,13 +95,13 @@ class MemStore : public testing::ReadOnlyTestStore {
   }
 };
 
-// StoreFor over named in-memory buckets; records which buckets were asked for.
+// store::StoreFor over named in-memory buckets; records which buckets were asked for.
 struct MemBuckets {
   std::map<std::string, MemStore> buckets;
   std::vector<std::string> asked;
   std::mutex mu;
-  StoreFor store_for() {
-    return [this](const ObjectAddress& a) -> store::ObjectStore& {
+  store::StoreFor store_for() {
+    return [this](const store::Address& a) -> store::ObjectStore& {
       std::lock_guard lock(mu);
       asked.push_back(a.bucket);
       EXPECT_EQ(a.scheme, Scheme::kS3);
@@ -112,8 +112,8 @@ struct MemBuckets {
 
 struct Files {
   store::FileStore store{"/"};
-  StoreFor store_for() {
-    return [this](const ObjectAddress& a) -> store::ObjectStore& {
+  store::StoreFor store_for() {
+    return [this](const store::Address& a) -> store::ObjectStore& {
       EXPECT_EQ(a.scheme, Scheme::kFile);
       return store;
     };
@@ -232,7 +232,7 @@ TEST(SourcePrefix, SkipsDirectoryMarkersAndPages) {
   EXPECT_EQ(paths_of(objects), (std::vector<std::string>{"a", "d/x", "z"}));
   EXPECT_EQ(objects[2].size, 3u);
   EXPECT_EQ(objects[2].etag, "etag-p/z");
-  EXPECT_EQ(objects[0].address, (ObjectAddress{Scheme::kS3, "bkt", "p/a"}));
+  EXPECT_EQ(objects[0].address, (store::Address{Scheme::kS3, "bkt", "p/a"}));
   EXPECT_EQ(b.lists.load(), 3);  // 6 keys in pages of 2
   // Only markers: nothing to train on.
   m.buckets["markers"].objects = {{"p/", ""}, {"p/d/", ""}};
@@ -358,7 +358,7 @@ TEST(SourceManifest, PrefixMayBeInAnotherBucket) {
   m.buckets["data-bkt"].objects = {{"imgs/a.jpg", "aa"}, {"imgs/b.jpg", "bbb"}};
   auto objects = resolve_manifest_file(m.store_for(), "s3://manifests/train.manifest");
   EXPECT_EQ(keys_of(objects), (std::vector<std::string>{"imgs/b.jpg", "imgs/a.jpg"}));
-  EXPECT_EQ(objects[0].address, (ObjectAddress{Scheme::kS3, "data-bkt", "imgs/b.jpg"}));
+  EXPECT_EQ(objects[0].address, (store::Address{Scheme::kS3, "data-bkt", "imgs/b.jpg"}));
   EXPECT_EQ(objects[0].size, 3u);
   EXPECT_EQ(objects[0].etag, "etag-imgs/b.jpg");
   EXPECT_NE(std::find(m.asked.begin(), m.asked.end(), "manifests"), m.asked.end());
@@ -447,7 +447,7 @@ TEST(SourceManifest, OtherHeadErrorsAreNotMissingKeys) {
     store::ObjectInfo head(const std::string& key) override { throw Error(ErrorKind::kAccessDenied, "HEAD " + key, "AccessDenied"); }
   } denying;
   denying.objects = m.buckets["bkt"].objects;
-  StoreFor sf = [&](const ObjectAddress&) -> store::ObjectStore& { return denying; };
+  store::StoreFor sf = [&](const store::Address&) -> store::ObjectStore& { return denying; };
   Error e = error_of([&] { resolve_manifest_file(sf, "s3://bkt/m"); });
   EXPECT_EQ(e.kind(), ErrorKind::kAccessDenied);
   expect_has(e, "ManifestFile s3://bkt/m");
@@ -501,9 +501,9 @@ TEST(SourceAugmented, ReadsAndParsesLines) {
   Files f;
   auto lines = resolve_augmented_manifest(f.store_for(), dir.uri("aug.jsonl"), {"source-ref", "label"});
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0].records[0].ref, (ObjectAddress{Scheme::kFile, "", dir.key() + "/img/1.jpg"}));
+  EXPECT_EQ(lines[0].records[0].ref, (store::Address{Scheme::kFile, "", dir.key() + "/img/1.jpg"}));
   EXPECT_EQ(lines[1].line_number, 3u);
-  EXPECT_EQ(lines[1].records[0].ref, (ObjectAddress{Scheme::kS3, "bkt", "img/2.jpg"}));
+  EXPECT_EQ(lines[1].records[0].ref, (store::Address{Scheme::kS3, "bkt", "img/2.jpg"}));
   EXPECT_EQ(lines[1].records[1].data, "0");
 
   Error e = error_of([&] { resolve_augmented_manifest(f.store_for(), dir.uri("aug.jsonl"), {"source-ref", "class"}); });
@@ -544,15 +544,6 @@ TEST(SourceDispatch, ResolveSourceAndShareBytes) {
   EXPECT_EQ(paths_of(select(prefix.objects, second)), (std::vector<std::string>{"b"}));
   EXPECT_EQ(share_bytes(prefix.objects, first), 4u);
   EXPECT_EQ(share_bytes(prefix.objects, second), 2u);
-}
-
-TEST(SourceDispatch, StoreCacheOpensFileStores) {
-  TempDir dir;
-  dir.write("d/a", "1");
-  StoreCache cache;
-  auto objects = resolve_s3_prefix(cache.store_for(), dir.uri("d/"));
-  ASSERT_EQ(objects.size(), 1u);
-  EXPECT_EQ(&cache(ObjectAddress{Scheme::kFile, "", "x"}), &cache(ObjectAddress{Scheme::kFile, "", "y"}));
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ std::string md5_hex(const std::string& s) {
   return d.finish_hex();
 }
 
-std::string body_bytes(const http::Body& b) {
+std::string body_bytes(const store::Body& b) {
   if (b.bytes) return *b.bytes;
   std::string out(b.length, '\0');
   EXPECT_EQ(::pread(b.fd, out.data(), out.size(), static_cast<off_t>(b.offset)), static_cast<ssize_t>(out.size()));
@@ -69,7 +69,7 @@ class MemoryStore final : public store::ObjectStore {
       done(nullptr);
     });
   }
-  std::string put(const std::string& key, http::Body body, const store::PutOptions& o) override {
+  std::string put(const std::string& key, store::Body body, const store::PutOptions& o) override {
     std::lock_guard lock(mu_);
     objects[key] = body_bytes(body);
     put_md5 = o.content_md5_base64;
@@ -77,7 +77,7 @@ class MemoryStore final : public store::ObjectStore {
     return md5_hex(objects[key]);
   }
   std::string create_multipart(const std::string&) override { return "upload-1"; }
-  void upload_part(const std::string&, const std::string&, int number, http::Body body,
+  void upload_part(const std::string&, const std::string&, int number, store::Body body,
                    std::function<void(std::exception_ptr, std::string)> done) override {
     if (number == fail_part) {
       done(std::make_exception_ptr(Error(ErrorKind::kRetryable, "uploading part", "failed on purpose")), "");

@@ -22,7 +22,7 @@ void authorize(JobRun& run) {
   }
   const std::string out = output_prefix_uri(run.spec);
   const bool archives = run.spec.output.compression != OutputCompression::kNone;
-  run.tenancy->authorize_write(dataset::parse_object_address(out + (archives ? "model.tar.gz" : "model/")));
+  run.tenancy->authorize_write(store::parse_address(out + (archives ? "model.tar.gz" : "model/")));
 }
 
 }  // namespace sluice::job

@@ -51,11 +51,11 @@ struct HostRun {
 
 // What the phases share. The references must outlive the run.
 struct JobRun {
-  JobRun(const JobSpec& spec, const TrainOptions& options, dataset::StoreCache& stores);
+  JobRun(const JobSpec& spec, const TrainOptions& options, store::Registry& stores);
 
   const JobSpec& spec;
   const TrainOptions& options;
-  dataset::StoreCache& stores;
+  store::Registry& stores;
   Tenancy* tenancy = nullptr;               // multi-tenant mode only
   std::vector<std::string> hosts;           // every host of the job (host_names(spec))
   std::vector<std::string> selected;        // the hosts this run runs (--host: one)

@@ -72,7 +72,7 @@ std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const
     co.reader.budget = &run.budget;
     co.mount.mountpoint = data / ch.name;
     co.mount.source = fmt::format("sluice:{}/{}", host.name, ch.name);
-    std::vector<dataset::ObjectAddress> addresses;
+    std::vector<store::Address> addresses;
     for (size_t i : share) addresses.push_back(src.objects[i].address);
     return std::make_unique<modes::fastfile::Sink>(ch.name, run.stores(src.objects.front().address),
                                                    modes::fastfile::channel_entries(src.objects, share),
@@ -94,7 +94,7 @@ std::unique_ptr<modes::ChannelSink> s3_channel(JobRun& run, HostRun& host, const
 
 }  // namespace
 
-JobRun::JobRun(const JobSpec& spec, const TrainOptions& options, dataset::StoreCache& stores)
+JobRun::JobRun(const JobSpec& spec, const TrainOptions& options, store::Registry& stores)
     : spec(spec),
       options(options),
       stores(stores),
@@ -148,9 +148,8 @@ void resolve(JobRun& run) {
         fs::create_directories(local);
         host.binds.push_back({local.string(), spec.checkpoint->local_path, false});
       }
-      Location loc = parse_location(spec.checkpoint->s3_uri);
-      dataset::ObjectAddress where = dataset::parse_object_address(dataset::directory_prefix(spec.checkpoint->s3_uri));
-      host.checkpoints = std::make_unique<CheckpointSync>(run.engine, run.stores(where), store::key_of(loc), local, host.name);
+      store::Address where = store::parse_address(dataset::directory_prefix(spec.checkpoint->s3_uri));
+      host.checkpoints = std::make_unique<CheckpointSync>(run.engine, run.stores(where), where.key, local, host.name);
     }
   }
 }

@@ -17,7 +17,7 @@ namespace sluice::job {
 fs::path fetch_script_source(JobRun& run) {
   const ScriptMode& script = *run.script;
   if (script.source.rfind("s3://", 0) != 0) return script.source;
-  const dataset::ObjectAddress where = dataset::parse_object_address(script.source);
+  const store::Address where = store::parse_address(script.source);
   if (run.tenancy) run.tenancy->authorize_read(where);
   auto& store = run.stores(where);
   store::ObjectInfo info;

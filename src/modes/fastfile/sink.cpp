@@ -7,7 +7,7 @@
 namespace sluice::modes::fastfile {
 
 Sink::Sink(std::string name, store::ObjectStore& store, std::vector<Entry> entries,
-           std::vector<dataset::ObjectAddress> addresses, ChannelOptions options)
+           std::vector<store::Address> addresses, ChannelOptions options)
     : name_(std::move(name)), store_(store), entries_(std::move(entries)), addresses_(std::move(addresses)),
       options_(std::move(options)) {
   stats_.files = entries_.size();

@@ -13,12 +13,12 @@ class Sink final : public ChannelSink {
  public:
   // `entries`: the host's share (channel_entries); options.mount.mountpoint is the channel's
   // directory. `store` must outlive the sink.
-  Sink(std::string name, store::ObjectStore& store, std::vector<Entry> entries, std::vector<dataset::ObjectAddress> addresses,
+  Sink(std::string name, store::ObjectStore& store, std::vector<Entry> entries, std::vector<store::Address> addresses,
        ChannelOptions options);
   ~Sink() override;
 
   const std::string& name() const override { return name_; }
-  std::vector<dataset::ObjectAddress> deferred_reads() const override { return addresses_; }
+  std::vector<store::Address> deferred_reads() const override { return addresses_; }
   void prepare(const std::atomic<bool>* stop) override;
   void stop() override { channel_.reset(); }
   ChannelStats stats() const override { return stats_; }
@@ -28,7 +28,7 @@ class Sink final : public ChannelSink {
   std::string name_;
   store::ObjectStore& store_;
   std::vector<Entry> entries_;  // moved into the channel by prepare()
-  std::vector<dataset::ObjectAddress> addresses_;
+  std::vector<store::Address> addresses_;
   ChannelOptions options_;
   ChannelStats stats_;
   std::unique_ptr<Channel> channel_;

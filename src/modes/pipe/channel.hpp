@@ -36,7 +36,7 @@ struct ChannelSpec {
   std::string name;                  // the channel name
   std::filesystem::path dir;         // the host's .../input/data
   const dataset::ResolvedSource* source = nullptr;  // must outlive the channel
-  dataset::StoreFor store_for;       // the store of an address (objects, "-ref" objects)
+  store::StoreFor store_for;         // the store of an address (objects, "-ref" objects)
   dataset::ShardPlan plan;           // hosts, current host, distribution, shuffle seed
   StreamOptions stream;              // stream.engine, stream.budget: the process's (else the stream's own)
   std::function<void()> on_failure;  // called once, from the channel's thread, when it fails

@@ -8,8 +8,8 @@ Sink::Sink(ChannelSpec spec) : spec_(std::move(spec)) {}
 
 Sink::~Sink() { stop(); }
 
-std::vector<dataset::ObjectAddress> Sink::deferred_reads() const {
-  std::vector<dataset::ObjectAddress> out;
+std::vector<store::Address> Sink::deferred_reads() const {
+  std::vector<store::Address> out;
   for (const auto& obj : spec_.source->objects) out.push_back(obj.address);
   for (const auto& line : spec_.source->lines) {
     for (const auto& r : line.records) {

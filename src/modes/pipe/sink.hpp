@@ -18,7 +18,7 @@ class Sink final : public ChannelSink {
   const std::string& name() const override { return spec_.name; }
   // Every epoch's share is computed when the epoch starts: every object (and every "-ref" of an
   // augmented manifest) may be read.
-  std::vector<dataset::ObjectAddress> deferred_reads() const override;
+  std::vector<store::Address> deferred_reads() const override;
   void prepare(const std::atomic<bool>* stop) override;
   void stop() override;
   std::optional<Error> failure() const override;
