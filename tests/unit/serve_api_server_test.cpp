@@ -1,0 +1,148 @@
+// serve/api_server over a real socket: requests signed by the project's own signer (as boto3 would
+// sign them) reach the operation with the caller's identity; unsigned, wrongly signed, unknown-key
+// and replayed requests get the AWS error of their protocol.
+#include "serve/api_server.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+
+#include "auth/sigv4.hpp"
+#include "core/error.hpp"
+#include "core/hash.hpp"
+
+namespace sluice::serve {
+namespace {
+
+constexpr char kKey[] = "AKIDSERVETEST0000001";
+constexpr char kSecret[] = "serve-test-secret-key-0000000000000000000";
+
+auth::KeyLookupResult lookup(std::string_view id) {
+  auth::KeyLookupResult r;
+  if (id == kKey) {
+    r.status = auth::KeyLookupResult::Status::kFound;
+    r.secret_access_key = kSecret;
+    r.principal = "arn:aws:iam::123456789012:user/alice";
+  }
+  return r;
+}
+
+struct Sent {
+  int status = 0;
+  std::string body;
+};
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::map<std::string, Operation> ops;
+    ops["sts.GetCallerIdentity"] = [](const ApiCall&, const Caller& c) {
+      OperationResult r;
+      r.result_xml = "<Arn>" + xml_escape(c.principal) + "</Arn>";
+      return r;
+    };
+    ops["sagemaker.DescribeTrainingJob"] = [](const ApiCall& call, const Caller&) -> OperationResult {
+      throw ApiFailure({"ValidationException", 400,
+                        "Requested resource not found: " + call.input.value("TrainingJobName", std::string())});
+    };
+    server_ = std::make_unique<ApiServer>(ApiServerOptions{}, lookup, std::move(ops));
+    server_->start();
+  }
+
+  // POST / signed for `service` (unsigned when `sign` is false); `tamper` changes the body after signing.
+  Sent post(const std::string& service, std::vector<auth::Header> headers, const std::string& body, bool sign = true,
+            const std::string& secret = kSecret, const std::string& tamper = "") {
+    const std::string host = "127.0.0.1:" + std::to_string(server_->port());
+    headers.emplace_back("Host", host);
+    if (sign) {
+      auth::Request req;
+      req.method = "POST";
+      req.wire_path = "/";
+      req.headers = headers;
+      req.payload_sha256_hex = sha256_hex(body);
+      auth::SigningParams p;
+      p.credentials.access_key_id = kKey;
+      p.credentials.secret_access_key = secret;
+      p.region = "us-east-1";
+      p.service = service;
+      p.time = std::chrono::system_clock::now();
+      p.path_rule = auth::PathRule::kGeneric;
+      for (auto& h : auth::sign_headers(req, p)) headers.push_back(h);
+    }
+    last_headers_ = headers;
+    last_body_ = tamper.empty() ? body : tamper;
+    return resend();
+  }
+  Sent resend() {
+    httplib::Client client("127.0.0.1", server_->port());
+    httplib::Headers hs;
+    std::string type;
+    for (auto& [k, v] : last_headers_) {
+      if (k == "Content-Type") type = v;
+      else if (k != "Host") hs.emplace(k, v);
+    }
+    auto res = client.Post("/", hs, last_body_, type.c_str());
+    if (!res) return {};
+    return {res->status, res->body};
+  }
+
+  std::unique_ptr<ApiServer> server_;
+  std::vector<auth::Header> last_headers_;
+  std::string last_body_;
+};
+
+const std::vector<auth::Header> kStsForm{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+const std::string kGetCaller = "Action=GetCallerIdentity&Version=2011-06-15";
+
+TEST_F(ApiServerTest, ASignedQueryCallReachesItsOperationWithTheCaller) {
+  auto r = post("sts", kStsForm, kGetCaller);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("<Arn>arn:aws:iam::123456789012:user/alice</Arn>"), std::string::npos) << r.body;
+}
+
+TEST_F(ApiServerTest, AJsonOperationsErrorIsAJsonError) {
+  auto r = post("sagemaker", {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", "SageMaker.DescribeTrainingJob"}},
+                R"({"TrainingJobName":"nope"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["__type"], "ValidationException");
+  EXPECT_EQ(j["message"], "Requested resource not found: nope");
+}
+
+TEST_F(ApiServerTest, UnsignedWrongAndUnknownRequestsAreRefused) {
+  auto unsigned_ = post("sts", kStsForm, kGetCaller, false);
+  EXPECT_EQ(unsigned_.status, 403) << unsigned_.body;
+  EXPECT_NE(unsigned_.body.find("<Code>MissingAuthenticationToken</Code>"), std::string::npos) << unsigned_.body;
+  auto wrong = post("sts", kStsForm, kGetCaller, true, "another-secret");
+  EXPECT_NE(wrong.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << wrong.body;
+  auto tampered = post("sts", kStsForm, kGetCaller, true, kSecret, kGetCaller + "&X=1");
+  EXPECT_NE(tampered.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << tampered.body;
+  auto other_service = post("sagemaker", kStsForm, kGetCaller);  // signed for sagemaker, sent to STS
+  EXPECT_NE(other_service.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << other_service.body;
+  auto json = post("sagemaker", {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", "SageMaker.ListTrainingJobs"}},
+                   "{}");
+  EXPECT_EQ(nlohmann::json::parse(json.body)["__type"], "UnknownOperationException") << json.body;
+}
+
+TEST_F(ApiServerTest, AReplayedRequestIsRefused) {
+  EXPECT_EQ(post("sts", kStsForm, kGetCaller).status, 200);
+  auto again = resend();
+  EXPECT_EQ(again.status, 403) << again.body;
+  EXPECT_NE(again.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << again.body;
+}
+
+TEST(ApiServer, APortInUseIsAClearError) {
+  ApiServer first(ApiServerOptions{}, lookup, {});
+  ApiServerOptions o;
+  o.port = first.port();
+  try {
+    ApiServer second(o, lookup, {});
+    ADD_FAILURE() << "bound twice";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(first.port())), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sluice::serve
