@@ -11,9 +11,9 @@ RangeStream::RangeStream(Engine& engine, MemoryBudget& budget, std::vector<Range
       pieces_(std::move(pieces)),
       opt_(options),
       slots_(pieces_.size()),
-      window_(std::max<uint64_t>(1, options.initial_window)),
+      window_(std::max<uint64_t>(1, std::min(options.initial_window, options.max_window))),
       group_(engine) {
-  opt_.max_window = std::max(opt_.max_window, window_);
+  opt_.max_window = std::max(opt_.max_window, window_);  // at least 1
   opt_.max_in_flight = std::max(opt_.max_in_flight, 1);
 }
 

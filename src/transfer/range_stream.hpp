@@ -4,7 +4,8 @@
 //
 //  - Read-ahead: pieces are requested in order while the bytes requested and not yet taken stay
 //    within a window that starts at `initial_window` and doubles with each piece taken, up to
-//    `max_window` — a stream read to the end soon reads far ahead, a short one costs little.
+//    `max_window` — a stream read to the end soon reads far ahead, a short one costs little. An
+//    initial window above max_window starts at max_window.
 //  - Memory: read-ahead reserves its buffers with try_reserve() and waits for a later chance when
 //    the budget is full. A piece the consumer waits for and that is not requested yet is requested
 //    at once, urgent and reserved as demand (past the budget if need be), so the consumer never

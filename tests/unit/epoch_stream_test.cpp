@@ -292,6 +292,7 @@ TEST(EpochStream, MaxWindowCapsTheReadAheadBelowTheSharedBudget) {
     transfer::MemoryBudget budget(4 * MiB);
     StreamOptions o = shared(engine, budget);
     o.max_window = cap;
+    if (cap) o.initial_window = 2 * cap;  // a starting window above the cap starts at the cap
     EpochStream s(epoch.records, o, "channel 'train' epoch 0");
     std::string out;
     ASSERT_TRUE(s.write([&](const char* d, size_t n) {
