@@ -6,7 +6,9 @@
 #include <fmt/core.h>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 namespace sluice::serve {
 namespace {
@@ -14,19 +16,14 @@ namespace {
 std::string request_id() {
   unsigned char b[16];
   RAND_bytes(b, sizeof b);
-  std::string hex;
-  for (unsigned char c : b) hex += fmt::format("{:02x}", c);
+  const std::string hex = hex_encode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
   return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
                      hex.substr(20));
 }
 
 std::string_view header_value(std::span<const auth::Header> headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
-    }
+    if (iequals(k, name)) return v;
   }
   return {};
 }
