@@ -10,8 +10,8 @@
 #     channel's download: no process of the job is left and nothing is mounted under the work
 #     directory; a plain rerun is refused (exit 2, ResourceInUse, InProgress interrupted), and
 #     `--resume` (same work directory, same name) completes, its log says
-#     how many files were "already present" (exactly those complete at the kill), the access log
-#     shows GETs only for the others, and the training script checks the sha256 of every input
+#     how many files were "already present" (those complete at the kill, less at most one renamed
+#     but not yet recorded), the access log shows GETs only for the others, and the training script checks the sha256 of every input
 #     file against a list given as a second channel (and that there is no other file);
 #  3. `sluice train` killed with SIGKILL while the training command (a script that ignores SIGTERM,
 #     and its child) runs: within 5 s no process of the job is left (the sandbox dies with its
@@ -238,15 +238,19 @@ SLUICE_LOG=info train rc "$tmp/job.json" --work-dir "$tmp/work" --resume
 expect_rc "$rc" 0 "the --resume of the killed job"
 [[ $(json_get "$tmp/work/$job/status.json" 'd["TrainingJobStatus"]') == Completed ]] || fail "the rerun is not Completed"
 grep -q '^\[algo-1\] checked 40 files$' "$tmp/train.err" || { show_train_log; fail "the training script did not check 40 files"; }
-grep -qE "channel 'train': 40 files, .* \($k already present\)" "$tmp/train.err" ||
-  { show_train_log; fail "the rerun's log does not say '$k already present' for the channel"; }
-gets_since "$offset" ds/ $((40 - k)) >"$tmp/gets2"
+# A file is recorded (key, ETag, inode, ctime) just after its rename to the final name, so a kill
+# between the two leaves one complete file that is not recorded: the rerun cannot vouch for it and
+# fetches it again. With one connection at most one file is in that window.
+present=$(sed -nE "s/.*channel 'train': 40 files, .* \(([0-9]+) already present\)$/\1/p" "$tmp/train.err")
+[[ $present == "$k" || $present == $((k - 1)) ]] ||
+  { show_train_log; fail "the rerun's log says '${present:-no number} already present' for the channel; expected $k (or $((k - 1)): one file renamed but not yet recorded at the kill)"; }
+gets_since "$offset" ds/ $((40 - present)) >"$tmp/gets2"
 comm -23 <(awk '{ print $2 }' "$tmp/sums" | sort) "$tmp/complete3" >"$tmp/missing3"
-diff "$tmp/missing3" "$tmp/gets2" >&2 ||
-  fail "the rerun's GETs (right) are not exactly the files that were incomplete (left)"
+[[ $(wc -l <"$tmp/gets2") == $((40 - present)) ]] && [[ -z $(comm -23 "$tmp/missing3" "$tmp/gets2") ]] ||
+  { diff "$tmp/missing3" "$tmp/gets2" >&2; fail "the rerun's GETs (right) are not the $((40 - present)) files it did not find complete and recorded (left: incomplete at the kill)"; }
 [[ -z $(find "$chan" -name '.sluice-partial-*') ]] || fail "temporary files left in the channel: $(find "$chan" -name '.sluice-partial-*')"
 [[ -z $(pids_with_token "$tmp/work") ]] || fail "processes of the job are left after the rerun"
-note "2. ok: the rerun fetched $(wc -l <"$tmp/gets2") of 40 objects, $k already present ($((SECONDS - started)) s)"
+note "2. ok: the rerun fetched $(wc -l <"$tmp/gets2") of 40 objects, $present already present of $k complete ($((SECONDS - started)) s)"
 
 # kill_while_running JOB.json JOB TOKEN [sluice train args]: starts the job, waits until its command
 # (long-running, with a child; both name TOKEN) has written code/started, kills sluice train with
