@@ -10,6 +10,7 @@
 #include "auth/sigv4.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/iso8601.hpp"
 #include "core/log.hpp"
 
 namespace sluice::auth {
@@ -108,17 +109,6 @@ Error error_for(const AssumeRoleRequest& r, const http::Outcome& o, int attempts
   return Error(ErrorKind::kInternal, what, "unexpected answer " + detail);
 }
 
-int parse_int(std::string_view s, size_t pos, size_t len, bool* ok) {
-  int v = 0;
-  if (pos + len > s.size()) {
-    *ok = false;
-    return 0;
-  }
-  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, v);
-  if (ec != std::errc() || p != s.data() + pos + len) *ok = false;
-  return v;
-}
-
 }  // namespace
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -133,28 +123,10 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 std::chrono::system_clock::time_point parse_iso8601_utc(std::string_view t) {
-  // YYYY-MM-DDTHH:MM:SS[.fff…](Z|+00:00)
-  bool ok = t.size() >= 20 && t[4] == '-' && t[7] == '-' && (t[10] == 'T' || t[10] == 't') && t[13] == ':' &&
-            t[16] == ':';
-  std::tm tm{};
-  if (ok) {
-    tm.tm_year = parse_int(t, 0, 4, &ok) - 1900;
-    tm.tm_mon = parse_int(t, 5, 2, &ok) - 1;
-    tm.tm_mday = parse_int(t, 8, 2, &ok);
-    tm.tm_hour = parse_int(t, 11, 2, &ok);
-    tm.tm_min = parse_int(t, 14, 2, &ok);
-    tm.tm_sec = parse_int(t, 17, 2, &ok);
-  }
-  size_t i = 19;
-  if (ok && i < t.size() && t[i] == '.') {
-    ++i;
-    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  }
-  std::string_view zone = ok ? t.substr(i) : std::string_view();
-  ok = ok && (zone == "Z" || zone == "z" || zone == "+00:00" || zone == "-00:00") && tm.tm_mon >= 0 &&
-       tm.tm_mon < 12 && tm.tm_mday >= 1 && tm.tm_mday <= 31 && tm.tm_hour < 24 && tm.tm_min < 60 && tm.tm_sec <= 60;
-  if (!ok) throw Error(ErrorKind::kInternal, "cannot parse the time '" + std::string(t) + "' (expected ISO 8601 UTC)");
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+  const auto ns = ::sluice::parse_iso8601_ns(t);
+  if (!ns) throw Error(ErrorKind::kInternal, "cannot parse the time '" + std::string(t) + "' (expected ISO 8601 UTC)");
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(*ns / 1'000'000'000 * 1'000'000'000)));
 }
 
 AssumedRole assume_role(const AssumeRoleRequest& request) {

@@ -3,7 +3,8 @@
 #include <fmt/core.h>
 
 #include <cstdio>
-#include <ctime>
+
+#include "core/iso8601.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -26,25 +27,12 @@ std::string duration(double s) {
   return fmt::format("{} h {} min", whole / 3600, (whole % 3600) / 60);
 }
 
-bool parse_iso(const std::string& iso, double& out) {
-  std::tm tm{};
-  int micro = 0;
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec, &micro) < 6) {
-    return false;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  out = static_cast<double>(::timegm(&tm)) + micro / 1e6;
-  return true;
-}
-
 }  // namespace
 
 double seconds_between(const std::string& from, const std::string& to) {
-  double a = 0, b = 0;
-  if (!parse_iso(from, a) || !parse_iso(to, b) || b < a) return 0;
-  return b - a;
+  const auto a = parse_iso8601_ns(from), b = parse_iso8601_ns(to);
+  if (!a || !b || *b < *a) return 0;
+  return static_cast<double>(*b - *a) / 1e9;
 }
 
 void TrainReporter::update(const nlohmann::json& record) {

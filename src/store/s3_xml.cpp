@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/iso8601.hpp"
 #include "core/strings.hpp"
 
 namespace sluice::store::s3xml {
@@ -39,31 +40,7 @@ std::string percent_decode(std::string_view s) {
   return sluice::percent_decode(s, /*plus_is_space=*/true);  // encoding-type=url uses form encoding
 }
 
-int64_t parse_iso8601_ns(std::string_view s) {
-  std::tm tm{};
-  int frac_ns = 0;
-  int y, mo, d, h, mi, sec;
-  std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) return 0;
-  auto dot = str.find('.');
-  if (dot != std::string::npos) {
-    int scale = 100'000'000;
-    for (size_t i = dot + 1; i < str.size() && std::isdigit(static_cast<unsigned char>(str[i])); ++i) {
-      frac_ns += (str[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const int64_t secs = static_cast<int64_t>(timegm(&tm));
-  // Years past 2262 (or before 1677) do not fit in int64 nanoseconds: unparsable, not overflow.
-  if (secs >= INT64_MAX / 1'000'000'000 || secs <= INT64_MIN / 1'000'000'000) return 0;
-  return secs * 1'000'000'000 + frac_ns;
-}
+int64_t parse_iso8601_ns(std::string_view s) { return ::sluice::parse_iso8601_ns(s).value_or(0); }
 
 std::string strip_quotes(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
