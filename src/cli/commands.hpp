@@ -63,6 +63,7 @@ struct TrainCliOptions {
   int num_gpus = 0;
   std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG)
   std::vector<std::string> session_tags;  // --session-tag KEY=VALUE, repeatable
+  std::string session_file;               // --session-file: the creating session, from `sluice serve`
   std::vector<std::string> binds;         // --bind HOST[:SANDBOX], repeatable (single-tenant)
   bool replace = false;                   // --replace: an existing job of that name starts over
   bool resume = false;                    // --resume: a Stopped or Failed job runs again
@@ -91,6 +92,21 @@ int run_unmount(const std::string& mountpoint);
 // Prints Allow, ExplicitDeny or ImplicitDeny (and with `explain` the deciding statements); exit 0
 // for any decision, 2 for invalid input.
 int run_policy_simulate(const std::string& input, bool explain);
+
+struct ServeCliOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0: a free one (printed)
+  std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG): required
+  std::string work_dir = "sluice-jobs";
+  std::string state;                      // --state: default <work-dir>/.sluice-serve/state.db
+  int max_jobs = 2;
+  int max_queued = 100;
+  double stop_grace_seconds = 120;
+  std::string file_systems;  // --file-systems, passed to every job
+  std::string isolation;     // --isolation, passed to every job
+};
+// `sluice serve` (docs/serve.md): the SageMaker training API, STS and the CloudWatch Logs subset
+// over HTTP until SIGINT/SIGTERM; running jobs outlive the server and are re-attached by the next.
+int run_serve(const GlobalOptions& g, const ServeCliOptions& o);
 
 // Set by SIGINT/SIGTERM; long commands poll it and stop cleanly.
 bool interrupted();

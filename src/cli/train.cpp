@@ -15,6 +15,31 @@
 #include "job/runner.hpp"
 
 namespace sluice::cli {
+namespace {
+
+// --session-file: {"SessionTags": [{"Key": K, "Value": V}, ...]}, checked as STS checks tags.
+std::vector<policy::SessionTag> read_session_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw errno_error(errno, "reading --session-file", file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string what = "--session-file " + file;
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!doc.is_object() || !doc.contains("SessionTags") || !doc["SessionTags"].is_array()) {
+    throw Error(ErrorKind::kInvalidInput, what, "expected {\"SessionTags\": [{\"Key\": ..., \"Value\": ...}, ...]}");
+  }
+  std::vector<policy::SessionTag> tags;
+  for (const auto& t : doc["SessionTags"]) {
+    if (!t.is_object() || !t.contains("Key") || !t["Key"].is_string() || !t.contains("Value") || !t["Value"].is_string()) {
+      throw Error(ErrorKind::kInvalidInput, what, fmt::format("SessionTags[{}]: expected {{\"Key\": ..., \"Value\": ...}}", tags.size()));
+    }
+    tags.push_back({t["Key"].get<std::string>(), t["Value"].get<std::string>()});
+  }
+  policy::check_tags(tags, [&](std::size_t i) { return fmt::format("{}: SessionTags[{}]", what, i); });
+  return tags;
+}
+
+}  // namespace
 
 int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   job::TrainOptions t;
@@ -48,6 +73,14 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
                   "--iam-config FILE (or SLUICE_IAM_CONFIG)");
     }
     t.session_tags = policy::parse_session_tags(o.session_tags);
+  }
+  if (!o.session_file.empty()) {
+    if (!t.iam) {
+      throw Error(ErrorKind::kInvalidInput, "--session-file " + o.session_file,
+                  "a session only means something in multi-tenant mode: give the roles and policies with "
+                  "--iam-config FILE (or SLUICE_IAM_CONFIG)");
+    }
+    t.session_tags = read_session_file(o.session_file);
   }
   for (const auto& b : o.binds) {
     // HOST[:SANDBOX]; the sandbox path starts at the first ':' followed by '/'.

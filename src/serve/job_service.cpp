@@ -1,0 +1,313 @@
+#include "serve/job_service.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/unique_fd.hpp"
+#include "serve/describe.hpp"
+#include "serve/tags_json.hpp"
+
+namespace sluice::serve {
+namespace {
+
+// How long a runner may take to end after the grace period it was given for the command.
+constexpr auto kRunnerMargin = std::chrono::seconds(60);
+
+// Writes `text` to `file` (0600, never through a link) under a temporary name, then renames it.
+void write_private(const std::filesystem::path& file, const std::string& text) {
+  const std::filesystem::path tmp = file.string() + ".tmp";
+  ::unlink(tmp.c_str());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) throw errno_error(errno, "writing", tmp.string());
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw errno_error(errno, "writing", tmp.string());
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd.get()) != 0) throw errno_error(errno, "writing", tmp.string());
+  if (::rename(tmp.c_str(), file.c_str()) != 0) throw errno_error(errno, "writing", file.string());
+}
+
+// The last non-empty line of the runner's output (its error, when it failed before its record).
+std::string last_line(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last.size() > 900 ? last.substr(0, 900) : last;
+}
+
+}  // namespace
+
+JobService::JobService(JobRecords& records, LocalExecutor& executor, JobServiceOptions options)
+    : records_(records), executor_(executor), options_(std::move(options)) {
+  if (!options_.now) {
+    options_.now = [] {
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    };
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.work_dir / ".sluice-serve" / "jobs", ec);
+  if (ec) throw errno_error(ec.value(), "making the server's directory", (options_.work_dir / ".sluice-serve").string());
+  ::chmod((options_.work_dir / ".sluice-serve").c_str(), 0700);
+}
+
+JobService::~JobService() { stop(); }
+
+std::filesystem::path JobService::files_of(const std::string& name) const {
+  return options_.work_dir / ".sluice-serve" / "jobs" / name;
+}
+
+void JobService::submit(const JobRecord& job, const std::optional<std::vector<policy::SessionTag>>& session_tags) {
+  {
+    std::lock_guard lock(mu_);
+    int queued = 0;
+    for (const auto& r : records_.in_progress()) queued += r.executor_handle.empty() ? 1 : 0;
+    if (queued >= options_.max_queued) {
+      throw Error(ErrorKind::kRetryable, fmt::format("accepting training job '{}'", job.name),
+                  fmt::format("{} jobs are already waiting to start (the server's limit, --max-queued)", queued));
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(options_.work_dir / job.name, ec)) {
+      throw Error(ErrorKind::kConflict, fmt::format("training job '{}' already exists", job.name),
+                  "its directory is in the work directory (a job run by `sluice train`)");
+    }
+    records_.insert(job);  // kConflict for a name in use
+    try {
+      const auto dir = files_of(job.name);
+      std::filesystem::remove_all(dir, ec);  // of an earlier job of the name whose record is gone
+      if (!std::filesystem::create_directory(dir, ec) || ec) throw errno_error(ec.value(), "making", dir.string());
+      ::chmod(dir.c_str(), 0700);
+      write_private(dir / "request.json", job.request.dump(2));
+      if (session_tags) {
+        nlohmann::json s = {{"SessionTags", nlohmann::json::parse(tags_to_json(*session_tags))}};
+        write_private(dir / "session.json", s.dump(2));
+      }
+    } catch (const Error& e) {
+      JobPatch fail;
+      fail.status = "Failed";
+      fail.secondary_status = "Failed";
+      fail.failure_reason = fmt::format("InternalServerError: the server could not keep the job's files: {}", e.what());
+      fail.end_time = fail.last_modified_time = options_.now();
+      records_.update(job.name, fail);
+      throw;
+    }
+  }
+  std::lock_guard lock(wake_mu_);
+  woken_ = true;
+  wake_.notify_all();
+}
+
+JobRecord JobService::stop_job(const std::string& name) {
+  JobRecord after;
+  {
+    std::lock_guard lock(mu_);
+    auto job = records_.get(name);
+    if (!job) throw Error(ErrorKind::kNotFound, fmt::format("training job '{}'", name), "no such job");
+    if (is_terminal(job->status)) {
+      throw Error(ErrorKind::kConflict, fmt::format("training job '{}'", job->name),
+                  fmt::format("the job has ended ({})", job->status));
+    }
+    if (job->status == "Stopping") return *job;
+    if (job->executor_handle.empty()) {
+      end(*job, "Stopped", "Stopped", "");
+      return *records_.get(name);
+    }
+    JobPatch patch;
+    patch.status = "Stopping";
+    patch.last_modified_time = options_.now();
+    patch.only_if_status = {"InProgress"};
+    after = records_.update(job->name, patch);
+    kill_at_[after.name] = std::chrono::steady_clock::now() + options_.stop_grace + kRunnerMargin;
+    executor_.signal(after.executor_handle, SIGTERM);
+    log::info("stopping training job '{}' (SIGTERM to its runner, {} s grace)", after.name,
+              options_.stop_grace.count() / 1000);
+  }
+  std::lock_guard lock(wake_mu_);
+  woken_ = true;
+  wake_.notify_all();
+  return after;
+}
+
+nlohmann::json JobService::status_of(const JobRecord& job) const {
+  UniqueFd fd(::open((options_.work_dir / job.name / "status.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return nullptr;
+  std::string text;
+  char buf[16384];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (16u << 20)) return nullptr;
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_object() ? j : nlohmann::json(nullptr);
+}
+
+void JobService::end(const JobRecord& job, const std::string& status, const std::string& secondary,
+                     const std::string& reason) {
+  JobPatch patch;
+  patch.status = status;
+  patch.secondary_status = secondary;
+  patch.failure_reason = reason;
+  patch.end_time = patch.last_modified_time = options_.now();
+  records_.update(job.name, patch);
+  kill_at_.erase(job.name);
+  if (status == "Completed") {
+    log::info("training job '{}': {}", job.name, status);
+  } else {
+    log::info("training job '{}': {}{}", job.name, status, reason.empty() ? "" : " (" + reason + ")");
+  }
+}
+
+void JobService::watch(const JobRecord& job) {
+  const auto probe = executor_.probe(job.executor_handle);
+  const nlohmann::json status = status_of(job);
+  JobPatch patch = patch_from_status(job, status);
+  const bool ended_by_runner =
+      patch.status.has_value() || (status.is_object() && is_terminal(status.value("TrainingJobStatus", "")));
+  if (probe.running) {
+    // A stopped job's status is Stopping until its runner ends; the runner's record may end it
+    // first (then the process is about to exit).
+    if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
+    auto deadline = kill_at_.find(job.name);
+    if (deadline != kill_at_.end() && std::chrono::steady_clock::now() > deadline->second) {
+      log::warn("training job '{}': its runner did not end after the stop grace period; killing it", job.name);
+      executor_.signal(job.executor_handle, SIGKILL);
+    }
+    return;
+  }
+  if (ended_by_runner) {
+    if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
+    kill_at_.erase(job.name);
+    auto after = records_.get(job.name);
+    log::info("training job '{}': {}", job.name, after ? after->status : "?");
+    return;
+  }
+  // The runner ended without ending the job's record.
+  const std::string output = (files_of(job.name) / "runner.log").string();
+  std::string why = last_line(output);
+  if (job.status == "Stopping") {
+    end(job, "Stopped", "Stopped", "");
+    return;
+  }
+  std::string reason;
+  if (probe.exit_code && *probe.exit_code == 2 && !why.empty()) {
+    // sluice train refused the job before it started (its message names what is wrong).
+    reason = "ClientError: " + why;
+  } else if (probe.exit_code) {
+    reason = fmt::format("InternalServerError: the job's runner ended (exit {}) before the job did{}", *probe.exit_code,
+                         why.empty() ? "" : ": " + why);
+  } else {
+    reason = "InternalServerError: the job's runner ended while the server was not running, before the job did";
+  }
+  end(job, "Failed", "Failed", reason);
+}
+
+void JobService::launch(const JobRecord& job) {
+  const auto dir = files_of(job.name);
+  std::vector<std::string> argv = options_.runner_command;
+  argv.push_back((dir / "request.json").string());
+  argv.push_back("--work-dir");
+  argv.push_back(options_.work_dir.string());
+  argv.push_back("--stop-grace");
+  argv.push_back(fmt::format("{:.3f}", static_cast<double>(options_.stop_grace.count()) / 1000.0));
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "session.json", ec)) {
+    argv.push_back("--session-file");
+    argv.push_back((dir / "session.json").string());
+  }
+  argv.insert(argv.end(), options_.runner_options.begin(), options_.runner_options.end());
+  try {
+    const std::string handle = executor_.launch(argv, dir / "runner.log");
+    JobPatch patch;
+    patch.executor_handle = handle;
+    patch.last_modified_time = options_.now();
+    patch.only_if_status = {"InProgress"};
+    records_.update(job.name, patch);
+    log::info("training job '{}' started ({})", job.name, handle);
+  } catch (const Error& e) {
+    end(job, "Failed", "Failed", fmt::format("InternalServerError: the job could not be started: {}", e.what()));
+  }
+}
+
+void JobService::recover() {
+  std::vector<JobRecord> jobs;
+  {
+    std::lock_guard lock(mu_);
+    jobs = records_.in_progress();
+    for (const auto& job : jobs) {
+      if (job.executor_handle.empty()) continue;
+      const bool alive = executor_.probe(job.executor_handle).running;
+      log::info("training job '{}' ({}): its runner {} ({})", job.name, job.status,
+                alive ? "is still running: re-attached" : "ended while the server was not running", job.executor_handle);
+      if (alive && job.status == "Stopping") {
+        kill_at_[job.name] = std::chrono::steady_clock::now() + options_.stop_grace + kRunnerMargin;
+        executor_.signal(job.executor_handle, SIGTERM);
+      }
+    }
+  }
+  tick();
+}
+
+void JobService::tick() {
+  std::lock_guard lock(mu_);
+  int running = 0;
+  std::vector<JobRecord> queued;
+  for (const auto& job : records_.in_progress()) {
+    if (job.executor_handle.empty()) {
+      queued.push_back(job);
+      continue;
+    }
+    try {
+      watch(job);
+    } catch (const Error& e) {
+      log::warn("training job '{}': {}", job.name, e.what());
+    }
+    auto after = records_.get(job.name);
+    if (after && !is_terminal(after->status)) running++;
+  }
+  for (const auto& job : queued) {
+    if (running >= options_.max_jobs) break;
+    launch(job);
+    running++;
+  }
+}
+
+void JobService::start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] {
+    while (running_) {
+      try {
+        tick();
+      } catch (const std::exception& e) {
+        log::error("the job service's round failed: {}", e.what());
+      }
+      std::unique_lock lock(wake_mu_);
+      wake_.wait_for(lock, options_.poll, [this] { return woken_ || !running_; });
+      woken_ = false;
+    }
+  });
+}
+
+void JobService::stop() {
+  if (!running_.exchange(false)) return;
+  {
+    std::lock_guard lock(wake_mu_);
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sluice::serve
