@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "serve/log_streams.hpp"
 #include "support/expect_error.hpp"
+#include "support/log_stamp.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice::serve {
@@ -25,16 +26,7 @@ using sluice::testing::TempDir;
 
 constexpr std::int64_t kT0 = 1796487601000;  // 2026-12-05T16:20:01.000Z
 
-std::string stamp(std::int64_t ms) {
-  std::time_t secs = ms / 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
+std::string stamp(std::int64_t ms) { return sluice::testing::log_stamp(ms); }
 
 void append(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::app | std::ios::binary);
