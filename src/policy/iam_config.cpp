@@ -1,8 +1,13 @@
 #include "policy/iam_config.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -11,6 +16,7 @@
 #include "core/error.hpp"
 #include "policy/json_values.hpp"
 #include "core/json_input.hpp"
+#include "core/log.hpp"
 #include "policy/match.hpp"
 #include "policy/session_tags.hpp"
 
@@ -193,9 +199,11 @@ struct ConfigParser {
            c == '_' || c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-';
   }
 
-  void check_role_arn(const std::string& arn, const std::string& path) const {
+  // `kind`: "role" or "user" (the same rules for both: IAM's names and paths).
+  void check_iam_arn(const std::string& arn, const std::string& path, std::string_view kind) const {
+    const std::string k(kind);
     auto bad = [&](const std::string& why) {
-      fail(path, "must be arn:aws:iam::<12-digit account>:role/[<path>/]<name>, got \"" + arn + "\" (" + why + ")");
+      fail(path, "must be arn:aws:iam::<12-digit account>:" + k + "/[<path>/]<name>, got \"" + arn + "\" (" + why + ")");
     };
     constexpr std::string_view head = "arn:aws:iam::";
     if (!std::string_view(arn).starts_with(head)) bad("must start with arn:aws:iam::");
@@ -203,14 +211,14 @@ struct ConfigParser {
     if (rest.size() < 13 || !all_digits(rest.substr(0, 12), 12) || rest[12] != ':')
       bad("the account must be 12 digits");
     rest.remove_prefix(13);
-    if (!rest.starts_with("role/")) bad("the resource must start with role/");
-    rest.remove_prefix(4);  // keep the leading '/'
+    if (!rest.starts_with(k + "/")) bad("the resource must start with " + k + "/");
+    rest.remove_prefix(k.size());  // keep the leading '/'
     auto last = rest.rfind('/');
     std::string_view role_path = rest.substr(0, last + 1);  // "/" or "/a/b/"
     std::string_view name = rest.substr(last + 1);
-    if (name.empty() || name.size() > 64) bad("the role name must be 1-64 characters");
+    if (name.empty() || name.size() > 64) bad("the " + k + " name must be 1-64 characters");
     for (char c : name)
-      if (!role_name_char(c)) bad("the role name may only hold letters, digits and _+=,.@-");
+      if (!role_name_char(c)) bad("the " + k + " name may only hold letters, digits and _+=,.@-");
     if (role_path.size() > 512) bad("the path must be at most 512 characters");
     for (std::size_t i = 1; i < role_path.size(); ++i) {
       char c = role_path[i];
@@ -221,8 +229,9 @@ struct ConfigParser {
 
   // The tags' JSON shape is checked here; their STS rules (count, lengths, characters, `aws:`
   // prefix, keys distinct ignoring case) by check_tags, as for --session-tag.
+  // `owner`: "role ARN" or "user ARN", for the messages.
   std::vector<std::pair<std::string, std::string>> parse_tags(const json& j, const std::string& path,
-                                                              const std::string& role_arn) const {
+                                                              const std::string& owner) const {
     if (!j.is_array()) fail(path, "must be a list, got " + describe(j));
     std::vector<SessionTag> tags;
     for (std::size_t i = 0; i < j.size(); ++i) {
@@ -240,8 +249,7 @@ struct ConfigParser {
     }
     try {
       check_tags(tags, [&](std::size_t i) {
-        return path + "[" + std::to_string(i) + "] (tag " + quote_for_message(tags[i].key) + " of role " + role_arn +
-               ")";
+        return path + "[" + std::to_string(i) + "] (tag " + quote_for_message(tags[i].key) + " of " + owner + ")";
       });
     } catch (const Error& e) {
       throw Error(ErrorKind::kInvalidInput, prefix + e.message(), e.cause());
@@ -249,6 +257,63 @@ struct ConfigParser {
     std::vector<std::pair<std::string, std::string>> out;
     for (auto& t : tags) out.emplace_back(std::move(t.key), std::move(t.value));
     return out;
+  }
+
+  std::vector<Document> parse_policies(const json& pol, const std::string& path) const {
+    if (!pol.is_array()) fail(path, "must be a list, got " + describe(pol));
+    std::vector<Document> out;
+    for (std::size_t i = 0; i < pol.size(); ++i) {
+      try {
+        out.push_back(parse_document(pol[i].dump()));
+      } catch (const Error& e) {
+        rethrow_nested(e, kDocPrefix, path + "[" + std::to_string(i) + "]");
+      }
+    }
+    return out;
+  }
+
+  // A string member that must be present. `secret`: its value never appears in a message.
+  std::string required_string(const json& j, const std::string& name, const std::string& path, bool secret = false) const {
+    auto it = j.find(name);
+    if (it == j.end()) fail(path + "." + name, "missing");
+    if (!it->is_string()) fail(path + "." + name, "must be a string, got " + (secret ? "another type" : describe(*it)));
+    return it->get<std::string>();
+  }
+
+  // AWS's AccessKeyId: 16-128 characters, here of [A-Z0-9] (as AWS issues them). ASIA is the
+  // prefix of the temporary keys that the STS endpoint of `sluice serve` issues, so a long-term
+  // key may not start with it (a temporary key can then never be taken for a user's).
+  AccessKey parse_access_key(const json& j, const std::string& path) const {
+    if (!j.is_object()) fail(path, "must be an object with AccessKeyId and SecretAccessKey, got " + describe(j));
+    check_members(j, path, {"AccessKeyId", "SecretAccessKey"}, "access key");
+    AccessKey k;
+    k.access_key_id = required_string(j, "AccessKeyId", path);
+    const std::string& id = k.access_key_id;
+    bool chars_ok = std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+    if (id.size() < 16 || id.size() > 128 || !chars_ok)
+      fail(path + ".AccessKeyId", "must be 16-128 characters of A-Z and 0-9, got \"" + id + "\"");
+    if (id.starts_with("ASIA"))
+      fail(path + ".AccessKeyId", "must not start with ASIA (the prefix of the temporary keys sluice serve issues), got \"" +
+                                      id + "\"");
+    k.secret_access_key = required_string(j, "SecretAccessKey", path, /*secret=*/true);
+    if (k.secret_access_key.empty()) fail(path + ".SecretAccessKey", "must not be empty");
+    return k;
+  }
+
+  User parse_user(const json& j, const std::string& path) const {
+    if (!j.is_object()) fail(path, "must be an object, got " + describe(j));
+    check_members(j, path, {"Arn", "AccessKeys", "Policies", "Tags"}, "user");
+    User u;
+    u.arn = required_string(j, "Arn", path);
+    check_iam_arn(u.arn, path + ".Arn", "user");
+    if (auto keys = j.find("AccessKeys"); keys != j.end()) {
+      if (!keys->is_array()) fail(path + ".AccessKeys", "must be a list, got " + describe(*keys));
+      for (std::size_t i = 0; i < keys->size(); ++i)
+        u.access_keys.push_back(parse_access_key((*keys)[i], path + ".AccessKeys[" + std::to_string(i) + "]"));
+    }
+    if (auto pol = j.find("Policies"); pol != j.end()) u.policies = parse_policies(*pol, path + ".Policies");
+    if (auto t = j.find("Tags"); t != j.end()) u.tags = parse_tags(*t, path + ".Tags", "user " + u.arn);
+    return u;
   }
 
   Role parse_role(const json& j, const std::string& path) const {
@@ -260,7 +325,7 @@ struct ConfigParser {
     if (arn == j.end()) fail(path + ".Arn", "missing");
     if (!arn->is_string()) fail(path + ".Arn", "must be a string, got " + describe(*arn));
     r.arn = arn->get<std::string>();
-    check_role_arn(r.arn, path + ".Arn");
+    check_iam_arn(r.arn, path + ".Arn", "role");
     auto trust = j.find("AssumeRolePolicyDocument");
     if (trust == j.end()) fail(path + ".AssumeRolePolicyDocument", "missing");
     try {
@@ -268,18 +333,8 @@ struct ConfigParser {
     } catch (const Error& e) {
       rethrow_nested(e, kTrustPrefix, path + ".AssumeRolePolicyDocument");
     }
-    if (auto pol = j.find("Policies"); pol != j.end()) {
-      if (!pol->is_array()) fail(path + ".Policies", "must be a list, got " + describe(*pol));
-      for (std::size_t i = 0; i < pol->size(); ++i) {
-        std::string p = path + ".Policies[" + std::to_string(i) + "]";
-        try {
-          r.policies.push_back(parse_document((*pol)[i].dump()));
-        } catch (const Error& e) {
-          rethrow_nested(e, kDocPrefix, p);
-        }
-      }
-    }
-    if (auto t = j.find("Tags"); t != j.end()) r.tags = parse_tags(*t, path + ".Tags", r.arn);
+    if (auto pol = j.find("Policies"); pol != j.end()) r.policies = parse_policies(*pol, path + ".Policies");
+    if (auto t = j.find("Tags"); t != j.end()) r.tags = parse_tags(*t, path + ".Tags", "role " + r.arn);
     if (auto sr = j.find("StoreRoleArn"); sr != j.end()) {
       if (!sr->is_string()) fail(path + ".StoreRoleArn", "must be a string, got " + describe(*sr));
       r.store_role_arn = sr->get<std::string>();
@@ -301,9 +356,18 @@ struct ConfigParser {
   }
 
   IamConfig parse(std::string_view text) const {
-    json j = parse_json_input(text, prefix);
+    json j;
+    try {
+      j = parse_json_input(text, prefix);
+    } catch (const Error& e) {
+      // The JSON parser's reason ends with the text it last read, which may be part of a secret
+      // access key: the byte offset, line and column say where the error is.
+      std::string cause = e.cause();
+      if (auto at = cause.find("; last read:"); at != std::string::npos) cause.erase(at);
+      throw Error(e.kind(), e.message(), cause);
+    }
     if (!j.is_object()) fail("(document)", "must be a JSON object, got " + describe(j));
-    check_members(j, "", {"Roles"}, "top-level");
+    check_members(j, "", {"Roles", "Users"}, "top-level");
     auto roles = j.find("Roles");
     if (roles == j.end()) fail("Roles", "missing");
     if (!roles->is_array()) fail("Roles", "must be a list, got " + describe(*roles));
@@ -316,7 +380,26 @@ struct ConfigParser {
           fail(p + ".Arn", "duplicate role ARN \"" + r.arn + "\" (first at Roles[" + std::to_string(q) + "])");
       cfg.roles.push_back(std::move(r));
     }
+    if (auto users = j.find("Users"); users != j.end()) parse_users(*users, cfg);
     return cfg;
+  }
+
+  void parse_users(const json& users, IamConfig& cfg) const {
+    if (!users.is_array()) fail("Users", "must be a list, got " + describe(users));
+    std::map<std::string, std::string, std::less<>> key_paths;  // access key id -> where it was first
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      std::string p = "Users[" + std::to_string(i) + "]";
+      User u = parse_user(users[i], p);
+      for (std::size_t q = 0; q < cfg.users.size(); ++q)
+        if (cfg.users[q].arn == u.arn)
+          fail(p + ".Arn", "duplicate user ARN \"" + u.arn + "\" (first at Users[" + std::to_string(q) + "])");
+      for (std::size_t k = 0; k < u.access_keys.size(); ++k) {
+        std::string kp = p + ".AccessKeys[" + std::to_string(k) + "].AccessKeyId";
+        auto [it, fresh] = key_paths.emplace(u.access_keys[k].access_key_id, kp);
+        if (!fresh) fail(kp, "duplicate access key id \"" + it->first + "\" (first at " + it->second + ")");
+      }
+      cfg.users.push_back(std::move(u));
+    }
   }
 };
 
@@ -326,29 +409,34 @@ bool action_matches(const TrustStatement& s, std::string_view action) {
   return false;
 }
 
-bool principal_matches(const TrustStatement& s, std::string_view principal) {
-  if (s.any_principal) return true;
+// How a statement's Principal matches `principal`: not, through "*" or an account root, or by name.
+TrustMatch principal_match(const TrustStatement& s, std::string_view principal) {
+  if (principal.empty()) return TrustMatch::kDenied;
   for (const auto& svc : s.services)
-    if (svc == principal) return true;
+    if (svc == principal) return TrustMatch::kNamed;
   auto pf = arn_fields(principal);
+  TrustMatch m = s.any_principal ? TrustMatch::kAccount : TrustMatch::kDenied;
   for (const auto& a : s.aws) {
-    if (a == principal) return true;
+    if (a == principal) return TrustMatch::kNamed;
     auto af = arn_fields(a);
     // Account root: any principal of that account (same partition).
     if (!af.empty() && !pf.empty() && af[2] == "iam" && af[5] == "root" && af[1] == pf[1] && af[4] == pf[4])
-      return true;
+      m = TrustMatch::kAccount;
   }
-  return false;
+  return m;
 }
 
-bool allows_action(const TrustPolicy& t, std::string_view principal, std::string_view action) {
-  bool allowed = false;
+TrustMatch match_action(const TrustPolicy& t, const std::vector<std::string>& principals, std::string_view action) {
+  TrustMatch best = TrustMatch::kDenied;
   for (const auto& s : t.statements) {
-    if (!principal_matches(s, principal) || !action_matches(s, action)) continue;
-    if (s.effect == Effect::kDeny) return false;  // conditional or not: fail closed
-    if (s.conditions.empty()) allowed = true;
+    if (!action_matches(s, action)) continue;
+    TrustMatch m = TrustMatch::kDenied;
+    for (const auto& p : principals) m = std::max(m, principal_match(s, p));
+    if (m == TrustMatch::kDenied) continue;
+    if (s.effect == Effect::kDeny) return TrustMatch::kDenied;  // conditional or not: fail closed
+    if (s.conditions.empty()) best = std::max(best, m);
   }
-  return allowed;
+  return best;
 }
 
 }  // namespace
@@ -357,6 +445,35 @@ const Role* IamConfig::find(std::string_view arn) const {
   for (const auto& r : roles)
     if (r.arn == arn) return &r;
   return nullptr;
+}
+
+const User* IamConfig::find_user(std::string_view arn) const {
+  for (const auto& u : users)
+    if (u.arn == arn) return &u;
+  return nullptr;
+}
+
+const User* IamConfig::find_user_by_key(std::string_view access_key_id) const {
+  for (const auto& u : users)
+    if (u.find_key(access_key_id)) return &u;
+  return nullptr;
+}
+
+std::string User::name() const { return arn.substr(arn.rfind('/') + 1); }
+
+const AccessKey* User::find_key(std::string_view access_key_id) const {
+  for (const auto& k : access_keys)
+    if (k.access_key_id == access_key_id) return &k;
+  return nullptr;
+}
+
+std::string secrets_mode_warning(const IamConfig& config, const std::string& path, unsigned mode) {
+  bool has_keys = std::any_of(config.users.begin(), config.users.end(), [](const User& u) { return !u.access_keys.empty(); });
+  if (!has_keys || (mode & 077) == 0) return "";
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
+  return "IAM config " + path + " holds secret access keys but its mode " + octal +
+         " lets other users of this machine read or change it; run chmod 600 " + path;
 }
 
 TrustPolicy parse_trust_policy(std::string_view json_text) {
@@ -376,14 +493,23 @@ IamConfig load_iam_config(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw errno_error(errno, "reading IAM config", path);
-  return parse_iam_config(ss.str(), path);
+  IamConfig cfg = parse_iam_config(ss.str(), path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (std::string w = secrets_mode_warning(cfg, path, st.st_mode); !w.empty()) log::warn("{}", w);
+  }
+  return cfg;
 }
 
 bool trust_allows(const Role& role, std::string_view principal_arn, bool tag_session) {
-  if (principal_arn.empty()) return false;
-  if (!allows_action(role.trust, principal_arn, "sts:AssumeRole")) return false;
-  if (tag_session && !allows_action(role.trust, principal_arn, "sts:TagSession")) return false;
+  const std::vector<std::string> principals{std::string(principal_arn)};
+  if (match_action(role.trust, principals, "sts:AssumeRole") == TrustMatch::kDenied) return false;
+  if (tag_session && match_action(role.trust, principals, "sts:TagSession") == TrustMatch::kDenied) return false;
   return true;
+}
+
+TrustMatch trust_match(const Role& role, const std::vector<std::string>& principal_arns, std::string_view action) {
+  return match_action(role.trust, principal_arns, action);
 }
 
 }  // namespace sluice::policy

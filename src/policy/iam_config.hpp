@@ -1,6 +1,8 @@
 // The IAM configuration file (`--iam-config FILE` / SLUICE_IAM_CONFIG): the roles a job may run
-// as, each with its trust policy, permission policies, tags and maximum session duration. The
-// format is documented in docs/iam-config.md. Errors are sluice::Error with kind kInvalidInput
+// as, each with its trust policy, permission policies, tags and maximum session duration; and the
+// IAM users who call `sluice serve`, each with its access keys, permission policies and tags. The
+// format is documented in docs/iam-config.md. The file holds the users' secret access keys: no
+// error made here contains one. Errors are sluice::Error with kind kInvalidInput
 // naming the file and the JSON path, e.g.
 // `invalid IAM config cfg.json: Roles[0].Policies[1]: Statement[0].Effect: must be ...`.
 #pragma once
@@ -44,15 +46,44 @@ struct Role {
   std::string store_role_arn;
 };
 
+// A long-term access key of an IAM user.
+struct AccessKey {
+  std::string access_key_id;      // 16-128 characters of [A-Z0-9], not starting with ASIA
+  std::string secret_access_key;  // never log it, never put it in an error message
+};
+
+struct User {
+  std::string arn;  // arn:aws:iam::<12 digits>:user/[<path>/]name
+  std::vector<AccessKey> access_keys;
+  std::vector<Document> policies;                         // permission (identity) policies, in file order
+  std::vector<std::pair<std::string, std::string>> tags;  // in file order, case preserved
+
+  // The user's name: the ARN's last path segment.
+  std::string name() const;
+  // The key with exactly this id, or nullptr.
+  const AccessKey* find_key(std::string_view access_key_id) const;
+};
+
 struct IamConfig {
   std::vector<Role> roles;
+  std::vector<User> users;
   // The role with exactly this ARN (case-sensitive, as IAM compares role ARNs), or nullptr.
   const Role* find(std::string_view arn) const;
+  // The user with exactly this ARN, or nullptr.
+  const User* find_user(std::string_view arn) const;
+  // The user that holds the access key with exactly this id (ids are unique in the file), or
+  // nullptr.
+  const User* find_user_by_key(std::string_view access_key_id) const;
 };
 
 // Reads and validates the file; an unreadable file is an errno_error (kNotFound, kAccessDenied,
-// kIo), everything else kInvalidInput naming `path`.
+// kIo), everything else kInvalidInput naming `path`. When the file holds access keys and its mode
+// lets its group or others read or write it, a warning is logged (secrets_mode_warning).
 IamConfig load_iam_config(const std::string& path);
+
+// The warning for an IAM configuration file of `mode` (st_mode) that holds access keys and is open
+// to its group or others (any of 077), naming `path` and the fix (chmod 600); "" otherwise.
+std::string secrets_mode_warning(const IamConfig& config, const std::string& path, unsigned mode);
 
 // Validates `text`; `name` (the file name) starts every error message.
 IamConfig parse_iam_config(std::string_view text, std::string_view name);
@@ -68,5 +99,15 @@ TrustPolicy parse_trust_policy(std::string_view json_text);
 // match: "*", the exact ARN, an account root arn:aws:iam::<acct>:root (any principal whose ARN is in
 // that account), or a service principal equal to `principal_arn`.
 bool trust_allows(const Role& role, std::string_view principal_arn, bool tag_session);
+
+// How a role's trust policy answers `action` (sts:AssumeRole, sts:TagSession, ...) for a caller
+// known by any of `principal_arns` (an assumed-role session is known by its session ARN and by its
+// role's ARN): kDenied when a Deny statement matches one of them (with or without a Condition) or
+// no unconditional Allow does; kNamed when an unconditional Allow names one of them exactly (an AWS
+// ARN or a Service); kAccount when the Allows that match do so only through an account root or
+// "*" -- then, as in AWS, the trust policy delegates the decision to the caller's own identity
+// policies, which must allow the action on the role too.
+enum class TrustMatch { kDenied, kAccount, kNamed };
+TrustMatch trust_match(const Role& role, const std::vector<std::string>& principal_arns, std::string_view action);
 
 }  // namespace sluice::policy

@@ -33,7 +33,29 @@ struct CallerIdentity {
   bool temporary = false;     // signed with credentials Sluice's STS issued
   std::vector<std::string> transitive_tag_keys;  // a session's, passed on when it assumes a role
   std::vector<policy::Document> policies;        // identity policies, in file order
+  // aws:PrincipalTag/*: a user's tags; for a session, its tags, then the role's own tags whose key
+  // (ignoring case) no session tag has ("session tags override a role tag with the same key").
+  std::vector<policy::SessionTag> principal_tags;
+  std::string session_name;     // RoleSessionName; "" for a user
+  std::string source_identity;  // a session's SourceIdentity (aws:SourceIdentity), "" when none
 };
+
+// The ARN of a role's session: arn:aws:sts::ACCT:assumed-role/ROLE-NAME/SESSION (the role's name
+// without its path, as AWS writes it). `role_arn` is a role ARN of the IAM configuration.
+std::string assumed_role_arn(const std::string& role_arn, const std::string& session_name);
+
+// The 12-digit account of an IAM or STS ARN ("" when it is no ARN).
+std::string account_of(const std::string& arn);
+
+// The unique ID of a user ("AIDA...") or role ("AROA...") for UserId, AssumedRoleId and
+// aws:userid: "AIDA"/"AROA" and 17 characters of [0-9A-F] derived from the ARN, so it is stable
+// across restarts. (AWS gives a new one to a user or role deleted and created again; here the same
+// ARN keeps its ID.)
+std::string unique_id(std::string_view prefix, const std::string& arn);
+
+// Seconds since the epoch as ISO 8601 UTC to the second: "2024-05-01T12:00:00Z" (the whole
+// second below `seconds`).
+std::string iso8601_utc(double seconds);
 
 class Identities {
  public:
@@ -55,6 +77,17 @@ class Identities {
   // whether it is allowed.
   bool allowed(const CallerIdentity& who, const std::string& action, const std::string& resource,
                const policy::Context& extra = {}) const;
+  // The same, with the kind of answer: an explicit deny, no Allow, or allowed.
+  policy::Outcome evaluate(const CallerIdentity& who, const std::string& action, const std::string& resource,
+                           const policy::Context& extra = {}) const;
+  // The request context allowed() evaluates with, before `extra`: aws:PrincipalArn,
+  // aws:PrincipalAccount, aws:PrincipalType ("User" / "AssumedRole"), aws:PrincipalTag/<key>,
+  // aws:userid, aws:username (users only), aws:SourceIdentity (when set), aws:CurrentTime and
+  // aws:EpochTime. `extra` adds keys but never replaces one of these (a key equal to one of them
+  // ignoring case is dropped).
+  policy::Context context(const CallerIdentity& who, const policy::Context& extra = {}) const;
+
+  double now() const { return now_(); }
 
   const policy::IamConfig& iam() const { return *iam_; }
 

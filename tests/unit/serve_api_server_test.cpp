@@ -10,7 +10,7 @@
 
 #include "auth/sigv4.hpp"
 #include "core/error.hpp"
-#include "core/hash.hpp"
+#include "support/sign_post.hpp"
 
 namespace sluice::serve {
 namespace {
@@ -56,19 +56,10 @@ class ApiServerTest : public ::testing::Test {
     const std::string host = "127.0.0.1:" + std::to_string(server_->port());
     headers.emplace_back("Host", host);
     if (sign) {
-      auth::Request req;
-      req.method = "POST";
-      req.wire_path = "/";
-      req.headers = headers;
-      req.payload_sha256_hex = sha256_hex(body);
-      auth::SigningParams p;
-      p.credentials.access_key_id = kKey;
-      p.credentials.secret_access_key = secret;
-      p.region = "us-east-1";
-      p.service = service;
-      p.time = std::chrono::system_clock::now();
-      p.path_rule = auth::PathRule::kGeneric;
-      for (auto& h : auth::sign_headers(req, p)) headers.push_back(h);
+      const auth::Credentials creds{kKey, secret, "", "test"};
+      for (auto& h : testing::sign_post(headers, body, creds, service, std::chrono::system_clock::now())) {
+        headers.push_back(h);
+      }
     }
     last_headers_ = headers;
     last_body_ = tamper.empty() ? body : tamper;
