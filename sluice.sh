@@ -37,7 +37,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libpugixml-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libarchive-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 python3-torch bubblewrap
-  libfuse3-dev fuse3 zlib1g-dev libseccomp-dev libsqlite3-dev libcpp-httplib-dev
+  libfuse3-dev fuse3 zlib1g-dev libseccomp-dev libsqlite3-dev libcpp-httplib-dev python3-boto3 awscli
   clang-14 libclang-rt-14-dev
 )
 

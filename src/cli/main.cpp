@@ -82,9 +82,16 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--iam-config", train.iam_config,
                         "IAM roles and policies (docs/iam-config.md): multi-tenant mode, every storage access "
                         "authorized (env SLUICE_IAM_CONFIG)");
-  train_cmd->add_option("--session-tag", train.session_tags,
-                        "KEY=VALUE tag of the session creating the job (repeatable; needs --iam-config)")
-      ->allow_extra_args(false);
+  auto* session_tag_opt =
+      train_cmd->add_option("--session-tag", train.session_tags,
+                            "KEY=VALUE tag of the session creating the job (repeatable; needs --iam-config). For a "
+                            "single-user admin on this machine: whoever runs the command chooses the tags. Tenants "
+                            "get theirs from their STS session through `sluice serve` (docs/serve.md)")
+          ->allow_extra_args(false);
+  train_cmd->add_option("--session-file", train.session_file,
+                        "JSON {\"SessionTags\": [{\"Key\": K, \"Value\": V}, ...]}: the session creating the job, as "
+                        "`sluice serve` writes it for the jobs it runs (needs --iam-config)")
+      ->excludes(session_tag_opt);
   train_cmd->add_option("--bind", train.binds,
                         "HOST[:SANDBOX] make a host file or directory visible to the training command, read-only, "
                         "at SANDBOX (default: the same path), e.g. a script or virtualenv under /tmp (repeatable; "
@@ -107,6 +114,27 @@ int main(int argc, char** argv) {
                         "memory for the data FastFile and Pipe channels fetch ahead and hold, all channels of the "
                         "job together (default 1/8 of RAM, 256MiB to 8GiB)");
   train_cmd->add_flag("--json", train.json, "print the finished job as DescribeTrainingJob does (JSON on stdout)");
+
+  cli::ServeCliOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "the SageMaker training API (with STS and CloudWatch Logs) for boto3, the aws CLI and the SageMaker SDK");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to serve on (default 127.0.0.1:8080; port 0: a free one)");
+  serve_cmd->add_option("--iam-config", serve.iam_config,
+                        "the users (with access keys) and roles the server knows (docs/iam-config.md; env "
+                        "SLUICE_IAM_CONFIG); required");
+  serve_cmd->add_option("--work-dir", serve.work_dir, "where jobs live: <work-dir>/<TrainingJobName>/ (default ./sluice-jobs)");
+  serve_cmd->add_option("--state", serve.state, "the state database (default <work-dir>/.sluice-serve/state.db)");
+  serve_cmd->add_option("--max-jobs", serve.max_jobs, "jobs running at once; more wait in a queue (default 2)")
+      ->check(CLI::Range(1, 1024));
+  serve_cmd->add_option("--max-queued", serve.max_queued,
+                        "jobs waiting to start; CreateTrainingJob beyond it is ResourceLimitExceeded (default 100)")
+      ->check(CLI::Range(0, 100000));
+  serve_cmd->add_option("--stop-grace", serve.stop_grace_seconds,
+                        "seconds between SIGTERM and SIGKILL when a job is stopped (default 120)")
+      ->check(CLI::Range(0.0, 86400.0));
+  serve_cmd->add_option("--file-systems", serve.file_systems, "JSON map of FileSystemId to mount root, for every job");
+  serve_cmd->add_option("--isolation", serve.isolation, "auto, bubblewrap or none, for every job (default auto)")
+      ->check(CLI::IsMember({"auto", "bubblewrap", "none"}));
 
   std::string presign_uri;
   int64_t expires_in = 3600;
@@ -162,6 +190,8 @@ int main(int argc, char** argv) {
     return cli::usage_error(app, e);  // "sluice: error: ...", exit 2 (docs/cli.md); --help and --version exit 0
   }
   try {
+    // A server logs what it does with its jobs (started, ended, re-attached) unless told otherwise.
+    if (*serve_cmd && std::getenv("SLUICE_LOG") == nullptr && app.count("--log-level") == 0) log_level = "info";
     log::init(log_level);
     cli::install_signal_handlers();
     if (*ls_cmd) return cli::run_ls(g, ls);
@@ -178,6 +208,7 @@ int main(int argc, char** argv) {
       return cli::run_mount(g, mount);
     }
     if (*unmount_cmd) return cli::run_unmount(unmount_path);
+    if (*serve_cmd) return cli::run_serve(g, serve);
     if (*simulate_cmd) return cli::run_policy_simulate(policy_input, policy_explain);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {

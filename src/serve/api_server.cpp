@@ -114,7 +114,7 @@ HttpReply ApiServer::handle(std::string_view method, std::string_view target, st
   const auto now = impl_->options.clock();
   auto verified = auth::verify_sigv4(received, vc, impl_->keys, now);
   std::optional<auth::VerifyError> refusal = verified.error;
-  if (!refusal) refusal = impl_->replays.admit(*verified.verified, vc.flavour, now);
+  if (!refusal && !is_read_only(call.operation)) refusal = impl_->replays.admit(*verified.verified, vc.flavour, now);
   if (refusal) {
     log::info("refused {}.{}: {} ({})", call.service, call.operation, refusal->aws_code, refusal->message);
     return error_reply(protocol, {refusal->aws_code, refusal->http_status, refusal->message}, rid);

@@ -1,6 +1,7 @@
 // The HTTP front of `sluice serve`: one listening socket on which the SageMaker and CloudWatch Logs
 // JSON 1.1 APIs and the STS query API are served (serve/aws_protocol.hpp), every request
-// SigV4-verified (auth/sigv4_verify.hpp) for the service its protocol names, replays refused,
+// SigV4-verified (auth/sigv4_verify.hpp) for the service its protocol names, replays of
+// operations that change something refused (is_read_only, serve/aws_protocol.hpp),
 // then handed with the caller's identity to the operation's handler.
 //
 // What a handler gets is only an authenticated call; what the caller may do is the handler's to

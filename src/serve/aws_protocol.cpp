@@ -125,4 +125,14 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+bool is_read_only(std::string_view operation) {
+  for (std::string_view prefix : {"Describe", "List", "Get", "Filter"}) {
+    if (operation.size() > prefix.size() && operation.starts_with(prefix) && operation[prefix.size()] >= 'A' &&
+        operation[prefix.size()] <= 'Z') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sluice::serve

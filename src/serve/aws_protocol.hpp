@@ -63,6 +63,14 @@ HttpReply query_reply(std::string_view operation, std::string_view result_xml, s
 // An error answer in `protocol`.
 HttpReply error_reply(Protocol protocol, const ApiError& error, std::string_view request_id);
 
+// Whether an operation only reads (Describe*, List*, Get*, Filter*: AWS names every read-only
+// operation so). The server refuses a replayed request only for operations that change something:
+// SDKs sign neither a per-call id nor anything finer than the second, so two identical reads in
+// one second (a waiter polling, parallel describes) carry the same signature and are legitimate;
+// a replayed read returns nothing its signer could not read, while a replayed AssumeRole would mint
+// credentials for whoever captured the request.
+bool is_read_only(std::string_view operation);
+
 // Text for an XML element's content: & < > " ' escaped.
 std::string xml_escape(std::string_view text);
 

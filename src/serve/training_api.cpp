@@ -12,6 +12,7 @@
 #include "job/tenancy.hpp"
 #include "policy/session_tags.hpp"
 #include "serve/describe.hpp"
+#include "serve/job_access.hpp"
 
 namespace sluice::serve {
 namespace {
@@ -30,43 +31,6 @@ std::string job_name_of(const nlohmann::json& input) {
                                 "constraint: Member must have length between 1 and 63"));
   }
   return it->get<std::string>();
-}
-
-// A request's Tags: [{"Key": k, "Value": v}, ...], at most 50, keys distinct.
-std::vector<policy::SessionTag> request_tags(const nlohmann::json& input) {
-  std::vector<policy::SessionTag> tags;
-  auto it = input.find("Tags");
-  if (it == input.end() || it->is_null()) return tags;
-  if (!it->is_array()) throw ApiFailure(validation("Tags: expected a list of {\"Key\": ..., \"Value\": ...}"));
-  if (it->size() > 50) {
-    throw ApiFailure(validation(fmt::format("1 validation error detected: Value at 'tags' failed to satisfy "
-                                            "constraint: Member must have length less than or equal to 50 ({} tags)",
-                                            it->size())));
-  }
-  for (const auto& t : *it) {
-    if (!t.is_object() || !t.contains("Key") || !t["Key"].is_string() ||
-        (t.contains("Value") && !t["Value"].is_string())) {
-      throw ApiFailure(validation(fmt::format("Tags[{}]: expected {{\"Key\": ..., \"Value\": ...}}", tags.size())));
-    }
-    tags.push_back({t["Key"].get<std::string>(), t.value("Value", "")});
-  }
-  try {
-    policy::check_tags(tags, [](std::size_t i) { return fmt::format("Tags[{}]", i); });
-  } catch (const Error& e) {
-    throw ApiFailure(validation(e.message() + (e.cause().empty() ? "" : ": " + e.cause())));
-  }
-  return tags;
-}
-
-// aws:RequestTag/K (or aws:ResourceTag/K) for each tag, and aws:TagKeys for a request's.
-policy::Context tag_context(const std::vector<policy::SessionTag>& tags, const std::string& prefix) {
-  policy::Context ctx;
-  for (const auto& t : tags) ctx[prefix + t.key] = {t.value};
-  if (prefix == "aws:RequestTag/") {
-    auto& keys = ctx["aws:TagKeys"];
-    for (const auto& t : tags) keys.push_back(t.key);
-  }
-  return ctx;
 }
 
 struct Api {
@@ -93,7 +57,7 @@ struct Api {
       require(who, action, job_arn(who.principal.account, name));
       throw ApiFailure(validation("Requested resource not found."));
     }
-    require(who, action, job->arn, tag_context(request_tags(job->request), "aws:ResourceTag/"));
+    require(who, action, job->arn, resource_tag_context(*job));
     return *job;
   }
 
@@ -111,7 +75,7 @@ struct Api {
     const std::string arn = job_arn(who.principal.account, name);
 
     require(who, "iam:PassRole", spec.role_arn, {{"iam:PassedToService", {job::kSageMakerPrincipal}}});
-    require(who, "sagemaker:CreateTrainingJob", arn, tag_context(tags, "aws:RequestTag/"));
+    require(who, "sagemaker:CreateTrainingJob", arn, request_tag_context(tags));
 
     const bool chaining = spec.session_chaining && spec.session_chaining->enable_session_tag_chaining;
     const policy::Role* role = identities.iam().find(spec.role_arn);
@@ -214,8 +178,7 @@ struct Api {
     ListPage page;
     try {
       page = records.list(q, [&](const JobRecord& job) {
-        return identities.allowed(who, "sagemaker:DescribeTrainingJob", job.arn,
-                                  tag_context(request_tags(job.request), "aws:ResourceTag/"));
+        return may(identities, who, "sagemaker:DescribeTrainingJob", job);
       });
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kInvalidInput) throw ApiFailure(validation(e.what()));

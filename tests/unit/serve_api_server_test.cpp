@@ -116,11 +116,32 @@ TEST_F(ApiServerTest, UnsignedWrongAndUnknownRequestsAreRefused) {
   EXPECT_EQ(nlohmann::json::parse(json.body)["__type"], "UnknownOperationException") << json.body;
 }
 
-TEST_F(ApiServerTest, AReplayedRequestIsRefused) {
-  EXPECT_EQ(post("sts", kStsForm, kGetCaller).status, 200);
+TEST_F(ApiServerTest, AReplayedRequestThatChangesSomethingIsRefused) {
+  const std::string assume = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr";
+  auto first = post("sts", kStsForm, assume);
+  EXPECT_EQ(first.status, 400) << first.body;  // no such operation here: it reached the operation table
+  EXPECT_NE(first.body.find("<Code>InvalidAction</Code>"), std::string::npos) << first.body;
   auto again = resend();
   EXPECT_EQ(again.status, 403) << again.body;
   EXPECT_NE(again.body.find("<Code>SignatureDoesNotMatch</Code>"), std::string::npos) << again.body;
+}
+
+TEST_F(ApiServerTest, AnIdenticalReadIsAnsweredAgain) {
+  // SDKs sign nothing finer than the second: a waiter's two polls in one second are the same bytes.
+  EXPECT_EQ(post("sts", kStsForm, kGetCaller).status, 200);
+  auto again = resend();
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
+TEST(AwsProtocol, ReadOnlyOperationsAreNamedSo) {
+  for (const char* op : {"DescribeTrainingJob", "ListTrainingJobs", "GetCallerIdentity", "GetLogEvents",
+                         "FilterLogEvents", "DescribeLogStreams"}) {
+    EXPECT_TRUE(is_read_only(op)) << op;
+  }
+  for (const char* op : {"CreateTrainingJob", "StopTrainingJob", "UpdateTrainingJob", "AssumeRole", "Getaway",
+                         "List", "Describe", ""}) {
+    EXPECT_FALSE(is_read_only(op)) << op;
+  }
 }
 
 TEST(ApiServer, APortInUseIsAClearError) {
