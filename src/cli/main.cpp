@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/jobs.hpp"
 #include "cli/options.hpp"
 #include "cli/usage.hpp"
 #include "core/log.hpp"
@@ -184,6 +185,8 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--input", policy_input, "a JSON file {\"policies\": {...}, \"request\": {...}}, or - for stdin")->required();
   simulate_cmd->add_flag("--explain", policy_explain, "also print the statements that decided");
 
+  const cli::JobsCommands jobs = cli::add_jobs_commands(app);  // sluice jobs list|describe|stop|logs
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -209,6 +212,7 @@ int main(int argc, char** argv) {
     }
     if (*unmount_cmd) return cli::run_unmount(unmount_path);
     if (*serve_cmd) return cli::run_serve(g, serve);
+    if (jobs.chosen()) return cli::run_jobs(g, jobs);
     if (*simulate_cmd) return cli::run_policy_simulate(policy_input, policy_explain);
     if (*presign_cmd) return cli::run_presign(g, presign_uri, expires_in);
     if (*cp_cmd) {
