@@ -139,9 +139,10 @@ policy::Context Identities::context(const CallerIdentity& who, const policy::Con
   ctx["aws:CurrentTime"] = {iso8601_utc(now)};
   ctx["aws:EpochTime"] = {std::to_string(static_cast<long long>(std::floor(now)))};
   for (const auto& t : who.principal_tags) ctx["aws:PrincipalTag/" + t.key] = {t.value};
-  for (const auto& [k, v] : extra) {
-    bool taken = std::any_of(ctx.begin(), ctx.end(), [&](const auto& kv) { return iequals(kv.first, k); });
-    if (!taken) ctx[k] = v;
+  for (const auto& entry : extra) {
+    const std::string& key = entry.first;  // not a structured binding: clang 14 cannot capture one
+    bool taken = std::any_of(ctx.begin(), ctx.end(), [&](const auto& kv) { return iequals(kv.first, key); });
+    if (!taken) ctx[key] = entry.second;
   }
   return ctx;
 }
