@@ -144,7 +144,23 @@ int run_serve(const GlobalOptions& g, const ServeCliOptions& o) {
              host.find(':') != std::string::npos ? "[" + host + "]" : host, server.port(), region, work_dir.string(),
              state.string());
   std::fflush(stdout);
-  while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Expired sessions are deleted a day after they expire: until then a request signed with one is
+  // told "ExpiredToken", not "InvalidClientTokenId", as AWS does.
+  constexpr double kKeepExpiredSessions = 24 * 3600;
+  auto next_cleanup = std::chrono::steady_clock::now();
+  while (!interrupted()) {
+    if (std::chrono::steady_clock::now() >= next_cleanup) {
+      next_cleanup = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      try {
+        if (const auto n = sessions.delete_expired(now_seconds() - kKeepExpiredSessions); n > 0) {
+          log::info("deleted {} session(s) that expired more than a day ago", n);
+        }
+      } catch (const Error& e) {
+        log::warn("deleting expired sessions: {}", e.what());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   fmt::print(stderr, "sluice serve: stopping; running jobs go on and the next `sluice serve` on {} re-attaches them\n",
              work_dir.string());
   server.stop();

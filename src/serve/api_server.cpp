@@ -73,7 +73,12 @@ ApiServer::ApiServer(ApiServerOptions options, auth::KeyLookup keys, std::map<st
   }
 }
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+  // httplib closes its listening socket only in stop() of a running server: one bound but never
+  // started would keep its port until the process ends, so it is started to be stopped.
+  if (!impl_->thread.joinable()) start();
+  stop();
+}
 
 void ApiServer::start() {
   if (impl_->thread.joinable()) return;
