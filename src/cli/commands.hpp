@@ -64,6 +64,7 @@ struct TrainCliOptions {
   std::string iam_config;                 // --iam-config (env SLUICE_IAM_CONFIG)
   std::vector<std::string> session_tags;  // --session-tag KEY=VALUE, repeatable
   std::string session_file;               // --session-file: the creating session, from `sluice serve`
+  std::string warm_from;                  // --warm-from: an earlier job's directory (warm pool)
   std::vector<std::string> binds;         // --bind HOST[:SANDBOX], repeatable (single-tenant)
   bool replace = false;                   // --replace: an existing job of that name starts over
   bool resume = false;                    // --resume: a Stopped or Failed job runs again

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
                         "JSON {\"SessionTags\": [{\"Key\": K, \"Value\": V}, ...]}: the session creating the job, as "
                         "`sluice serve` writes it for the jobs it runs (needs --iam-config)")
       ->excludes(session_tag_opt);
+  train_cmd->add_option("--warm-from", train.warm_from,
+                        "the directory of an earlier job of the same session on this machine whose downloaded File "
+                        "channels this job takes over, downloading only what changed (`sluice serve`'s warm pools)");
   train_cmd->add_option("--bind", train.binds,
                         "HOST[:SANDBOX] make a host file or directory visible to the training command, read-only, "
                         "at SANDBOX (default: the same path), e.g. a script or virtualenv under /tmp (repeatable; "

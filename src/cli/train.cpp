@@ -95,6 +95,7 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
     t.binds.push_back(std::move(bind));  // refused by the runner in multi-tenant mode
   }
 
+  if (!o.warm_from.empty()) t.warm_from = std::filesystem::absolute(o.warm_from);
   if (o.replace) t.rerun = job::Rerun::kReplace;
   if (o.resume) t.rerun = job::Rerun::kResume;
   t.install_requirements = o.install_requirements;

@@ -304,4 +304,16 @@ void hand_over(const fs::path& host_root, const std::vector<std::string>& writab
   }
 }
 
+bool made_for(const fs::path& dir, const std::optional<JobOwner>& owner) {
+  try {
+    UniqueFd fd = beneath::open_root(dir.string());
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || st.st_uid != ::geteuid()) return false;
+    const std::string recorded = read_small(fd.get(), kOwnerFile);
+    return owner ? recorded == owner_text(*owner) : recorded.empty() && !exists_at(fd.get(), kOwnerFile);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 }  // namespace sluice::job

@@ -90,4 +90,9 @@ class JobDirectory {
 // 0755): "", "." and anything below input/ are refused (Error kInvalidInput).
 void hand_over(const std::filesystem::path& host_root, const std::vector<std::string>& writable, uint32_t uid);
 
+// Whether the job directory `dir` was made for `owner`: the same role and session tags
+// (multi-tenant), or, for no owner, by a single-tenant run (no owner record). A directory that
+// cannot be read is not.
+bool made_for(const std::filesystem::path& dir, const std::optional<JobOwner>& owner);
+
 }  // namespace sluice::job

@@ -18,6 +18,7 @@
 #include "job/script_mode.hpp"
 #include "job/status.hpp"
 #include "job/tenancy.hpp"
+#include "job/warm_inputs.hpp"
 #include "modes/fastfile/channel.hpp"
 
 namespace fs = std::filesystem;
@@ -187,6 +188,13 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     status.transition("Downloading", "Downloading input data");
     resolve(run);
     authorize(run);
+    if (options.warm_from) {
+      std::vector<std::string> file_channels;
+      for (const auto& ch : spec.channels) {
+        if (ch.s3 && spec.mode_of(ch) == InputMode::kFile) file_channels.push_back(ch.name);
+      }
+      adopt_warm_inputs(*options.warm_from, job_dir, selected, file_channels, owner);
+    }
     const PrepareTotals totals = prepare(run, stop);
     if (totals.files > 0) {
       status.transition("Downloading",

@@ -60,6 +60,9 @@ struct TrainOptions {
   bool install_requirements = false;
   // Called with the DescribeTrainingJob-shaped record after every change of status.json.
   std::function<void(const nlohmann::json&)> on_status;
+  // A warm pool (`sluice serve`): the directory of an earlier job of the same owner on this machine
+  // whose File-channel inputs this job takes over before downloading (job/warm_inputs.hpp).
+  std::optional<std::filesystem::path> warm_from;
 };
 
 // A job that started (its directory and status.json exist) and failed before its command ran:

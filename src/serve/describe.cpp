@@ -83,6 +83,7 @@ nlohmann::json describe_training_job(const JobRecord& job, const nlohmann::json&
   out["SecondaryStatusTransitions"] = std::move(transitions);
   if (!job.warm_pool.status.empty()) {
     out["WarmPoolStatus"] = {{"Status", job.warm_pool.status}};
+    if (!job.warm_pool.reused_by.empty()) out["WarmPoolStatus"]["ReusedByJob"] = job.warm_pool.reused_by;
   }
   return out;
 }

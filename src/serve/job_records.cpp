@@ -22,7 +22,7 @@ constexpr int kMaxResultsLimit = 100;
 constexpr const char* kColumns =
     "name, arn, owner_arn, owner_account, owner_tags, request, work_dir, status, secondary_status, "
     "failure_reason, creation_time, last_modified_time, end_time, executor_handle, warm_pool_status, "
-    "keep_alive_seconds, warm_pool_key, seq";
+    "keep_alive_seconds, warm_pool_key, seq, warm_pool_reused_by";
 constexpr int kSeqColumn = 17;
 
 using Value = std::variant<std::string, double, std::int64_t>;
@@ -72,7 +72,7 @@ JobRecord read_job(const Statement& s, const std::filesystem::path& file) {
   job.last_modified_time = s.real(11);
   if (!s.is_null(12)) job.end_time = s.real(12);
   job.executor_handle = s.text(13);
-  job.warm_pool = {s.text(14), s.integer(15), s.text(16)};
+  job.warm_pool = {s.text(14), s.integer(15), s.text(16), s.text(18)};
   return job;
 }
 
@@ -127,7 +127,8 @@ void JobRecords::insert(const JobRecord& job) {
     Statement s = conn.prepare(
         "INSERT INTO jobs (name, arn, owner_arn, owner_account, owner_tags, request, work_dir, status, "
         "secondary_status, failure_reason, creation_time, last_modified_time, end_time, executor_handle, "
-        "warm_pool_status, keep_alive_seconds, warm_pool_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "warm_pool_status, keep_alive_seconds, warm_pool_key, warm_pool_reused_by) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     bind_all(s, {job.name, job.arn, job.owner.arn, job.owner.account, tags_to_json(job.owner.tags),
                  job.request.dump(), job.work_dir, job.status, job.secondary_status, job.failure_reason,
                  job.creation_time, job.last_modified_time});
@@ -136,7 +137,8 @@ void JobRecords::insert(const JobRecord& job) {
     } else {
       s.bind_null(13);
     }
-    bind_all(s, {job.executor_handle, job.warm_pool.status, job.warm_pool.keep_alive_seconds, job.warm_pool.match_key},
+    bind_all(s, {job.executor_handle, job.warm_pool.status, job.warm_pool.keep_alive_seconds, job.warm_pool.match_key,
+                 job.warm_pool.reused_by},
              14);
     s.run();
   });
@@ -166,6 +168,7 @@ JobRecord JobRecords::update(const std::string& name, const JobPatch& patch) {
         {"warm_pool_status", value_of(patch.warm_pool_status)},
         {"keep_alive_seconds", value_of(patch.keep_alive_seconds)},
         {"warm_pool_key", value_of(patch.warm_pool_key)},
+        {"warm_pool_reused_by", value_of(patch.warm_pool_reused_by)},
     };
     std::vector<std::string> sets;
     std::vector<Value> values;

@@ -29,6 +29,7 @@ struct WarmPool {
   std::string status;  // "" (none), or Available, InUse, Reused, Terminated (WarmPoolStatus.Status)
   std::int64_t keep_alive_seconds = 0;  // ResourceConfig.KeepAlivePeriodInSeconds
   std::string match_key;  // what a next job must have to reuse the host (role, instances, volume, tags)
+  std::string reused_by;  // the job that reused it (Reused)
   bool operator==(const WarmPool&) const = default;
 };
 
@@ -57,6 +58,7 @@ struct JobPatch {
   std::optional<std::string> warm_pool_status;
   std::optional<std::int64_t> keep_alive_seconds;
   std::optional<std::string> warm_pool_key;
+  std::optional<std::string> warm_pool_reused_by;
   // When not empty, the update is made only if the job's status is one of these (else kConflict),
   // in the same transaction: e.g. InProgress -> Stopping, never Completed -> Stopping.
   std::vector<std::string> only_if_status;

@@ -164,6 +164,7 @@ void JobService::end(const JobRecord& job, const std::string& status, const std:
   patch.end_time = patch.last_modified_time = options_.now();
   records_.update(job.name, patch);
   kill_at_.erase(job.name);
+  ended(job.name);
   if (status == "Completed") {
     log::info("training job '{}': {}", job.name, status);
   } else {
@@ -178,9 +179,14 @@ void JobService::watch(const JobRecord& job) {
   const bool ended_by_runner =
       patch.status.has_value() || (status.is_object() && is_terminal(status.value("TrainingJobStatus", "")));
   if (probe.running) {
-    // A stopped job's status is Stopping until its runner ends; the runner's record may end it
-    // first (then the process is about to exit).
-    if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
+    // A record that has ended while its runner still runs (the process is about to exit) is taken
+    // when the runner has ended, in a later round: only then is the job over, its warm pool
+    // Available (ended()) and its directory free for the next job to take over. Applied now, the
+    // job would leave in_progress() and never reach ended().
+    if (!ended_by_runner &&
+        (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time)) {
+      records_.update(job.name, patch);
+    }
     auto deadline = kill_at_.find(job.name);
     if (deadline != kill_at_.end() && std::chrono::steady_clock::now() > deadline->second) {
       log::warn("training job '{}': its runner did not end after the stop grace period; killing it", job.name);
@@ -191,6 +197,7 @@ void JobService::watch(const JobRecord& job) {
   if (ended_by_runner) {
     if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
     kill_at_.erase(job.name);
+    ended(job.name);
     auto after = records_.get(job.name);
     log::info("training job '{}': {}", job.name, after ? after->status : "?");
     return;
@@ -229,9 +236,23 @@ void JobService::launch(const JobRecord& job) {
     argv.push_back((dir / "session.json").string());
   }
   argv.insert(argv.end(), options_.runner_options.begin(), options_.runner_options.end());
+  const std::optional<JobRecord> pool = warm_pool_for(job);
+  if (pool) {
+    argv.push_back("--warm-from");
+    argv.push_back(pool->work_dir);
+  }
   try {
     const std::string handle = executor_.launch(argv, dir / "runner.log");
+    if (pool) {
+      JobPatch reused;
+      reused.warm_pool_status = "Reused";
+      reused.warm_pool_reused_by = job.name;
+      reused.last_modified_time = options_.now();
+      records_.update(pool->name, reused);
+      log::info("training job '{}' starts on the warm pool of '{}'", job.name, pool->name);
+    }
     JobPatch patch;
+    if (job.warm_pool.keep_alive_seconds > 0 && pool) patch.warm_pool_status = "InUse";
     patch.executor_handle = handle;
     patch.last_modified_time = options_.now();
     patch.only_if_status = {"InProgress"};
@@ -263,6 +284,7 @@ void JobService::recover() {
 
 void JobService::tick() {
   std::lock_guard lock(mu_);
+  expire_warm_pools();
   int running = 0;
   std::vector<JobRecord> queued;
   for (const auto& job : records_.in_progress()) {
@@ -308,6 +330,65 @@ void JobService::stop() {
     wake_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+}
+
+void JobService::ended(const std::string& name) {
+  auto job = records_.get(name);
+  if (!job || job->warm_pool.keep_alive_seconds <= 0) return;
+  if (job->warm_pool.status != "" && job->warm_pool.status != "InUse") return;
+  JobPatch patch;
+  patch.warm_pool_status = job->status == "Completed" ? "Available" : "Terminated";
+  records_.update(name, patch);
+  if (job->status == "Completed") {
+    log::info("training job '{}': warm pool Available for {} s", name, job->warm_pool.keep_alive_seconds);
+  }
+}
+
+std::optional<JobRecord> JobService::warm_pool_for(const JobRecord& job) {
+  if (job.warm_pool.match_key.empty()) return std::nullopt;
+  ListQuery q;
+  q.warm_pool_status_equals = "Available";
+  q.max_results = 100;
+  const double now = options_.now();
+  for (std::string token;;) {
+    q.next_token = token;
+    ListPage page = records_.list(q);
+    for (const auto& pool : page.jobs) {
+      // The newest Available pool of the same key whose period has not run out; the owner's session
+      // is part of the key, and the runner checks it again against the directory it takes over.
+      if (pool.warm_pool.match_key == job.warm_pool.match_key && pool.end_time &&
+          *pool.end_time + static_cast<double>(pool.warm_pool.keep_alive_seconds) > now) {
+        return pool;
+      }
+    }
+    if (page.next_token.empty()) return std::nullopt;
+    token = page.next_token;
+  }
+}
+
+void JobService::expire_warm_pools() {
+  ListQuery q;
+  q.warm_pool_status_equals = "Available";
+  q.max_results = 100;
+  const double now = options_.now();
+  std::vector<std::string> expired;
+  for (std::string token;;) {
+    q.next_token = token;
+    ListPage page = records_.list(q);
+    for (const auto& pool : page.jobs) {
+      if (!pool.end_time || *pool.end_time + static_cast<double>(pool.warm_pool.keep_alive_seconds) <= now) {
+        expired.push_back(pool.name);
+      }
+    }
+    if (page.next_token.empty()) break;
+    token = page.next_token;
+  }
+  for (const auto& name : expired) {
+    JobPatch patch;
+    patch.warm_pool_status = "Terminated";
+    records_.update(name, patch);
+    log::info("training job '{}': warm pool Terminated (its keep-alive period ended)", name);
+  }
 }
 
 }  // namespace sluice::serve

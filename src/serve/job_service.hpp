@@ -9,6 +9,13 @@
 // CreateTrainingJob body the runner reads), session.json (the creating session's tags, 0600), and
 // runner.log (the runner's own output: its errors when it fails before the command runs).
 //
+// Warm pools (ResourceConfig.KeepAlivePeriodInSeconds): a job that completes with a keep-alive
+// period keeps its host's downloaded File channels (WarmPoolStatus Available) until the period
+// ends (Terminated) or a queued job with the same match key (WarmPool::match_key: account, role,
+// instance type and count, volume, and identical session tags) starts on it: that job's runner
+// takes the inputs over (`sluice train --warm-from`, job/warm_inputs.hpp) and downloads only what
+// changed; the pool is then Reused (ReusedByJob), and the new job's own pool InUse while it runs.
+//
 // A restart of the server loses nothing: records are in the state database, and recover() finds
 // each running job's process again by its handle; a job whose process ended while the server was
 // down takes the end its status record shows, or is Failed with a reason when it shows none.
@@ -81,6 +88,9 @@ class JobService {
   void watch(const JobRecord& job);
   void launch(const JobRecord& job);
   void end(const JobRecord& job, const std::string& status, const std::string& secondary, const std::string& reason);
+  void ended(const std::string& name);  // the warm pool of a job that has just ended
+  std::optional<JobRecord> warm_pool_for(const JobRecord& job);
+  void expire_warm_pools();
 
   JobRecords& records_;
   LocalExecutor& executor_;

@@ -8,7 +8,7 @@
 
 namespace sluice::serve {
 
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     // 0 -> 1: job records and issued sessions.
     // jobs.seq is the insertion order, the tie-breaker of every listing order and part of
     // ListTrainingJobs' NextToken. Names are unique ignoring case (a job's ARN has its name in
@@ -51,6 +51,10 @@ CREATE TABLE sessions (
   expiration REAL NOT NULL
 );
 CREATE INDEX sessions_expiration ON sessions (expiration);
+)sql",
+    // 1 -> 2: which job reused a job's warm pool (WarmPoolStatus.ReusedByJob).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN warm_pool_reused_by TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -74,7 +74,7 @@ struct StateDbOptions {
 class StateDb {
  public:
   // The schema this build writes; older files are migrated to it when opened.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // PRAGMA application_id of a Sluice state database ("Sluc").
   static constexpr std::int32_t kApplicationId = 0x536c7563;
 

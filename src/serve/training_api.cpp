@@ -33,6 +33,24 @@ std::string job_name_of(const nlohmann::json& input) {
   return it->get<std::string>();
 }
 
+// What a job must share with a finished one to start on its warm pool: the account, the execution
+// role, the instances (type, count, volume) and exactly the same session tags (none without
+// chaining), as SageMaker matches warm pools and as the seed's rule requires for tenants.
+std::string warm_pool_key(const std::string& account, const job::JobSpec& spec,
+                          const std::optional<std::vector<policy::SessionTag>>& session_tags) {
+  nlohmann::json tags = nlohmann::json::object();
+  if (session_tags) {
+    for (const auto& t : *session_tags) tags[t.key] = t.value;
+  }
+  return nlohmann::json{{"Account", account},
+                        {"RoleArn", spec.role_arn},
+                        {"InstanceType", spec.resources.instance_type},
+                        {"InstanceCount", spec.resources.instance_count},
+                        {"VolumeSizeInGB", spec.resources.volume_size_gb},
+                        {"SessionTags", tags}}
+      .dump();
+}
+
 struct Api {
   JobRecords& records;
   JobService& service;
@@ -110,6 +128,7 @@ struct Api {
     if (input.contains("ResourceConfig") && input["ResourceConfig"].contains("KeepAlivePeriodInSeconds")) {
       job.warm_pool.keep_alive_seconds = input["ResourceConfig"].value("KeepAlivePeriodInSeconds", int64_t{0});
     }
+    job.warm_pool.match_key = warm_pool_key(who.principal.account, spec, session_tags);
     try {
       service.submit(job, session_tags);
     } catch (const Error& e) {

@@ -185,4 +185,16 @@ void DownloadRecord::finish() {
   write_record(path_, out);
 }
 
+size_t rebase_record(const std::string& from, const std::string& to, const std::string& old_prefix,
+                     const std::string& new_prefix) {
+  Record moved;
+  for (const auto& [file, entry] : read_record(from)) {
+    if (file.size() > old_prefix.size() && file.starts_with(old_prefix)) {
+      moved[new_prefix + file.substr(old_prefix.size())] = entry;
+    }
+  }
+  write_record(to, moved);
+  return moved.size();
+}
+
 }  // namespace sluice::transfer

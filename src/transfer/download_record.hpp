@@ -48,4 +48,11 @@ class DownloadRecord {
   UniqueFd journal_;
 };
 
+// Writes the record at `from` to `to` with every path under `old_prefix` moved under `new_prefix`
+// (the files were moved there, keeping their device, inode and ctime: a warm pool's inputs taken
+// over by the next job); entries outside `old_prefix` are dropped. Returns how many were kept.
+// Nothing recorded (missing, unreadable, corrupt) writes an empty record.
+size_t rebase_record(const std::string& from, const std::string& to, const std::string& old_prefix,
+                     const std::string& new_prefix);
+
 }  // namespace sluice::transfer

@@ -9,6 +9,9 @@
 #    prefix fails AccessDenied; a job tagged for another tenant is refused;
 #  - refusals with AWS's codes: a wrong signature, an unknown key, an expired session, a replay;
 #  - StopTrainingJob: Stopping, then Stopped, and the command got SIGTERM;
+#  - warm pools: a job with KeepAlivePeriodInSeconds is Available after it completes; the next
+#    matching job of the same tenant starts on its inputs (nothing downloaded again) and it is
+#    Reused; tenant b's identical job does not take it; UpdateTrainingJob 0 terminates a pool;
 #  - `aws sagemaker create-training-job --cli-input-json file://job.json --endpoint-url ...`, its
 #    waiter and `aws logs get-log-events`;
 #  - the server restarted (SIGTERM, then a new `sluice serve` on the same work directory) while a
@@ -116,7 +119,7 @@ client_env=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOK
 # Debian's awscli (2.9.19) has no SessionChainingConfig in its model and --cli-input-json refuses a
 # field it does not know, so this job runs without chaining: with the execution role's own tag
 # (tenant-id=shared), it reads and writes the shared prefixes.
-note "6. aws sagemaker create-training-job --cli-input-json"
+note "7. aws sagemaker create-training-job --cli-input-json"
 cli_job=cli-$$-$RANDOM
 "$py" - "$tmp/cli-job.json" "$cli_job" "$exec_role" "$bucket" <<'PY'
 import json, sys
@@ -155,10 +158,10 @@ stream=$(aws_a logs describe-log-streams --log-group-name /aws/sagemaker/Trainin
 aws_a logs get-log-events --log-group-name /aws/sagemaker/TrainingJobs --log-stream-name "$stream" \
   --start-from-head --query 'events[].message' --output text >"$tmp/cli-log.txt"
 grep -q "trained on 3 files" "$tmp/cli-log.txt" || fail "aws logs get-log-events: $(cat "$tmp/cli-log.txt")"
-note "6. ok: $cli_job Completed, its log read with aws logs ($stream)"
+note "7. ok: $cli_job Completed, its log read with aws logs ($stream)"
 
 # --- a restart of the server while a job runs -----------------------------------------------------
-note "7. restart the server while a job runs"
+note "8. restart the server while a job runs"
 long=long-$$-$RANDOM
 "${client_env[@]}" "$py" "$scripts/serve_client.py" start "$long" 8 || fail "starting the long job (above)"
 stop_server
@@ -168,7 +171,7 @@ grep -q "training job '$long' (InProgress): its runner is still running: re-atta
   fail "the new server did not re-attach $long: $(tail -5 "$tmp/serve.err")"
 client_env=("${client_env[@]/#SERVE_ENDPOINT=*/SERVE_ENDPOINT=$endpoint}")
 "${client_env[@]}" "$py" "$scripts/serve_client.py" after "$long" || fail "after the restart (above)"
-note "7. ok: re-attached and Completed"
+note "8. ok: re-attached and Completed"
 
 grep -q -- "$secret" "$tmp/serve.out" "$tmp/serve.err" "$tmp"/work/.sluice-serve/jobs/*/runner.log && fail "a secret is in the server's output"
 stop_server

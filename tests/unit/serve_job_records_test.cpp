@@ -78,7 +78,7 @@ TEST_F(JobRecordsTest, InsertThenGetGivesTheSameRecord) {
   job.secondary_status = "Downloading";
   job.failure_reason = "none yet";
   job.executor_handle = "pids:100,101";
-  job.warm_pool = {"Available", 600, "role|ml.m5.xlarge|1|30|tenant-id=a"};
+  job.warm_pool = {"Available", 600, "role|ml.m5.xlarge|1|30|tenant-id=a", "next-job"};
   records.insert(job);
   EXPECT_EQ(records.get("train-1"), job);
   EXPECT_EQ(records.get("TRAIN-1"), job);  // names ignore case
@@ -112,6 +112,7 @@ TEST_F(JobRecordsTest, UpdateChangesOnlyThePatchedFields) {
   patch.warm_pool_status = "Terminated";
   patch.keep_alive_seconds = 60;
   patch.warm_pool_key = "k";
+  patch.warm_pool_reused_by = "TRAIN-2";
   JobRecord after = records.update("TRAIN-1", patch);
   JobRecord expected = job;
   expected.status = expected.secondary_status = "Failed";
@@ -119,7 +120,7 @@ TEST_F(JobRecordsTest, UpdateChangesOnlyThePatchedFields) {
   expected.last_modified_time = 200;
   expected.end_time = 199.5;
   expected.executor_handle = "pids:7";
-  expected.warm_pool = {"Terminated", 60, "k"};
+  expected.warm_pool = {"Terminated", 60, "k", "TRAIN-2"};
   EXPECT_EQ(after, expected);
   EXPECT_EQ(records.get("train-1"), expected);
   EXPECT_EQ(records.update("train-1", {}), expected);  // an empty patch changes nothing

@@ -29,7 +29,8 @@ using sluice::testing::TempDir;
 
 // The runner: sh -c SCRIPT sh REQUEST --work-dir DIR --stop-grace S [--session-file F]. It reads
 // what to do from the request's "Behaviour": "finish" (Completed after a moment), "hold" (runs
-// until SIGTERM, then records Stopped), "stubborn" (ignores SIGTERM), "die" (exits 3, no record).
+// until SIGTERM, then records Stopped), "stubborn" (ignores SIGTERM), "die" (exits 3, no record),
+// "linger" (records Completed at once, then runs 0.5 s more, as a runner's last clean-up does).
 constexpr const char* kRunner = R"sh(
 req=$1; work=$3
 name=$(sed -n 's/.*"TrainingJobName": *"\([^"]*\)".*/\1/p' "$req")
@@ -37,9 +38,11 @@ how=$(sed -n 's/.*"Behaviour": *"\([^"]*\)".*/\1/p' "$req")
 dir=$work/$name; mkdir -p "$dir"
 rec() { printf '{"TrainingJobName":"%s","TrainingJobStatus":"%s","SecondaryStatus":"%s","LastModifiedTime":"2026-12-05T16:20:09.000000+00:00"%s}' "$name" "$1" "$2" "$3" > "$dir/status.tmp"; mv "$dir/status.tmp" "$dir/status.json"; }
 [ "$6" = --session-file ] && cp "$7" "$dir/session-seen.json"
+prev=""; for a in "$@"; do [ "$prev" = --warm-from ] && echo "$a" > "$dir/warm-from"; prev=$a; done
 rec InProgress Training ""
 case $how in
   finish) sleep 0.3; rec Completed Completed ',"TrainingEndTime":"2026-12-05T16:21:00.000000+00:00"' ;;
+  linger) rec Completed Completed ',"TrainingEndTime":"2026-12-05T16:21:00.000000+00:00"'; sleep 0.5 ;;
   hold) trap 'rec Stopped Stopped ",\"FailureReason\":\"stopped\""; exit 130' TERM; while :; do sleep 0.05; done ;;
   stubborn) trap '' TERM; while :; do sleep 0.05; done ;;
   die) echo "sluice: error: something broke" >&2; exit 3 ;;
@@ -184,6 +187,72 @@ TEST_F(JobServiceTest, ARestartReattachesARunningJobAndEndsOneThatEndedMeanwhile
   }
   EXPECT_EQ(records2.get("keeps")->status, "Stopped");
   executor.probe(handle);  // reap it: it was this test process's child
+}
+
+TEST_F(JobServiceTest, AWarmPoolIsAvailableThenReusedByAMatchingJobOrTerminatedWhenItsPeriodEnds) {
+  double now = 1796487601;
+  auto o = options();
+  o.now = [&now] { return now; };
+  JobService s(records, executor, o);
+  auto first = make("first", "finish");
+  first.warm_pool.keep_alive_seconds = 60;
+  first.warm_pool.match_key = "key-a";
+  s.submit(first, std::nullopt);
+  auto done = wait_for(s, "first", "Completed");
+  EXPECT_EQ(done.warm_pool.status, "Available");
+
+  auto other = make("other-key", "finish");  // another tenant's (another key): not on this pool
+  other.warm_pool.match_key = "key-b";
+  s.submit(other, std::nullopt);
+  wait_for(s, "other-key", "Completed");
+  EXPECT_FALSE(std::filesystem::exists(s.job_dir("other-key") / "warm-from"));
+  EXPECT_EQ(records.get("first")->warm_pool.status, "Available");
+
+  auto second = make("second", "finish");
+  second.warm_pool.keep_alive_seconds = 30;
+  second.warm_pool.match_key = "key-a";
+  s.submit(second, std::nullopt);
+  s.tick();
+  EXPECT_EQ(records.get("second")->warm_pool.status, "InUse");
+  auto reused = records.get("first");
+  EXPECT_EQ(reused->warm_pool.status, "Reused");
+  EXPECT_EQ(reused->warm_pool.reused_by, "second");
+  wait_for(s, "second", "Completed");
+  std::ifstream warm(s.job_dir("second") / "warm-from");
+  std::string from;
+  std::getline(warm, from);
+  EXPECT_EQ(from, reused->work_dir);  // the runner was told where the inputs are
+  EXPECT_EQ(records.get("second")->warm_pool.status, "Available");
+
+  now = *records.get("second")->end_time + 31;  // past its 30 s
+  s.tick();
+  EXPECT_EQ(records.get("second")->warm_pool.status, "Terminated");
+  auto third = make("third", "finish");
+  third.warm_pool.match_key = "key-a";
+  s.submit(third, std::nullopt);
+  wait_for(s, "third", "Completed");
+  EXPECT_FALSE(std::filesystem::exists(s.job_dir("third") / "warm-from"));  // no pool left
+}
+
+// The runner's record says Completed a moment before the runner exits: the job ends (and its warm
+// pool becomes Available) when the runner has exited, not before, and not never (a job that left
+// InProgress while its runner ran was never ended, so its pool never became Available).
+TEST_F(JobServiceTest, AJobWhoseRecordEndsBeforeItsRunnerEndsWhenTheRunnerDoes) {
+  JobService s(records, executor, options());
+  auto job = make("linger", "linger");
+  job.warm_pool.keep_alive_seconds = 60;
+  job.warm_pool.match_key = "key-a";
+  s.submit(job, std::nullopt);
+  for (int i = 0; i < 500 && !std::filesystem::exists(s.job_dir("linger") / "status.json"); ++i) {
+    s.tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the record says Completed; the runner runs
+  s.tick();
+  EXPECT_EQ(records.get("linger")->status, "InProgress");
+  auto done = wait_for(s, "linger", "Completed");
+  EXPECT_EQ(done.warm_pool.status, "Available");
+  EXPECT_TRUE(done.end_time.has_value());
 }
 
 TEST(LocalExecutor, AProgramThatCannotStartIsAnErrorNotAJob) {

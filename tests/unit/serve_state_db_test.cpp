@@ -16,6 +16,8 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "serve/job_records.hpp"
+#include "serve/schema.hpp"
 #include "serve/state_db.hpp"
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
@@ -228,6 +230,35 @@ TEST(StateDb, ALockHeldPastTheBusyTimeoutIsRetryable) {
   });
   add_session(second, "B");
   EXPECT_EQ(count_sessions(first), 1);
+}
+
+TEST(StateDbMigration, AVersion1DatabaseIsBroughtUpToDateKeepingItsJobs) {
+  TempDir tmp;
+  const auto file = std::filesystem::path(tmp / "v1.db");
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    const std::string v1 = std::string(kMigrations[0]) +
+                           "INSERT INTO jobs (name, arn, owner_arn, owner_account, owner_tags, request, work_dir, status, "
+                           "secondary_status, failure_reason, creation_time, last_modified_time, end_time, "
+                           "executor_handle, warm_pool_status, keep_alive_seconds, warm_pool_key) VALUES ('old', "
+                           "'arn', 'o', '1', '[]', '{}', '/w/old', 'Completed', 'Completed', '', 1, 2, 3, '', "
+                           "'Available', 60, 'k'); PRAGMA application_id=" +
+                           std::to_string(StateDb::kApplicationId) + "; PRAGMA user_version=1;";
+    ASSERT_EQ(sqlite3_exec(raw, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  StateDb db(file);
+  EXPECT_EQ(pragma(db, "user_version"), StateDb::kSchemaVersion);
+  JobRecords records(db);
+  auto old = records.get("old");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->warm_pool.status, "Available");
+  EXPECT_EQ(old->warm_pool.reused_by, "");
+  JobPatch patch;
+  patch.warm_pool_status = "Reused";
+  patch.warm_pool_reused_by = "new";
+  EXPECT_EQ(records.update("old", patch).warm_pool.reused_by, "new");
 }
 
 }  // namespace

@@ -285,6 +285,41 @@ def flow():
         fail(f"the stopped job's command did not get SIGTERM: {lines[-3:]}")
     expect_error("ValidationException", sm_a.stop_training_job, TrainingJobName=job_s)
     note("5. ok: Stopped, the command got SIGTERM")
+    note("6. warm pool: a matching job starts on the inputs a finished job kept")
+    w1, w2 = f"a-warm1-{RUN}", f"a-warm2-{RUN}"
+    req = job_request(w1, "a", ["check", "3"])
+    req["ResourceConfig"]["KeepAlivePeriodInSeconds"] = 120
+    sm_a.create_training_job(**req)
+    d1 = wait_done(sm_a, w1)
+    if d1["TrainingJobStatus"] != "Completed" or d1.get("WarmPoolStatus", {}).get("Status") != "Available":
+        fail(f"{w1}: {d1['TrainingJobStatus']}, WarmPoolStatus {d1.get('WarmPoolStatus')}")
+    req = job_request(w2, "a", ["check", "3"])
+    req["ResourceConfig"]["KeepAlivePeriodInSeconds"] = 60
+    sm_a.create_training_job(**req)
+    d2 = wait_done(sm_a, w2)
+    d1 = sm_a.describe_training_job(TrainingJobName=w1)
+    if d2["TrainingJobStatus"] != "Completed" or d1["WarmPoolStatus"] != {"Status": "Reused", "ReusedByJob": w2}:
+        fail(f"{w2}: {d2['TrainingJobStatus']}; {w1}'s WarmPoolStatus {d1['WarmPoolStatus']}")
+    downloading = [t["StatusMessage"] for t in d2["SecondaryStatusTransitions"] if t["Status"] == "Downloading"]
+    if not any("(4 files already present)" in m for m in downloading):
+        fail(f"{w2} downloaded its inputs again: {downloading}")
+    if d2.get("WarmPoolStatus", {}).get("Status") != "Available":
+        fail(f"{w2}'s own WarmPoolStatus: {d2.get('WarmPoolStatus')}")
+    # Tenant b's identical job does not start on tenant a's pool.
+    req = job_request(f"b-warm-{RUN}", "b", ["check", "2"])
+    req["ResourceConfig"]["KeepAlivePeriodInSeconds"] = 60
+    sm_b.create_training_job(**req)
+    wait_done(sm_b, f"b-warm-{RUN}")
+    if sm_a.describe_training_job(TrainingJobName=w2)["WarmPoolStatus"]["Status"] != "Available":
+        fail("tenant b's job took tenant a's warm pool")
+    sm_a.update_training_job(TrainingJobName=w2, ResourceConfig={"KeepAlivePeriodInSeconds": 0})
+    deadline = time.time() + 10
+    while sm_a.describe_training_job(TrainingJobName=w2)["WarmPoolStatus"]["Status"] != "Terminated":
+        if time.time() > deadline:
+            fail(f"{w2}'s warm pool is not Terminated after UpdateTrainingJob KeepAlivePeriodInSeconds=0")
+        time.sleep(0.3)
+    note(f"6. ok: {w2} started on {w1}'s pool ({downloading[-1]}); {w1} Reused; b's job did not take a's pool")
+
     # For the aws CLI step of the shell script: tenant a's credentials.
     json.dump({"AWS_ACCESS_KEY_ID": ca["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": ca["SecretAccessKey"],
                "AWS_SESSION_TOKEN": ca["SessionToken"]}, open(os.environ["CREDS_FILE"], "w"))
