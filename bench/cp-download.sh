@@ -33,9 +33,8 @@ readonly PROG=cp-download
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # Arguments
@@ -57,8 +56,6 @@ readonly SMALL_PER_DIR=1000      # small objects are spread over d0/, d1/, ... l
 readonly PEER_CONCURRENCY=16     # aws, rclone, curl and sluice-16
 readonly SAMPLES=8               # files per dataset whose sha256 is checked after every run
 
-need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 while (($#)); do
   case $1 in
@@ -173,13 +170,7 @@ WORK=$(mktemp -d "$WORK_PARENT/sluice-bench.XXXXXX")
 WORK=$(realpath -- "$WORK")
 mkdir -p "$WORK/src" "$WORK/logs" "$WORK/aws"
 
-# Only loopback: no proxy may carry a request anywhere.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1
-# No tool reads the user's AWS configuration or credentials files.
-: >"$WORK/aws/empty-config"
-export AWS_CONFIG_FILE=$WORK/aws/empty-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws/empty-config
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
+bench_loopback_only "$WORK/aws"
 
 # ---------------------------------------------------------------------------------------------------
 # The store
@@ -216,18 +207,7 @@ aws_cli() { timeout 600 "$AWS_BIN" --endpoint-url "$EP" "$@"; }
 # ---------------------------------------------------------------------------------------------------
 # sluice
 
-if [[ -z $SLUICE_BIN ]]; then
-  command -v cmake >/dev/null && command -v ninja >/dev/null || die "cmake and ninja are needed to build sluice (or pass --sluice BIN)"
-  log "building sluice in $BUILD_DIR"
-  if ! { cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-         ninja -C "$BUILD_DIR" sluice; } >"$WORK/logs/build.log" 2>&1; then
-    tail -n 40 "$WORK/logs/build.log" >&2
-    die "building sluice failed (full log above; or pass --sluice BIN)"
-  fi
-  SLUICE_BIN=$BUILD_DIR/sluice
-fi
-[[ -x $SLUICE_BIN ]] || die "sluice binary $SLUICE_BIN is not executable"
-SLUICE_BIN=$(realpath -- "$SLUICE_BIN")
+bench_sluice "$BUILD_DIR" "$WORK/logs/build.log"
 
 # ---------------------------------------------------------------------------------------------------
 # Datasets: generate, upload, record what a correct download looks like

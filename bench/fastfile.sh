@@ -43,9 +43,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 export LC_ALL=C   # EPOCHREALTIME with a '.', byte-wise sort order
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # Arguments
@@ -72,8 +71,6 @@ readonly SAMPLES=4              # small files whose sha256 is checked after ever
 readonly FILES_PER_CAT=32       # small16: files per cat process, 16 of them at a time
 readonly PARALLEL_READERS=16
 
-need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 while (($#)); do
   case $1 in
@@ -279,30 +276,13 @@ fi
 CP_ROOT=$(mktemp -d "$(realpath -- "$CP_PARENT")/sluice-fastfile-cp.XXXXXX")
 CP_FS=$(stat -f -c %T "$CP_ROOT")
 
-# Only loopback: no proxy may carry a request anywhere.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1
-# No tool reads the user's AWS configuration or credentials files.
-: >"$WORK/aws/empty-config"
-export AWS_CONFIG_FILE=$WORK/aws/empty-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws/empty-config
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
+bench_loopback_only "$WORK/aws"
 
 # ---------------------------------------------------------------------------------------------------
 # sluice
 
 if [[ -z $SLUICE_BIN && -x $ROOT/build/sluice ]]; then SLUICE_BIN=$ROOT/build/sluice; fi
-if [[ -z $SLUICE_BIN ]]; then
-  command -v cmake >/dev/null && command -v ninja >/dev/null || die "cmake and ninja are needed to build sluice (or pass --sluice BIN)"
-  log "building sluice in $BUILD_DIR"
-  if ! { cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-         ninja -C "$BUILD_DIR" sluice; } >"$WORK/logs/build.log" 2>&1; then
-    tail -n 40 "$WORK/logs/build.log" >&2
-    die "building sluice failed (full log above; or pass --sluice BIN)"
-  fi
-  SLUICE_BIN=$BUILD_DIR/sluice
-fi
-[[ -x $SLUICE_BIN ]] || die "sluice binary $SLUICE_BIN is not executable"
-SLUICE_BIN=$(realpath -- "$SLUICE_BIN")
+bench_sluice "$BUILD_DIR" "$WORK/logs/build.log"
 
 # A binary from before `sluice mount` existed cannot run the sluice rows: say so once, up front.
 declare -A UNAVAILABLE

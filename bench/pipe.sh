@@ -34,9 +34,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 export LC_ALL=C   # EPOCHREALTIME with a '.', byte-wise sort order
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # Arguments
@@ -55,8 +54,6 @@ WORK_PARENT=${TMPDIR:-/tmp}
 RUN_TIMEOUT=300
 readonly BIG_OBJECT=8388608     # the big dataset's objects: 8 MiB, each a single PUT
 
-need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 while (($#)); do
   case $1 in
@@ -188,30 +185,13 @@ WORK=$(mktemp -d "$WORK_PARENT/sluice-pipe.XXXXXX")
 WORK=$(realpath -- "$WORK")
 mkdir -p "$WORK/logs" "$WORK/aws" "$WORK/jobs" "$WORK/specs" "$WORK/out" "$WORK/runs"
 
-# Only loopback: no proxy may carry a request anywhere.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1
-# sluice reads no configuration or credentials file of the user's.
-: >"$WORK/aws/empty-config"
-export AWS_CONFIG_FILE=$WORK/aws/empty-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws/empty-config
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
+bench_loopback_only "$WORK/aws"
 
 # ---------------------------------------------------------------------------------------------------
 # sluice
 
 if [[ -z $SLUICE_BIN && -x $ROOT/build/sluice ]]; then SLUICE_BIN=$ROOT/build/sluice; fi
-if [[ -z $SLUICE_BIN ]]; then
-  command -v cmake >/dev/null && command -v ninja >/dev/null || die "cmake and ninja are needed to build sluice (or pass --sluice BIN)"
-  log "building sluice in $BUILD_DIR"
-  if ! { cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-         ninja -C "$BUILD_DIR" sluice; } >"$WORK/logs/build.log" 2>&1; then
-    tail -n 40 "$WORK/logs/build.log" >&2
-    die "building sluice failed (full log above; or pass --sluice BIN)"
-  fi
-  SLUICE_BIN=$BUILD_DIR/sluice
-fi
-[[ -x $SLUICE_BIN ]] || die "sluice binary $SLUICE_BIN is not executable"
-SLUICE_BIN=$(realpath -- "$SLUICE_BIN")
+bench_sluice "$BUILD_DIR" "$WORK/logs/build.log"
 "$SLUICE_BIN" train --help 2>&1 | grep -q -- '--isolation' || die "$SLUICE_BIN has no 'train --isolation'"
 
 # ---------------------------------------------------------------------------------------------------
