@@ -65,6 +65,16 @@ class JobServiceTest : public ::testing::Test {
     o.poll = std::chrono::milliseconds(20);
     return o;
   }
+  // No runner outlives its test, also when the test failed: "stubborn" ignores SIGTERM for good.
+  void TearDown() override {
+    ListQuery q;
+    q.max_results = 100;
+    for (const auto& job : records.list(q).jobs) {
+      if (!job.executor_handle.empty() && executor.probe(job.executor_handle).running) {
+        executor.signal(job.executor_handle, SIGKILL);
+      }
+    }
+  }
   JobRecord make(const std::string& name, const std::string& behaviour) {
     JobRecord j;
     j.name = name;
