@@ -59,6 +59,17 @@ class Scanner {
     ++pos_;
   }
 
+  // An object's member name at '"', decoded, and the ':' after it; leaves the scanner at the value.
+  std::string member_name() {
+    if (at_end() || peek() != '"') fail("expected a member name (a string), found " + describe_next());
+    std::string name;
+    string(&name);
+    skip_ws();
+    expect(':', "':' after a member name");
+    skip_ws();
+    return name;
+  }
+
   // After an object's member: true past a ',' (another member follows), false past the closing '}'.
   bool next_member() {
     skip_ws();
@@ -292,12 +303,7 @@ Manifest parse_manifest(std::string_view text) {
     for (;;) {
       s.skip_ws();
       size_t name_at = s.pos();
-      if (s.at_end() || s.peek() != '"') s.fail("expected a member name (a string), found " + s.describe_next());
-      std::string name;
-      s.string(&name);
-      s.skip_ws();
-      s.expect(':', "':' after a member name");
-      s.skip_ws();
+      const std::string name = s.member_name();
       if (name != "prefix") s.fail_at(name_at, "unexpected member \"" + escaped(name) + "\" in the first element (only \"prefix\" is allowed)");
       if (prefix) s.fail_at(name_at, "\"prefix\" appears twice in the first element");
       prefix_at = s.pos();
@@ -375,12 +381,7 @@ bool parse_augmented_line(std::string_view line, size_t line_number, const std::
     if (empty) s.expect('}', "'}'");
     while (!empty) {
       s.skip_ws();
-      if (s.at_end() || s.peek() != '"') s.fail("expected a member name (a string), found " + s.describe_next());
-      std::string name;
-      s.string(&name);
-      s.skip_ws();
-      s.expect(':', "':' after a member name");
-      s.skip_ws();
+      const std::string name = s.member_name();
       // Which requested attributes this member is (the list may name one attribute twice).
       std::optional<AugmentedRecord> record;
       bool wanted = false;
