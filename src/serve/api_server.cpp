@@ -3,6 +3,10 @@
 #include <httplib.h>
 #include <openssl/rand.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <fmt/core.h>
 
 #include "core/error.hpp"
@@ -37,6 +41,8 @@ struct ApiServer::Impl {
   auth::ReplayCache replays;
   httplib::Server http;
   std::thread thread;
+  bool started = false;                // start() ran: the loop is running or has run
+  std::atomic<bool> loop_ended{false};  // listen_after_bind returned
 
   Impl(ApiServerOptions o, auth::KeyLookup k, std::map<std::string, Operation> ops)
       : options(std::move(o)), keys(std::move(k)), operations(std::move(ops)), replays(options.replay_capacity) {}
@@ -75,17 +81,24 @@ ApiServer::ApiServer(ApiServerOptions options, auth::KeyLookup keys, std::map<st
 
 ApiServer::~ApiServer() {
   // httplib closes its listening socket only in stop() of a running server: one bound but never
-  // started would keep its port until the process ends, so it is started to be stopped.
-  if (!impl_->thread.joinable()) start();
+  // started would keep its port until the process ends, so it is started to be stopped. A server
+  // that was started (and maybe stopped already) is only stopped: starting it again after a stop
+  // would wait for a loop that ends at once.
+  if (!impl_->started) start();
   stop();
 }
 
 void ApiServer::start() {
-  if (impl_->thread.joinable()) return;
-  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->thread = std::thread([this] {
+    impl_->http.listen_after_bind();
+    impl_->loop_ended = true;
+  });
   // Requests that come before the loop runs wait in the socket's backlog; waiting for the loop
-  // keeps a stop() right after start() from racing its start.
-  while (!impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // keeps a stop() right after start() from racing its start. A loop that could not run (its
+  // socket already closed) ends the wait too.
+  while (!impl_->http.is_running() && !impl_->loop_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void ApiServer::stop() {

@@ -7,6 +7,9 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 
 #include "auth/sigv4.hpp"
 #include "core/error.hpp"
@@ -154,6 +157,36 @@ TEST(ApiServer, APortInUseIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(first.port())), std::string::npos) << e.what();
   }
+}
+
+// `sluice serve` stops its server and then destroys it: that must end at once (the destructor
+// once started a stopped server again and waited for a loop that had already ended, so the
+// server hung on SIGTERM whenever it missed the loop's instant).
+TEST(ApiServer, AStoppedServerIsDestroyedAtOnce) {
+  for (int i = 0; i < 20; ++i) {
+    auto done = std::async(std::launch::async, [] {
+      ApiServer s(ApiServerOptions{}, lookup, {});
+      s.start();
+      s.stop();
+    });
+    if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      std::fprintf(stderr, "a stopped ApiServer was not destroyed within 10 s (round %d)\n", i);
+      std::_Exit(1);  // the hung destructor would keep the test from ending
+    }
+  }
+}
+
+// A server bound but never started gives its port back when it is destroyed.
+TEST(ApiServer, ANeverStartedServerFreesItsPort) {
+  int port = 0;
+  {
+    ApiServer s(ApiServerOptions{}, lookup, {});
+    port = s.port();
+  }
+  ApiServerOptions o;
+  o.port = port;
+  ApiServer again(o, lookup, {});
+  EXPECT_EQ(again.port(), port);
 }
 
 }  // namespace
