@@ -274,6 +274,13 @@ def flow():
     job_s = f"a-stop-{RUN}"
     sm_a.create_training_job(**job_request(job_s, "a", ["hold"]))
     wait_status(sm_a, job_s, "Training")
+    # Training is set just before the command starts: a SIGTERM before its handler is installed
+    # (a slow start, e.g. under a sanitizer) would end it silently. Its first line says it is ready.
+    deadline = time.time() + 120
+    while "holding 0" not in log_lines(logs_a, job_s)[1]:
+        if time.time() > deadline:
+            fail(f"{job_s}'s command printed nothing in 120 s")
+        time.sleep(0.2)
     sm_a.stop_training_job(TrainingJobName=job_s)
     if sm_a.describe_training_job(TrainingJobName=job_s)["TrainingJobStatus"] not in ("Stopping", "Stopped"):
         fail("not Stopping after StopTrainingJob")
