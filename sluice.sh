@@ -39,6 +39,7 @@ PACKAGES=(
   ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 python3-torch bubblewrap
   libfuse3-dev fuse3 zlib1g-dev libseccomp-dev libsqlite3-dev libcpp-httplib-dev python3-boto3 awscli
   clang-14 libclang-rt-14-dev
+  slurmctld slurmd slurm-client munge
 )
 
 deps() {
