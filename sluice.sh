@@ -17,7 +17,7 @@
 #                           the pass
 #   ./sluice.sh test-fuzz   only the fuzz targets, briefly (BUILD-fuzz; scripts/fuzz runs them longer)
 #   ./sluice.sh build   install and build only
-#   ./sluice.sh deps    install the Debian packages only
+#   ./sluice.sh deps    install the Debian packages and the test tools' npm packages only
 #
 # SLUICE_BUILD_DIR (default ./build) chooses the build directory BUILD. SLUICE_BINARY=PATH makes
 # `demo` use that sluice binary: it then neither installs packages nor builds (tests/e2e/demo_test.sh
@@ -38,7 +38,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libarchive-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   ceph-mon ceph-osd radosgw uuid-runtime curl iproute2 procps python3 python3-torch bubblewrap
   libfuse3-dev fuse3 zlib1g-dev libseccomp-dev libsqlite3-dev libcpp-httplib-dev python3-boto3 awscli
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev nodejs
   slurmctld slurmd slurm-client munge
 )
 
@@ -47,13 +47,27 @@ deps() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  ((${#missing[@]} == 0)) && return 0
-  log "installing ${missing[*]}"
-  local sudo=()
-  ((EUID == 0)) || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  command -v npm >/dev/null || missing+=(npm)  # a nodejs from elsewhere (NodeSource) brings its own npm
+  if ((${#missing[@]} > 0)); then
+    log "installing ${missing[*]}"
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  npm_deps
+}
+
+# The npm packages of tests/kubernetes (the check of examples/kubernetes against the Kubernetes
+# OpenAPI schemas), exactly as its package-lock.json says; npm ci runs only when the lock file
+# differs from the one last installed.
+npm_deps() {
+  local dir=$ROOT/tests/kubernetes
+  cmp -s "$dir/package-lock.json" "$dir/node_modules/.sluice-installed-lock.json" && return 0
+  log "installing the npm packages of tests/kubernetes (npm ci)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  cp "$dir/package-lock.json" "$dir/node_modules/.sluice-installed-lock.json"
 }
 
 build() {
