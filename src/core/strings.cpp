@@ -69,6 +69,18 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+std::string shell_quote(std::string_view s) {
+  if (s.empty()) return "''";
+  bool safe = true;
+  for (char ch : s) {
+    safe = safe && (ascii_isalnum(ch) || std::string_view("@%+=:,./-_").find(ch) != std::string_view::npos);
+  }
+  if (safe) return std::string(s);
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("'\"'\"'") : std::string(1, ch);
+  return out + "'";
+}
+
 std::string escaped(std::string_view s, size_t max) {
   std::string out;
   for (char c : s.substr(0, max)) {

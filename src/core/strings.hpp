@@ -32,6 +32,10 @@ std::string_view trim_right(std::string_view s, std::string_view chars = kWhites
 // query strings keep it literal.
 std::string percent_decode(std::string_view s, bool plus_is_space);
 
+// `s` as one word of a POSIX shell command, as Python's shlex.quote writes it: unchanged when it is
+// made only of letters, digits and @%+=:,./-_, else single-quoted (a ' as '"'"').
+std::string shell_quote(std::string_view s);
+
 // `s` for a message: control bytes as \xHH, at most `max` bytes, "..." when cut.
 std::string escaped(std::string_view s, size_t max = 200);
 

@@ -7,6 +7,7 @@
 
 #include "core/beneath.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "formats/tar_reader.hpp"
 #include "job/contract.hpp"
 
@@ -14,19 +15,6 @@ namespace fs = std::filesystem;
 
 namespace sluice::job {
 namespace {
-
-// shlex.quote, as the toolkit quotes a command's arguments.
-std::string shell_quote(const std::string& s) {
-  if (s.empty()) return "''";
-  bool safe = true;
-  for (unsigned char ch : s) {
-    safe = safe && (std::isalnum(ch) || std::string_view("@%+=:,./-_").find(static_cast<char>(ch)) != std::string_view::npos);
-  }
-  if (safe) return s;
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("'\"'\"'") : std::string(1, ch);
-  return out + "'";
-}
 
 std::string checked_program(const std::string& raw) {
   const std::string field = "HyperParameters.sagemaker_program";
