@@ -69,6 +69,7 @@ struct TrainCliOptions {
   bool replace = false;                   // --replace: an existing job of that name starts over
   bool resume = false;                    // --resume: a Stopped or Failed job runs again
   std::string hosts_file;                 // --hosts-file: where each algo-K runs
+  bool host_network = false;              // --host-network (multi-tenant, hosts on many machines)
   bool install_requirements = false;      // --install-requirements (script mode)
   bool json = false;                      // --json: the DescribeTrainingJob-shaped record on stdout
   uint64_t max_memory = 0;                // --max-memory; 0: transfer::default_memory_limit()
@@ -104,6 +105,9 @@ struct ServeCliOptions {
   double stop_grace_seconds = 120;
   std::string file_systems;  // --file-systems, passed to every job
   std::string isolation;     // --isolation, passed to every job
+  std::string executor = "local";          // --executor: local or slurm
+  std::string partition;                   // --partition (slurm)
+  std::vector<std::string> slurm_options;  // --slurm-option, repeatable (slurm): given to sbatch
 };
 // `sluice serve` (docs/serve.md): the SageMaker training API, STS and the CloudWatch Logs subset
 // over HTTP until SIGINT/SIGTERM; running jobs outlive the server and are re-attached by the next.

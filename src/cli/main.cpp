@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--hosts-file", train.hosts_file,
                         "\"ADDRESS algo-K\" lines (the /etc/hosts format): where each host of the job runs, for "
                         "--host on many machines (default: every host on this machine)");
+  train_cmd->add_flag("--host-network", train.host_network,
+                      "multi-tenant: the command uses this machine's network, not a namespace of its own, so that "
+                      "hosts of the job on other machines reach it (--hosts-file)");
   train_cmd->add_flag("--install-requirements", train.install_requirements,
                       "script mode: pip install the source directory's requirements.txt before the program");
   std::string train_max_memory;
@@ -139,6 +142,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--file-systems", serve.file_systems, "JSON map of FileSystemId to mount root, for every job");
   serve_cmd->add_option("--isolation", serve.isolation, "auto, bubblewrap or none, for every job (default auto)")
       ->check(CLI::IsMember({"auto", "bubblewrap", "none"}));
+  serve_cmd->add_option("--executor", serve.executor,
+                        "where jobs run: local (this machine, the default) or slurm (one Slurm job per training job, "
+                        "one task per host; docs/scale-out.md)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  serve_cmd->add_option("--partition", serve.partition, "--executor slurm: the Slurm partition (default: the cluster's)");
+  serve_cmd->add_option("--slurm-option", serve.slurm_options,
+                        "--executor slurm: an sbatch option for every job, e.g. --slurm-option=--exclusive (repeatable)")
+      ->allow_extra_args(false);
 
   std::string presign_uri;
   int64_t expires_in = 3600;

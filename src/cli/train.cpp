@@ -99,6 +99,7 @@ int run_train(const GlobalOptions& g, const TrainCliOptions& o) {
   if (o.replace) t.rerun = job::Rerun::kReplace;
   if (o.resume) t.rerun = job::Rerun::kResume;
   t.install_requirements = o.install_requirements;
+  t.host_network = o.host_network;
   if (!o.hosts_file.empty()) {
     std::ifstream in(o.hosts_file);
     if (!in) throw errno_error(errno, "reading --hosts-file", o.hosts_file);

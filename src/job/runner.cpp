@@ -75,10 +75,16 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
     throw Error(ErrorKind::kInvalidInput, "HyperParameters.sagemaker_program",
                 "names no program (empty or null), and the job has no ContainerEntrypoint or ContainerArguments");
   }
-  if (options.iam && !options.host_addresses.empty()) {
+  if (options.iam && !options.host_addresses.empty() && !options.host_network) {
     throw Error(ErrorKind::kInvalidInput, "--hosts-file",
                 "a multi-tenant job's hosts share a network of their own, loopback only: run all of them in one "
-                "sluice train on this machine (docs/train.md \"Hosts\")");
+                "sluice train on this machine, or give --host-network to let the command use this machine's "
+                "network (docs/train.md \"Hosts\")");
+  }
+  if (options.host_network && !options.iam) {
+    throw Error(ErrorKind::kInvalidInput, "--host-network",
+                "only multi-tenant jobs (--iam-config) get a network of their own; a single-tenant command already "
+                "uses this machine's network");
   }
   if (script) {
     if (options.iam && !script->source.empty() && script->source.rfind("s3://", 0) != 0) {
@@ -135,6 +141,12 @@ int run_training_job(const TrainOptions& options, const std::atomic<bool>* stop)
   nlohmann::json request = nlohmann::json::parse(text, nullptr, false);
   StatusRecord status(job_dir / "status.json", spec.training_job_name, arn, request);
   if (options.on_status) status.set_listener(options.on_status);
+  if (options.host) {
+    // The host's own record beside the job's: when each host runs in a process of its own (one per
+    // machine, `sluice serve --executor slurm`), status.json is whichever host wrote last.
+    fs::create_directories(job_dir / "status");
+    status.add_copy(job_dir / "status" / (*options.host + ".json"));
+  }
   // A failure outside the training code: status.json says Failed with a ClientError (Stopped when
   // the user stopped a long preparation), and `sluice train` exits 1 (130).
   auto record = [&status](const Error& e) {

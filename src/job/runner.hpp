@@ -56,6 +56,10 @@ struct TrainOptions {
   // empty: every host on this machine.
   HostAddresses host_addresses;
   std::string hosts_file;
+  // Multi-tenant only (`--host-network`): the command uses this machine's network instead of a
+  // namespace of its own (loopback and the relayed store endpoint), so that hosts of one job on
+  // different machines reach each other; it can then reach whatever this machine can.
+  bool host_network = false;
   // Script mode (script_mode.hpp): pip-install requirements.txt before the entry point.
   bool install_requirements = false;
   // Called with the DescribeTrainingJob-shaped record after every change of status.json.

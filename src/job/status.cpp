@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "core/utf8.hpp"
 
@@ -102,11 +104,13 @@ nlohmann::json StatusRecord::snapshot() const {
   return doc_;
 }
 
-void StatusRecord::write_locked() {
-  // Every string put in doc_ is valid UTF-8; replacing is the guard should one not be.
-  std::string text = doc_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::filesystem::path tmp = file_.parent_path() / (".sluice-partial-" + file_.filename().string());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+namespace {
+
+// Writes `text` to `file` under a temporary name of this process's (several `sluice train --host`
+// may share a job directory), then renames it into place: a reader sees a whole document.
+void write_file(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::path tmp = file.parent_path() / fmt::format(".sluice-partial-{}-{}", ::getpid(), file.filename().string());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) throw errno_error(errno, "writing", tmp.string());
   ssize_t w = ::write(fd, text.data(), text.size());
   int err = errno;
@@ -115,8 +119,24 @@ void StatusRecord::write_locked() {
     ::unlink(tmp.c_str());
     throw errno_error(w < 0 ? err : ENOSPC, "writing", tmp.string());
   }
-  if (::rename(tmp.c_str(), file_.c_str()) != 0) throw errno_error(errno, "renaming into place", file_.string());
+  if (::rename(tmp.c_str(), file.c_str()) != 0) throw errno_error(errno, "renaming into place", file.string());
+}
+
+}  // namespace
+
+void StatusRecord::write_locked() {
+  // Every string put in doc_ is valid UTF-8; replacing is the guard should one not be.
+  std::string text = doc_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  write_file(file_, text);
+  for (const auto& copy : copies_) write_file(copy, text);
   if (listener_) listener_(doc_);
+}
+
+void StatusRecord::add_copy(std::filesystem::path file) {
+  std::lock_guard lock(mu_);
+  copies_.push_back(std::move(file));
+  std::string text = doc_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  write_file(copies_.back(), text);
 }
 
 }  // namespace sluice::job

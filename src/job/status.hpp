@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,10 @@ class StatusRecord {
 
   nlohmann::json snapshot() const;
 
+  // Also keeps the record in `file` (a host's own copy when hosts of one job run in separate
+  // processes: `sluice train --host`), written now and on every change.
+  void add_copy(std::filesystem::path file);
+
   // Called with the whole record after every change (a terminal showing the transitions); from
   // the thread that made the change, one call at a time.
   void set_listener(std::function<void(const nlohmann::json&)> listener);
@@ -46,6 +51,7 @@ class StatusRecord {
   void write_locked();
 
   std::filesystem::path file_;
+  std::vector<std::filesystem::path> copies_;
   mutable std::mutex mu_;
   nlohmann::json doc_;
   std::function<void(const nlohmann::json&)> listener_;

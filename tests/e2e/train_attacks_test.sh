@@ -372,6 +372,12 @@ mkjob "$tmp/j.json" "host-bind-$$" "[\"read\", \"$canary\"]"
 mt rc "$tmp/j.json" tenant-a --bind "$outside/secret"
 expect_refused "--bind with --iam-config" "--bind"
 [[ ! -e $work/host-bind-$$/algo-1/model/report.json ]] || fail "--bind with --iam-config: refused, but the command ran"
+note "2d-net. --hosts-file with --iam-config: the job's private network is never dropped unasked"
+printf '127.0.0.1 algo-1\n' > "$tmp/hosts"
+mt rc "$tmp/j.json" tenant-a --host algo-1 --hosts-file "$tmp/hosts"
+expect_refused "--hosts-file with --iam-config" "--hosts-file" "--host-network"
+train rc "$tmp/j.json" --work-dir "$work" --host-network
+expect_refused "--host-network without --iam-config" "--host-network" "only multi-tenant jobs"
 note "2e. control: single-tenant, the same host script reads a file next to the canary"
 name=host-control-$$
 mkjob "$tmp/j.json" "$name" "[\"read\", \"$outside/secret/control.txt\"]" \

@@ -100,7 +100,7 @@ SandboxSpec sandbox_spec(const JobRun& run, const HostRun& host) {
     sb.minimal_root = true;
     sb.run_as = run.run_as;
     sb.restrict_syscalls = true;
-    sb.netns_fd = host.network->fd();
+    sb.netns_fd = host.network ? host.network->fd() : -1;
     sb.env["HOME"] = "/tmp";  // the host's home is not there; /tmp is the command's own
     sb.hidden_paths = private_paths(options);
     sb.hidden_paths.push_back(fs::absolute(options.work_dir).string());  // other jobs
@@ -139,6 +139,11 @@ void isolate(JobRun& run) {
       const fs::path outside = run.job_dir / "checkpoints" / host.name;
       if (fs::exists(outside)) hand_over(outside.parent_path(), {host.name}, *run.run_as);
     }
+  }
+  if (run.options.host_network) {
+    log::warn("--host-network: the training command uses this machine's network (it can reach whatever this "
+              "machine can), so that the job's hosts on other machines reach it");
+    return;
   }
   std::vector<Forward> forwards;
   if (auto endpoint = command_endpoint(run)) {
