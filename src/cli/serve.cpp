@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "auth/credentials.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -21,6 +22,7 @@
 #include "serve/job_records.hpp"
 #include "serve/job_service.hpp"
 #include "serve/local_executor.hpp"
+#include "serve/slurm_executor.hpp"
 #include "serve/logs_service.hpp"
 #include "serve/sessions.hpp"
 #include "serve/state_db.hpp"
@@ -66,6 +68,36 @@ std::string region_of(const GlobalOptions& g) {
     if (const char* v = std::getenv(name); v && *v) return v;
   }
   return "us-east-1";
+}
+
+// Slurm (--executor slurm): the runners' command names the endpoint and region explicitly and takes
+// the store credentials from a file of the job's (serve/slurm_executor.hpp), not this environment.
+std::unique_ptr<serve::Executor> slurm_executor(const GlobalOptions& g, const ServeCliOptions& o,
+                                                serve::JobServiceOptions& jopts) {
+  const auth::EnvLookup env = auth::with_flags(auth::process_env(), {g.profile, g.region});
+  serve::SlurmOptions so;
+  so.partition = o.partition;
+  so.sbatch_options = o.slurm_options;
+  for (const char* name : {"PATH", "HOME", "LANG", "SLURM_CONF"}) {
+    if (const char* v = std::getenv(name); v && *v) so.command_env.push_back(std::string(name) + "=" + v);
+  }
+  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SLUICE_LOG", "AWS_CA_BUNDLE", "SSL_CERT_FILE",
+                           "SSL_CERT_DIR"}) {
+    if (const char* v = std::getenv(name); v && *v) so.job_env.emplace_back(name, v);
+  }
+  so.credentials = auth::resolve_credentials(env);
+  jopts.runner_command = {self_path()};
+  if (auto endpoint = auth::resolve_endpoint(g.endpoint_url, env)) {
+    jopts.runner_command.insert(jopts.runner_command.end(), {"--endpoint-url", *endpoint});
+  }
+  jopts.runner_command.insert(jopts.runner_command.end(), {"--region", auth::resolve_region(env)});
+  if (!g.verify_tls) jopts.runner_command.push_back("--no-verify-ssl");
+  jopts.runner_command.push_back("train");
+  auto executor = std::make_unique<serve::SlurmExecutor>(std::move(so));
+  log::info("jobs run on Slurm{}: one task per host, the work directory {} must be on every node at that path; "
+            "hosts of a multi-instance job reach each other on the nodes' network (docs/scale-out.md)",
+            o.partition.empty() ? "" : " (partition " + o.partition + ")", jopts.work_dir.string());
+  return executor;
 }
 
 }  // namespace
@@ -114,8 +146,17 @@ int run_serve(const GlobalOptions& g, const ServeCliOptions& o) {
   serve::StateDb db(state);
   serve::JobRecords records(db);
   serve::Sessions sessions(db);
-  serve::LocalExecutor executor;
-  serve::JobService service(records, executor, jopts);
+  std::unique_ptr<serve::Executor> executor;
+  if (o.executor == "slurm") {
+    executor = slurm_executor(g, o, jopts);
+  } else {
+    if (!o.partition.empty() || !o.slurm_options.empty()) {
+      throw Error(ErrorKind::kInvalidInput, o.partition.empty() ? "--slurm-option" : "--partition",
+                  "only with --executor slurm");
+    }
+    executor = std::make_unique<serve::LocalExecutor>();
+  }
+  serve::JobService service(records, *executor, jopts);
   serve::Identities identities(iam, sessions, now_seconds);
 
   serve::TrainingApiOptions topts;

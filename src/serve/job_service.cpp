@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -14,6 +15,8 @@
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
 #include "serve/describe.hpp"
+#include "serve/host_statuses.hpp"
+#include "serve/private_file.hpp"
 #include "serve/tags_json.hpp"
 
 namespace sluice::serve {
@@ -22,36 +25,20 @@ namespace {
 // How long a runner may take to end after the grace period it was given for the command.
 constexpr auto kRunnerMargin = std::chrono::seconds(60);
 
-// Writes `text` to `file` (0600, never through a link) under a temporary name, then renames it.
-void write_private(const std::filesystem::path& file, const std::string& text) {
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  ::unlink(tmp.c_str());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) throw errno_error(errno, "writing", tmp.string());
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t w = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw errno_error(errno, "writing", tmp.string());
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd.get()) != 0) throw errno_error(errno, "writing", tmp.string());
-  if (::rename(tmp.c_str(), file.c_str()) != 0) throw errno_error(errno, "writing", file.string());
-}
-
-// The last non-empty line of the runner's output (its error, when it failed before its record).
+// The last non-empty line of the runner's output (its error, when it failed before its record);
+// Slurm's own lines (srun's, slurmstepd's) are not the runner's.
 std::string last_line(const std::filesystem::path& file) {
   std::ifstream in(file);
   std::string line, last;
   while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
+    if (!line.empty() && line.rfind("srun: ", 0) != 0 && line.rfind("slurmstepd", 0) != 0) last = line;
   }
   return last.size() > 900 ? last.substr(0, 900) : last;
 }
 
 }  // namespace
 
-JobService::JobService(JobRecords& records, LocalExecutor& executor, JobServiceOptions options)
+JobService::JobService(JobRecords& records, Executor& executor, JobServiceOptions options)
     : records_(records), executor_(executor), options_(std::move(options)) {
   if (!options_.now) {
     options_.now = [] {
@@ -141,8 +128,11 @@ JobRecord JobService::stop_job(const std::string& name) {
   return after;
 }
 
-nlohmann::json JobService::status_of(const JobRecord& job) const {
-  UniqueFd fd(::open((options_.work_dir / job.name / "status.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+namespace {
+
+// A status record, or null when there is none (or it cannot be read).
+nlohmann::json read_status(const std::filesystem::path& file) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return nullptr;
   std::string text;
   char buf[16384];
@@ -155,6 +145,32 @@ nlohmann::json JobService::status_of(const JobRecord& job) const {
   return j.is_object() ? j : nlohmann::json(nullptr);
 }
 
+int instance_count(const JobRecord& job) {
+  const auto rc = job.request.value("ResourceConfig", nlohmann::json::object());
+  const auto n = rc.is_object() ? rc.value("InstanceCount", int64_t{1}) : int64_t{1};
+  return static_cast<int>(std::clamp<int64_t>(n, 1, 1024));
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> host_statuses(const std::filesystem::path& job_dir, int hosts) {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (int k = 1; k <= hosts; ++k) {
+    const std::string host = fmt::format("algo-{}", k);
+    out.emplace_back(host, read_status(job_dir / "status" / (host + ".json")));
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json JobService::status_of(const JobRecord& job, const std::string& failed_first) const {
+  const auto dir = options_.work_dir / job.name;
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir / "status", ec)) {
+    return merge_host_statuses(host_statuses(dir, instance_count(job)), failed_first);
+  }
+  return read_status(dir / "status.json");
+}
+
 void JobService::end(const JobRecord& job, const std::string& status, const std::string& secondary,
                      const std::string& reason) {
   JobPatch patch;
@@ -165,6 +181,7 @@ void JobService::end(const JobRecord& job, const std::string& status, const std:
   records_.update(job.name, patch);
   kill_at_.erase(job.name);
   ended(job.name);
+  executor_.release(files_of(job.name));
   if (status == "Completed") {
     log::info("training job '{}': {}", job.name, status);
   } else {
@@ -173,8 +190,8 @@ void JobService::end(const JobRecord& job, const std::string& status, const std:
 }
 
 void JobService::watch(const JobRecord& job) {
-  const auto probe = executor_.probe(job.executor_handle);
-  const nlohmann::json status = status_of(job);
+  const auto probe = executor_.probe(job.executor_handle, files_of(job.name));
+  const nlohmann::json status = status_of(job, probe.failed_host);
   JobPatch patch = patch_from_status(job, status);
   const bool ended_by_runner =
       patch.status.has_value() || (status.is_object() && is_terminal(status.value("TrainingJobStatus", "")));
@@ -194,23 +211,43 @@ void JobService::watch(const JobRecord& job) {
     }
     return;
   }
-  if (ended_by_runner) {
+  // The host that failed first (the executor knows it) ended without a Failed record of its own:
+  // the others' records (ended by the scheduler after it) do not say why the job failed.
+  bool culprit_unrecorded = false;
+  if (!probe.failed_host.empty() && job.status != "Stopping") {
+    for (const auto& [host, doc] : host_statuses(options_.work_dir / job.name, instance_count(job))) {
+      if (host == probe.failed_host) {
+        culprit_unrecorded = !doc.is_object() || doc.value("TrainingJobStatus", "") != "Failed";
+      }
+    }
+  }
+  if (ended_by_runner && !culprit_unrecorded) {
     if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
     kill_at_.erase(job.name);
     ended(job.name);
+    executor_.release(files_of(job.name));
     auto after = records_.get(job.name);
     log::info("training job '{}': {}", job.name, after ? after->status : "?");
     return;
   }
   // The runner ended without ending the job's record.
   const std::string output = (files_of(job.name) / "runner.log").string();
-  std::string why = last_line(output);
+  const std::string why = last_line(output);
   if (job.status == "Stopping") {
     end(job, "Stopped", "Stopped", "");
     return;
   }
   std::string reason;
-  if (probe.exit_code && *probe.exit_code == 2 && !why.empty()) {
+  const std::string unfinished = std::filesystem::is_directory(options_.work_dir / job.name / "status")
+                                     ? first_unfinished_host(host_statuses(options_.work_dir / job.name, instance_count(job)))
+                                     : std::string();
+  if (!probe.failure.empty()) {
+    // What the executor saw: a host's task killed, a node that failed, the scheduler's time limit.
+    reason = "InternalServerError: " + probe.failure + (why.empty() ? "" : "; the runner's last words: " + why);
+  } else if (!unfinished.empty() && (!probe.exit_code || *probe.exit_code != 2)) {
+    reason = fmt::format("InternalServerError: {}'s runner ended before the job did{}", unfinished,
+                         why.empty() ? "" : ": " + why);
+  } else if (probe.exit_code && *probe.exit_code == 2 && !why.empty()) {
     // sluice train refused the job before it started (its message names what is wrong).
     reason = "ClientError: " + why;
   } else if (probe.exit_code) {
@@ -242,7 +279,15 @@ void JobService::launch(const JobRecord& job) {
     argv.push_back(pool->work_dir);
   }
   try {
-    const std::string handle = executor_.launch(argv, dir / "runner.log");
+    Launch l;
+    l.job_name = job.name;
+    l.argv = argv;
+    l.hosts = instance_count(job);
+    l.files = dir;
+    const auto stopping = job.request.value("StoppingCondition", nlohmann::json::object());
+    if (stopping.is_object()) l.max_runtime = std::chrono::seconds(stopping.value("MaxRuntimeInSeconds", int64_t{0}));
+    l.stop_grace = options_.stop_grace;
+    const std::string handle = executor_.start(l);
     if (pool) {
       JobPatch reused;
       reused.warm_pool_status = "Reused";
@@ -270,7 +315,7 @@ void JobService::recover() {
     jobs = records_.in_progress();
     for (const auto& job : jobs) {
       if (job.executor_handle.empty()) continue;
-      const bool alive = executor_.probe(job.executor_handle).running;
+      const bool alive = executor_.probe(job.executor_handle, files_of(job.name)).running;
       log::info("training job '{}' ({}): its runner {} ({})", job.name, job.status,
                 alive ? "is still running: re-attached" : "ended while the server was not running", job.executor_handle);
       if (alive && job.status == "Stopping") {
@@ -345,7 +390,7 @@ void JobService::ended(const std::string& name) {
 }
 
 std::optional<JobRecord> JobService::warm_pool_for(const JobRecord& job) {
-  if (job.warm_pool.match_key.empty()) return std::nullopt;
+  if (job.warm_pool.match_key.empty() || !executor_.keeps_inputs()) return std::nullopt;
   ListQuery q;
   q.warm_pool_status_equals = "Available";
   q.max_results = 100;

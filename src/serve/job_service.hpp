@@ -1,6 +1,7 @@
 // The jobs `sluice serve` runs: accepted jobs wait in a queue (their records, InProgress with no
 // process yet) and are started in order while fewer than max_jobs run; each runs as one
-// `sluice train` process (serve/local_executor.hpp) whose status record (status.json) is read
+// `sluice train` process (serve/local_executor.hpp), or one Slurm job of a task per host
+// (serve/slurm_executor.hpp), whose status record (status.json) is read
 // back into the job's record on every round; StopTrainingJob ends a job as SageMaker does (SIGTERM
 // to its runner, which stops the training command with SIGTERM, waits the grace period, then
 // SIGKILL; the runner itself is killed if it has not ended a minute after that).
@@ -36,7 +37,7 @@
 
 #include "policy/session_tags.hpp"
 #include "serve/job_records.hpp"
-#include "serve/local_executor.hpp"
+#include "serve/executor.hpp"
 
 namespace sluice::serve {
 
@@ -55,7 +56,7 @@ struct JobServiceOptions {
 
 class JobService {
  public:
-  JobService(JobRecords& records, LocalExecutor& executor, JobServiceOptions options);
+  JobService(JobRecords& records, Executor& executor, JobServiceOptions options);
   ~JobService();  // stop()
 
   // The directory of the server's files of a job, and the job's own (made by its runner).
@@ -72,8 +73,13 @@ class JobService {
   // Error(kNotFound), or Error(kConflict) naming the status when the job has ended.
   JobRecord stop_job(const std::string& name);
 
-  // The job's status record (status.json), or null when there is none yet (or it cannot be read).
-  nlohmann::json status_of(const JobRecord& job) const;
+  // The job's status record (status.json; with one runner per host, the hosts' own records merged:
+  // host_statuses.hpp), or null when there is none yet (or it cannot be read).
+  // `failed_first`: Probe::failed_host.
+  nlohmann::json status_of(const JobRecord& job, const std::string& failed_first = "") const;
+
+  // Whether jobs' inputs stay on this machine after they end (warm pools): the executor's.
+  bool keeps_inputs() const { return executor_.keeps_inputs(); }
 
   // After a restart: logs what it finds of each running job, then one round.
   void recover();
@@ -93,7 +99,7 @@ class JobService {
   void expire_warm_pools();
 
   JobRecords& records_;
-  LocalExecutor& executor_;
+  Executor& executor_;
   JobServiceOptions options_;
   std::mutex mu_;  // one round, submit or stop at a time
   std::map<std::string, std::chrono::steady_clock::time_point> kill_at_;  // Stopping jobs' deadlines

@@ -108,7 +108,9 @@ std::string LocalExecutor::launch(const std::vector<std::string>& argv, const st
   return fmt::format("local:{}:{}", pid, st->second);
 }
 
-LocalExecutor::Probe LocalExecutor::probe(const std::string& handle) {
+std::string LocalExecutor::start(const Launch& launch) { return this->launch(launch.argv, launch.files / "runner.log"); }
+
+Probe LocalExecutor::probe(const std::string& handle) {
   Probe probe;
   auto p = parse_handle(handle);
   if (!p) return probe;

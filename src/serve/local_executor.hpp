@@ -13,25 +13,26 @@
 #include <string>
 #include <vector>
 
+#include "serve/executor.hpp"
+
 namespace sluice::serve {
 
-class LocalExecutor {
+class LocalExecutor : public Executor {
  public:
+  // Runs launch.argv (all hosts in one process), its output appended to files/runner.log.
+  std::string start(const Launch& launch) override;
   // Starts argv (argv[0] a path) and returns its handle. Throws Error when it cannot start (the
   // output file, the program: the child's exec failure is reported here, not as a dead job).
   std::string launch(const std::vector<std::string>& argv, const std::filesystem::path& output);
 
-  struct Probe {
-    bool running = false;
-    std::optional<int> exit_code;  // when it ended as this process's child: its exit code (128+N
-                                   // for signal N); nullopt for a process started by an earlier
-                                   // server or a handle that is not valid
-  };
-  // Whether the process of `handle` still runs; reaps it when it was this process's child.
+  // Whether the process of `handle` still runs; reaps it when it was this process's child. The
+  // exit code is known only when it ended as this process's child (nullopt for a process started
+  // by an earlier server, or a handle that is not valid).
   Probe probe(const std::string& handle);
+  Probe probe(const std::string& handle, const std::filesystem::path&) override { return probe(handle); }
 
   // Sends `sig` to the process of `handle` (and its process group) if it still runs; false if not.
-  bool signal(const std::string& handle, int sig);
+  bool signal(const std::string& handle, int sig) override;
 };
 
 }  // namespace sluice::serve

@@ -128,6 +128,11 @@ struct Api {
     if (input.contains("ResourceConfig") && input["ResourceConfig"].contains("KeepAlivePeriodInSeconds")) {
       job.warm_pool.keep_alive_seconds = input["ResourceConfig"].value("KeepAlivePeriodInSeconds", int64_t{0});
     }
+    if (job.warm_pool.keep_alive_seconds > 0 && !service.keeps_inputs()) {
+      throw ApiFailure(validation(
+          "ResourceConfig.KeepAlivePeriodInSeconds: this server runs jobs on Slurm (--executor slurm), whose nodes do "
+          "not keep a job's inputs after it ends; warm pools need the local executor"));
+    }
     job.warm_pool.match_key = warm_pool_key(who.principal.account, spec, session_tags);
     try {
       service.submit(job, session_tags);

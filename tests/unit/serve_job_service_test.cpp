@@ -286,7 +286,7 @@ TEST(LocalExecutor, AHandleNamesOneProcessNotItsPid) {
   EXPECT_TRUE(e.probe(h).running);
   EXPECT_FALSE(e.probe("local:abc:1").running);
   EXPECT_TRUE(e.signal(h, SIGKILL));
-  LocalExecutor::Probe p;
+  Probe p;
   for (int i = 0; i < 200 && (p = e.probe(h)).running; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_FALSE(p.running);
   EXPECT_EQ(p.exit_code, 128 + SIGKILL);
