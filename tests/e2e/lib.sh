@@ -137,3 +137,49 @@ if partial:
 print(n)
 PY
 }
+
+# write_serve_iam FILE: the IAM configuration of the `sluice serve` tests (serve_test.sh,
+# serve_slurm_test.sh): the platform's user (key $key_id, secret $secret), the job-creation role
+# tenants assume ($creator: their jobs and logs, by tenant-id tag) and the execution role
+# ($exec_role: in/<tenant-id>/ read, out/<tenant-id>/ written, in $bucket).
+write_serve_iam() {
+  acct=123456789012
+  key_id=AKIASLUICEPLATFORM01
+  secret=$(head -c 30 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+  creator=arn:aws:iam::$acct:role/JobCreator
+  exec_role=arn:aws:iam::$acct:role/TrainingExecution
+  cat >"$1" <<JSON
+{"Users": [
+  {"Arn": "arn:aws:iam::$acct:user/platform",
+   "AccessKeys": [{"AccessKeyId": "$key_id", "SecretAccessKey": "$secret"}],
+   "Policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "$creator"}]}]}],
+ "Roles": [
+  {"Arn": "$creator",
+   "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::$acct:user/platform"},
+      "Action": ["sts:AssumeRole", "sts:TagSession"]}]},
+   "Policies": [{"Version": "2012-10-17", "Statement": [
+     {"Sid": "CreateOwnTenantsJobs", "Effect": "Allow", "Action": "sagemaker:CreateTrainingJob", "Resource": "*",
+      "Condition": {"StringEquals": {"aws:RequestTag/tenant-id": "\${aws:PrincipalTag/tenant-id}"}}},
+     {"Sid": "SeeOwnTenantsJobs", "Effect": "Allow",
+      "Action": ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob", "sagemaker:UpdateTrainingJob"],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:ResourceTag/tenant-id": "\${aws:PrincipalTag/tenant-id}"}}},
+     {"Effect": "Allow", "Action": ["sagemaker:ListTrainingJobs", "logs:DescribeLogStreams", "logs:GetLogEvents",
+                                    "logs:FilterLogEvents"], "Resource": "*"},
+     {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "$exec_role"}]}]},
+  {"Arn": "$exec_role", "Tags": [{"Key": "tenant-id", "Value": "shared"}],
+   "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+      "Action": ["sts:AssumeRole", "sts:TagSession"]}]},
+   "Policies": [{"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::$bucket/in/\${aws:PrincipalTag/tenant-id}/*"},
+     {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::$bucket",
+      "Condition": {"StringLike": {"s3:prefix": "in/\${aws:PrincipalTag/tenant-id}/*"}}},
+     {"Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+      "Resource": "arn:aws:s3:::$bucket/out/\${aws:PrincipalTag/tenant-id}/*"}]}]}
+]}
+JSON
+  chmod 600 "$1"
+}

@@ -7,6 +7,10 @@ resolves (socket.gethostbyname: the job's /etc/hosts), joins a process group of 
 rendezvousing at tcp://<first host>:<DDP_PORT> (DDP_PORT from the request's Environment), all-reduces
 a tensor holding rank + 1 and writes what it saw to /opt/ml/model/result.json:
   {"host", "rank", "world_size", "addresses": {host: address}, "sum"}
+When the job has a "train" channel, each host also prints the files of its share first:
+  <host>: files ["name", ...]
+and with HOLD_SECONDS (the request's Environment) it prints "<host>: holding" after the all-reduce
+and sleeps that long (a job to stop, or to kill a host of, under tests/e2e/serve_slurm_test.sh).
 Any failure ends the script with a non-zero exit and the reason in /opt/ml/output/failure.
 """
 import datetime
@@ -14,6 +18,7 @@ import json
 import os
 import socket
 import sys
+import time
 import traceback
 
 
@@ -24,6 +29,10 @@ def main():
     rank = hosts.index(current)
     addresses = {h: socket.gethostbyname(h) for h in hosts}
     print(f"{current}: rank {rank} of {len(hosts)}, hosts resolve to {addresses}", flush=True)
+    channel = "/opt/ml/input/data/train"
+    if os.path.isdir(channel):
+        files = sorted(os.path.relpath(os.path.join(d, f), channel) for d, _, fs in os.walk(channel) for f in fs)
+        print(f"{current}: files {json.dumps(files)}", flush=True)
 
     import torch
     import torch.distributed as dist
@@ -35,6 +44,10 @@ def main():
     dist.barrier()
     dist.destroy_process_group()
     print(f"{current}: all_reduce gave {tensor.item()}", flush=True)
+    hold = int(os.environ.get("HOLD_SECONDS", "0"))
+    if hold:
+        print(f"{current}: holding", flush=True)
+        time.sleep(hold)
     os.makedirs("/opt/ml/model", exist_ok=True)
     with open("/opt/ml/model/result.json", "w") as f:
         json.dump({"host": current, "rank": rank, "world_size": len(hosts), "addresses": addresses,

@@ -4,6 +4,13 @@
   serve_client.py flow          the seed's flow for tenants a and b, isolation, refusals, Stop
   serve_client.py start NAME S  tenant a starts a job that runs S seconds (before a restart)
   serve_client.py after NAME    after the restart: the job is there once, and completes
+  serve_client.py distributed NAME PORT N   (serve_slurm_test.sh) tenant a's 2-host job of
+                                the gloo all-reduce with a ShardedByS3Key channel of N files:
+                                Completed, each host's share read back through the logs API,
+                                the shares disjoint and covering, both all-reduced 3
+  serve_client.py hold NAME PORT   a 2-host job that holds after its all-reduce (Training)
+  serve_client.py stop NAME     StopTrainingJob: Stopping, then Stopped
+  serve_client.py failed NAME   waits for the job to end; it must be Failed: prints FailureReason
 
 Environment: SERVE_ENDPOINT, PLATFORM_KEY_ID, PLATFORM_SECRET, CREATOR_ROLE, EXEC_ROLE, BUCKET,
 STATE_DB, RUN_ID. Prints "--- ..." progress lines; exits non-zero with "FAIL: ..." on
@@ -228,7 +235,9 @@ def flow():
     note(f"3. ok: Failed: {d['FailureReason'][:160]}")
 
     note("4. refused requests: wrong signature, expired session, replay")
-    wrong = client("sagemaker", ca["AccessKeyId"], ca["SecretAccessKey"][:-1] + "x", ca["SessionToken"])
+    # The secret with its last character changed (a random secret ends with "x" one time in 62).
+    other = "y" if ca["SecretAccessKey"].endswith("x") else "x"
+    wrong = client("sagemaker", ca["AccessKeyId"], ca["SecretAccessKey"][:-1] + other, ca["SessionToken"])
     expect_error("InvalidSignatureException", wrong.list_training_jobs)
     expect_error("SignatureDoesNotMatch", client("sts", os.environ["PLATFORM_KEY_ID"], "x" * 40).get_caller_identity)
     expect_error("UnrecognizedClientException",
@@ -355,6 +364,85 @@ def after(name):
         fail(f"the job's log after the restart: {lines[-3:]}")
 
 
+def distributed_request(name, port, hold=0):
+    req = job_request(name, "a", [])
+    req["AlgorithmSpecification"]["ContainerEntrypoint"] = ["python3", "/opt/ml/input/data/code/ddp_allreduce.py"]
+    req["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
+    req["ResourceConfig"]["InstanceCount"] = 2
+    req["Environment"] = {"DDP_PORT": str(port), "HOLD_SECONDS": str(hold)}
+    return req
+
+
+def distributed(name, port, count):
+    sm, logs = clients_of(tenant_session("a"))
+    with_chaining(sm)
+    sm.create_training_job(**distributed_request(name, port))
+    d = wait_done(sm, name)
+    if d["TrainingJobStatus"] != "Completed":
+        fail(f"{name}: {d['TrainingJobStatus']} {d.get('FailureReason')}")
+    if d["ResourceConfig"]["InstanceCount"] != 2:
+        fail(f"DescribeTrainingJob's ResourceConfig: {d['ResourceConfig']}")
+    streams, lines = log_lines(logs, name)
+    names = sorted(s["logStreamName"] for s in streams)
+    if len(names) != 2 or "/algo-1-" not in names[0] or "/algo-2-" not in names[1]:
+        fail(f"the job's log streams: {names}")
+    shares, sums = {}, {}
+    for line in lines:
+        for host in ("algo-1", "algo-2"):
+            if line.startswith(f"{host}: files "):
+                shares[host] = json.loads(line[len(host) + 8:])
+            if line.startswith(f"{host}: all_reduce gave "):
+                sums[host] = line.split()[-1]
+    if sums != {"algo-1": "3.0", "algo-2": "3.0"}:
+        fail(f"the all-reduce in the logs: {sums}; last lines {lines[-6:]}")
+    if set(shares) != {"algo-1", "algo-2"}:
+        fail(f"the hosts' shares in the logs: {shares}")
+    a, b = set(shares["algo-1"]), set(shares["algo-2"])
+    every = {f"part-{i}.bin" for i in range(1, count + 1)}
+    if a & b or a | b != every or not a or not b:
+        fail(f"ShardedByS3Key shares: algo-1 {sorted(a)}, algo-2 {sorted(b)}; expected disjoint and covering {sorted(every)}")
+    note(f"{name} Completed on 2 hosts: shares {sorted(a)} and {sorted(b)}, all-reduce 3.0 on both")
+
+
+def hold(name, port):
+    sm, logs = clients_of(tenant_session("a"))
+    with_chaining(sm)
+    sm.create_training_job(**distributed_request(name, port, hold=300))
+    wait_status(sm, name, "Training")
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        _, lines = log_lines(logs, name)
+        if "algo-1: holding" in lines and "algo-2: holding" in lines:
+            note(f"{name}: both hosts hold")
+            return
+        time.sleep(0.5)
+    fail(f"{name}: the hosts did not both reach 'holding': {lines[-6:]}")
+
+
+def stop(name):
+    sm, _ = clients_of(tenant_session("a"))
+    r = sm.stop_training_job(TrainingJobName=name)
+    d = sm.describe_training_job(TrainingJobName=name)
+    if d["TrainingJobStatus"] not in ("Stopping", "Stopped"):
+        fail(f"after StopTrainingJob {name} is {d['TrainingJobStatus']}")
+    d = wait_done(sm, name)
+    if d["TrainingJobStatus"] != "Stopped":
+        fail(f"{name} after StopTrainingJob: {d['TrainingJobStatus']} {d.get('FailureReason')}")
+    note(f"{name} Stopped")
+    return r
+
+
+def failed(name):
+    sm, _ = clients_of(tenant_session("a"))
+    d = wait_done(sm, name)
+    if d["TrainingJobStatus"] != "Failed":
+        fail(f"{name}: {d['TrainingJobStatus']}, expected Failed")
+    print(d.get("FailureReason", ""))
+
+
 if __name__ == "__main__":
     {"flow": lambda: flow(), "start": lambda: start(sys.argv[2], int(sys.argv[3])),
-     "after": lambda: after(sys.argv[2])}[sys.argv[1]]()
+     "after": lambda: after(sys.argv[2]),
+     "distributed": lambda: distributed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])),
+     "hold": lambda: hold(sys.argv[2], int(sys.argv[3])),
+     "stop": lambda: stop(sys.argv[2]), "failed": lambda: failed(sys.argv[2])}[sys.argv[1]]()
