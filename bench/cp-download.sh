@@ -177,30 +177,12 @@ bench_loopback_only "$WORK/aws"
 
 if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
   EXTERNAL_STORE=1
-  host=${AWS_ENDPOINT_URL#*://}
-  host=${host%%/*}
-  case $host in
-    127.*|localhost|localhost:*|'[::1]'|'[::1]:'*) ;;
-    *) die "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL is not on loopback; this benchmark only runs against a local store" ;;
-  esac
-  [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] ||
-    die "AWS_ENDPOINT_URL is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not"
-  log "using the store at $AWS_ENDPOINT_URL (from the environment)"
+  bench_external_store
 else
   STORE_DIR=$WORK/store
-  log "starting a local store in $STORE_DIR"
-  STORE_STARTED=1   # from here on the cleanup stops whatever part of it started
-  if ! "$ROOT/scripts/local-s3" start --dir "$STORE_DIR" >"$WORK/logs/local-s3.log" 2>&1; then
-    cat "$WORK/logs/local-s3.log" >&2
-    die "scripts/local-s3 start failed"
-  fi
-  # shellcheck disable=SC1091
-  source "$STORE_DIR/env"
+  bench_start_local_store "$STORE_DIR"
 fi
-export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-export AWS_REGION=${AWS_REGION:-us-east-1}
-export AWS_DEFAULT_REGION=$AWS_REGION
-EP=${AWS_ENDPOINT_URL%/}
+bench_store_env
 
 aws_cli() { timeout 600 "$AWS_BIN" --endpoint-url "$EP" "$@"; }
 

@@ -178,54 +178,15 @@ BUCKET_CREATED=0
 DATA_OK=0        # the data under --data-dir is complete (kept at exit)
 CHILD=''
 
-# Mount points of ours still in /proc/mounts (the second field, octal-escaped; ours have no blanks).
-our_mounts() {
-  [[ -n $WORK ]] || return 0
-  awk -v w="$WORK/mnt/" 'index($2, w) == 1 { print $2 }' /proc/mounts
-}
-
-# A daemon we started, by its pid file, if it is still alive and still the process we started (its
-# command line names our work directory).
-our_pid() {  # $1 pid file
-  local pid
-  [[ -s $1 ]] || return 1
-  read -r pid <"$1" || return 1
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK/" || return 1
-  echo "$pid"
-}
-
-force_unmount() {  # $1 mount point: every way there is, politest first
-  local m=$1
-  mountpoint -q -- "$m" 2>/dev/null || return 0
-  fusermount3 -u -- "$m" >/dev/null 2>&1 || umount -- "$m" >/dev/null 2>&1 || umount -l -- "$m" >/dev/null 2>&1 || true
-  ! mountpoint -q -- "$m" 2>/dev/null
-}
-
-stop_daemon() {  # $1 pid file: wait for it to exit after its unmount, then TERM, then KILL
-  local pid i
-  pid=$(our_pid "$1") || return 0
-  for ((i = 0; i < 100; i++)); do our_pid "$1" >/dev/null || return 0; sleep 0.1; done
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do our_pid "$1" >/dev/null || return 0; sleep 0.1; done
-  log "warning: daemon pid $pid did not stop after SIGTERM; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  sleep 0.2
-}
-
 cleanup() {
-  local rc=$? m f left=0
+  local rc=$? left=0
   trap - EXIT INT TERM
   set +e
   if [[ -n $CHILD ]] && kill -0 "$CHILD" 2>/dev/null; then
     kill -TERM "$CHILD" 2>/dev/null
     wait "$CHILD" 2>/dev/null
   fi
-  if [[ -n $WORK && -d $WORK ]]; then
-    while read -r m; do [[ -n $m ]] && { force_unmount "$m" || log "warning: could not unmount $m"; }; done < <(our_mounts)
-    for f in "$WORK"/pids/*.pid; do [[ -e $f ]] && stop_daemon "$f"; done
-    [[ -z $(our_mounts) ]] || left=1
-  fi
+  bench_unmount_all || left=1
   if ((EXTERNAL_STORE && BUCKET_CREATED && !(KEEP_DATA && DATA_OK))); then
     log "deleting bucket $BUCKET from $AWS_ENDPOINT_URL"
     timeout 600 "$SLUICE_BIN" rb --force "s3://$BUCKET" >/dev/null 2>&1 || log "warning: could not delete bucket $BUCKET"
@@ -310,15 +271,7 @@ PARAMS="big=$BIG_SIZE small=${SMALL_COUNT}x$SMALL_SIZE random=${RANDOM_READS}@$S
 
 if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
   EXTERNAL_STORE=1
-  host=${AWS_ENDPOINT_URL#*://}
-  host=${host%%/*}
-  case $host in
-    127.*|localhost|localhost:*|'[::1]'|'[::1]:'*) ;;
-    *) die "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL is not on loopback; this benchmark only runs against a local store" ;;
-  esac
-  [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] ||
-    die "AWS_ENDPOINT_URL is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not"
-  log "using the store at $AWS_ENDPOINT_URL (from the environment)"
+  bench_external_store
 else
   STORE_DIR=${DATA_DIR:+$DATA_DIR/store}
   STORE_DIR=${STORE_DIR:-$WORK/store}
@@ -327,19 +280,9 @@ else
     "$ROOT/scripts/local-s3" stop --dir "$STORE_DIR" --purge >/dev/null 2>&1 || die "could not remove the old store in $STORE_DIR"
     rm -f -- "$META"
   fi
-  log "starting a local store in $STORE_DIR"
-  STORE_STARTED=1   # from here on the cleanup stops whatever part of it started
-  if ! "$ROOT/scripts/local-s3" start --dir "$STORE_DIR" >"$WORK/logs/local-s3.log" 2>&1; then
-    cat "$WORK/logs/local-s3.log" >&2
-    die "scripts/local-s3 start failed"
-  fi
-  # shellcheck disable=SC1091
-  source "$STORE_DIR/env"
+  bench_start_local_store "$STORE_DIR"
 fi
-export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-export AWS_REGION=${AWS_REGION:-us-east-1}
-export AWS_DEFAULT_REGION=$AWS_REGION
-EP=${AWS_ENDPOINT_URL%/}
+bench_store_env
 
 # ---------------------------------------------------------------------------------------------------
 # The helper: random preads, and "start a mount daemon, wait for the mount, read the first byte"
@@ -483,40 +426,9 @@ awk '$1 == "sample" { sub(/^sample /, ""); print }' "$META" >"$WORK/samples.sha2
 [[ -n $TAR_BYTES && -n $RANDOM_DIGEST && -n $FIRST_BYTE && -s $WORK/samples.sha256 ]] || die "$META is incomplete"
 
 # ---------------------------------------------------------------------------------------------------
-# Tools
+# Tools: s3fs's credentials and rclone's remote, mount_cmd and unmount (bench/lib.sh)
 
-# s3fs: credentials from a 0600 file; rclone: a remote defined by environment variables.
-S3FS_PASSWD=$WORK/s3fs.passwd
-(umask 077; printf '%s:%s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$S3FS_PASSWD")
-: >"$WORK/rclone.conf"
-export RCLONE_CONFIG=$WORK/rclone.conf RCLONE_CONFIG_FF_TYPE=s3 RCLONE_CONFIG_FF_PROVIDER=Ceph
-export RCLONE_CONFIG_FF_ENDPOINT=$EP RCLONE_CONFIG_FF_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-export RCLONE_CONFIG_FF_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY RCLONE_CONFIG_FF_REGION=$AWS_REGION
-
-mount_cmd() {  # $1 tool, $2 mount point; sets CMD: the daemon in the foreground (the helper backgrounds it)
-  local tool=$1 mnt=$2
-  case $tool in
-    sluice) CMD=("$SLUICE_BIN" mount "s3://$BUCKET/$PREFIX/" "$mnt" --foreground) ;;
-    sluice-direct) CMD=("$SLUICE_BIN" mount "s3://$BUCKET/$PREFIX/" "$mnt" --foreground --direct-io) ;;
-    s3fs) CMD=(s3fs "$BUCKET:/$PREFIX" "$mnt" -f
-               -o "ro,url=$EP,use_path_request_style,endpoint=$AWS_REGION,passwd_file=$S3FS_PASSWD") ;;
-    rclone) CMD=(env -u AWS_CA_BUNDLE rclone mount "ff:$BUCKET/$PREFIX" "$mnt" --vfs-cache-mode off --read-only) ;;
-  esac
-}
-
-unmount() {  # $1 tool, $2 mount point
-  local tool=$1 mnt=$2 i
-  mountpoint -q -- "$mnt" 2>/dev/null || return 0
-  if [[ $tool == sluice* ]]; then
-    timeout 30 "$SLUICE_BIN" unmount "$mnt" >>"$WORK/logs/unmount.log" 2>&1 || true
-  else
-    timeout 30 fusermount3 -u -- "$mnt" >>"$WORK/logs/unmount.log" 2>&1 || true
-  fi
-  for ((i = 0; i < 50; i++)); do mountpoint -q -- "$mnt" 2>/dev/null || return 0; sleep 0.1; done
-  force_unmount "$mnt"
-}
-
-drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+bench_peer_config
 
 # The read of each workload, given the directory holding big and small/ (a mount, or cp's copy).
 # Prints what is checked afterwards: bytes read, or "seconds digest" for random.

@@ -199,32 +199,14 @@ bench_sluice "$BUILD_DIR" "$WORK/logs/build.log"
 
 if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
   EXTERNAL_STORE=1
-  host=${AWS_ENDPOINT_URL#*://}
-  host=${host%%/*}
-  case $host in
-    127.*|localhost|localhost:*|'[::1]'|'[::1]:'*) ;;
-    *) die "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL is not on loopback; this benchmark only runs against a local store" ;;
-  esac
-  [[ -n ${AWS_ACCESS_KEY_ID:-} && -n ${AWS_SECRET_ACCESS_KEY:-} ]] ||
-    die "AWS_ENDPOINT_URL is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not"
-  log "using the store at $AWS_ENDPOINT_URL (from the environment)"
+  bench_external_store
   BUCKET=sluice-pipe-$(date +%s)-$$
 else
   STORE_DIR=$WORK/store
-  log "starting a local store in $STORE_DIR"
-  STORE_STARTED=1   # from here on the cleanup stops whatever part of it started
-  if ! "$ROOT/scripts/local-s3" start --dir "$STORE_DIR" >"$WORK/logs/local-s3.log" 2>&1; then
-    cat "$WORK/logs/local-s3.log" >&2
-    die "scripts/local-s3 start failed"
-  fi
-  # shellcheck disable=SC1091
-  source "$STORE_DIR/env"
+  bench_start_local_store "$STORE_DIR"
   BUCKET=pipe
 fi
-export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-export AWS_REGION=${AWS_REGION:-us-east-1}
-export AWS_DEFAULT_REGION=$AWS_REGION
-EP=${AWS_ENDPOINT_URL%/}
+bench_store_env
 
 "$SLUICE_BIN" mb "s3://$BUCKET" >"$WORK/logs/mb.log" 2>&1 || { cat "$WORK/logs/mb.log" >&2; die "could not make bucket $BUCKET at $EP"; }
 BUCKET_CREATED=1
@@ -392,52 +374,7 @@ fi
 # The job helper: runs one `sluice train`, polls its VmHWM every 20 ms, stops it at the timeout,
 # and prints "rc wall_seconds vmhwm_kib" (wall: from starting the process to its exit).
 
-HELPER=$WORK/job_helper.py
-cat >"$HELPER" <<'EOF'
-import os, signal, subprocess, sys, time
-
-pidfile, logfile, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
-cmd = sys.argv[4:]
-stopping = []
-signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
-
-def hwm(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-with open(logfile, "ab") as logf:
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
-    with open(pidfile + ".tmp", "w") as f:
-        f.write(f"{p.pid}\n")
-    os.rename(pidfile + ".tmp", pidfile)
-    peak = 0
-    timed_out = False
-    term_sent = None
-    while True:
-        peak = max(peak, hwm(p.pid))   # VmHWM only grows: the last read before the exit is the peak
-        rc = p.poll()
-        if rc is not None:
-            break
-        now = time.perf_counter()
-        if term_sent is None and (stopping or now - t0 > timeout):
-            timed_out = not stopping
-            p.send_signal(signal.SIGTERM)
-            term_sent = now
-        elif term_sent is not None and now - term_sent > 30:
-            p.kill()
-        time.sleep(0.02)
-    wall = time.perf_counter() - t0
-    os.unlink(pidfile)
-print(f"{124 if timed_out else rc} {wall:.3f} {peak}")
-EOF
+HELPER=$ROOT/bench/dataloader_loop.py   # its `job` command
 
 # ---------------------------------------------------------------------------------------------------
 # Jobs
@@ -489,7 +426,7 @@ run_job() {  # $1 dataset, $2 mode (Pipe|File), $3 round
     write_spec "$spec" "$name" File "$ds" true
   fi
   sync   # the previous job's dirty pages are not written back while this one runs
-  "$PY" "$HELPER" "$WORK/job.pid" "$logf" "$RUN_TIMEOUT" \
+  "$PY" "$HELPER" job "$WORK/job.pid" "$logf" "$RUN_TIMEOUT" -- \
     "$SLUICE_BIN" train "$spec" --work-dir "$jobs" --isolation "$ISOLATION" --bind "$(dirname -- "$READER_FILE")" >"$WORK/helper.out" 2>>"$logf" &
   CHILD=$!
   wait "$CHILD" || rc=$?

@@ -134,14 +134,7 @@ bench_sluice "$BUILD_DIR" "$WORK/logs/build.log"
 # ---------------------------------------------------------------------------------------------------
 # The store and the data: random bytes, uploaded with `sluice cp -r`
 
-log "starting a local store in $WORK/store"
-STORE_STARTED=1
-if ! "$ROOT/scripts/local-s3" start --dir "$WORK/store" >"$WORK/logs/local-s3.log" 2>&1; then
-  cat "$WORK/logs/local-s3.log" >&2
-  die "scripts/local-s3 start failed"
-fi
-# shellcheck disable=SC1091
-source "$WORK/store/env"
+bench_start_local_store "$WORK/store"
 export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 BUCKET=warm
