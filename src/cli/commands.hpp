@@ -108,6 +108,8 @@ struct ServeCliOptions {
   std::string executor = "local";          // --executor: local or slurm
   std::string partition;                   // --partition (slurm)
   std::vector<std::string> slurm_options;  // --slurm-option, repeatable (slurm): given to sbatch
+  bool node_network = false;               // --node-network (slurm): jobs of several hosts may run
+  int max_instance_count = 16;             // --max-instance-count: a job's hosts at most
 };
 // `sluice serve` (docs/serve.md): the SageMaker training API, STS and the CloudWatch Logs subset
 // over HTTP until SIGINT/SIGTERM; running jobs outlive the server and are re-attached by the next.

@@ -150,6 +150,12 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--slurm-option", serve.slurm_options,
                         "--executor slurm: an sbatch option for every job, e.g. --slurm-option=--exclusive (repeatable)")
       ->allow_extra_args(false);
+  serve_cmd->add_flag("--node-network", serve.node_network,
+                      "--executor slurm: accept jobs of more than one host; their training commands then use the "
+                      "nodes' network to reach each other (docs/scale-out.md)");
+  serve_cmd->add_option("--max-instance-count", serve.max_instance_count,
+                        "the most hosts (ResourceConfig.InstanceCount) a job may have (default 16)")
+      ->check(CLI::Range(1, 4096));
 
   std::string presign_uri;
   int64_t expires_in = 3600;

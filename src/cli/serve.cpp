@@ -86,6 +86,7 @@ std::unique_ptr<serve::Executor> slurm_executor(const GlobalOptions& g, const Se
     if (const char* v = std::getenv(name); v && *v) so.job_env.emplace_back(name, v);
   }
   so.credentials = auth::resolve_credentials(env);
+  so.node_network = o.node_network;
   jopts.runner_command = {self_path()};
   if (auto endpoint = auth::resolve_endpoint(g.endpoint_url, env)) {
     jopts.runner_command.insert(jopts.runner_command.end(), {"--endpoint-url", *endpoint});
@@ -94,9 +95,11 @@ std::unique_ptr<serve::Executor> slurm_executor(const GlobalOptions& g, const Se
   if (!g.verify_tls) jopts.runner_command.push_back("--no-verify-ssl");
   jopts.runner_command.push_back("train");
   auto executor = std::make_unique<serve::SlurmExecutor>(std::move(so));
-  log::info("jobs run on Slurm{}: one task per host, the work directory {} must be on every node at that path; "
-            "hosts of a multi-instance job reach each other on the nodes' network (docs/scale-out.md)",
-            o.partition.empty() ? "" : " (partition " + o.partition + ")", jopts.work_dir.string());
+  log::info("jobs run on Slurm{}: one task per host, the work directory {} must be on every node at that path; {} "
+            "(docs/scale-out.md)",
+            o.partition.empty() ? "" : " (partition " + o.partition + ")", jopts.work_dir.string(),
+            o.node_network ? "jobs of several hosts run their commands on the nodes' network (--node-network)"
+                           : "jobs of one host only (--node-network accepts more)");
   return executor;
 }
 
@@ -135,6 +138,7 @@ int run_serve(const GlobalOptions& g, const ServeCliOptions& o) {
   if (!o.isolation.empty()) jopts.runner_options.insert(jopts.runner_options.end(), {"--isolation", o.isolation});
   jopts.max_jobs = o.max_jobs;
   jopts.max_queued = o.max_queued;
+  jopts.max_hosts = o.max_instance_count;
   jopts.stop_grace = std::chrono::milliseconds(static_cast<int64_t>(o.stop_grace_seconds * 1000));
   jopts.now = now_seconds;
 
@@ -150,8 +154,9 @@ int run_serve(const GlobalOptions& g, const ServeCliOptions& o) {
   if (o.executor == "slurm") {
     executor = slurm_executor(g, o, jopts);
   } else {
-    if (!o.partition.empty() || !o.slurm_options.empty()) {
-      throw Error(ErrorKind::kInvalidInput, o.partition.empty() ? "--slurm-option" : "--partition",
+    if (!o.partition.empty() || !o.slurm_options.empty() || o.node_network) {
+      throw Error(ErrorKind::kInvalidInput,
+                  !o.partition.empty() ? "--partition" : !o.slurm_options.empty() ? "--slurm-option" : "--node-network",
                   "only with --executor slurm");
     }
     executor = std::make_unique<serve::LocalExecutor>();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -109,7 +110,13 @@ namespace {
 // Writes `text` to `file` under a temporary name of this process's (several `sluice train --host`
 // may share a job directory), then renames it into place: a reader sees a whole document.
 void write_file(const std::filesystem::path& file, const std::string& text) {
-  std::filesystem::path tmp = file.parent_path() / fmt::format(".sluice-partial-{}-{}", ::getpid(), file.filename().string());
+  // Unique across the machines that may share the directory: this machine's name and the pid.
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::string machine;
+  for (const char* c = host; *c; ++c) machine += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-') ? *c : '_';
+  std::filesystem::path tmp =
+      file.parent_path() / fmt::format(".sluice-partial-{}-{}-{}", machine, ::getpid(), file.filename().string());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) throw errno_error(errno, "writing", tmp.string());
   ssize_t w = ::write(fd, text.data(), text.size());

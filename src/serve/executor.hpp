@@ -33,6 +33,7 @@ struct Probe {
   // the others were then ended by its scheduler): its own record, if Failed, says why; if it has
   // none, `failure` does.
   std::string failed_host;
+  std::optional<int> failed_exit_code;  // that host's runner's exit code, when known
 };
 
 class Executor {
@@ -44,9 +45,14 @@ class Executor {
   // Whether the runner of `handle` still runs (reaps it when it is this process's child); `files`
   // as in Launch.
   virtual Probe probe(const std::string& handle, const std::filesystem::path& files) = 0;
-  // Sends `sig` to the runner of `handle` (every host's); false when it no longer runs. SIGKILL
-  // ends it at once.
-  virtual bool signal(const std::string& handle, int sig) = 0;
+  // Sends `sig` to the runner of `handle` (every host's); false when it no longer runs (or the
+  // executor could not tell: the caller tries again). SIGKILL ends it at once. `files` as in Launch.
+  virtual bool signal(const std::string& handle, const std::filesystem::path& files, int sig) = 0;
+  // Why jobs of `hosts` hosts cannot run here, or empty when they can.
+  virtual std::string refuses_hosts(int hosts) const {
+    (void)hosts;
+    return {};
+  }
   // Called once the job has ended: removes what the executor kept for it (credentials).
   virtual void release(const std::filesystem::path& files) { (void)files; }
   // Whether a job's hosts and their File channels stay on this machine after it ends (warm pools).

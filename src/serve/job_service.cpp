@@ -24,6 +24,8 @@ namespace {
 
 // How long a runner may take to end after the grace period it was given for the command.
 constexpr auto kRunnerMargin = std::chrono::seconds(60);
+// How long the hosts' records may take to show their end after every runner has ended well.
+constexpr auto kSettle = std::chrono::seconds(30);
 
 // The last non-empty line of the runner's output (its error, when it failed before its record);
 // Slurm's own lines (srun's, slurmstepd's) are not the runner's.
@@ -118,7 +120,7 @@ JobRecord JobService::stop_job(const std::string& name) {
     patch.only_if_status = {"InProgress"};
     after = records_.update(job->name, patch);
     kill_at_[after.name] = std::chrono::steady_clock::now() + options_.stop_grace + kRunnerMargin;
-    executor_.signal(after.executor_handle, SIGTERM);
+    if (!executor_.signal(after.executor_handle, files_of(after.name), SIGTERM)) term_owed_.insert(after.name);
     log::info("stopping training job '{}' (SIGTERM to its runner, {} s grace)", after.name,
               options_.stop_grace.count() / 1000);
   }
@@ -145,11 +147,27 @@ nlohmann::json read_status(const std::filesystem::path& file) {
   return j.is_object() ? j : nlohmann::json(nullptr);
 }
 
-int instance_count(const JobRecord& job) {
-  const auto rc = job.request.value("ResourceConfig", nlohmann::json::object());
-  const auto n = rc.is_object() ? rc.value("InstanceCount", int64_t{1}) : int64_t{1};
-  return static_cast<int>(std::clamp<int64_t>(n, 1, 1024));
+}  // namespace
+
+int instance_count(const nlohmann::json& request) {
+  const auto rc = request.value("ResourceConfig", nlohmann::json::object());
+  if (!rc.is_object()) return 1;
+  int64_t n = 0;
+  if (rc.contains("InstanceGroups") && rc["InstanceGroups"].is_array()) {
+    for (const auto& g : rc["InstanceGroups"]) {
+      if (g.is_object() && g.contains("InstanceCount") && g["InstanceCount"].is_number_integer()) {
+        n += std::clamp<int64_t>(g["InstanceCount"].get<int64_t>(), 0, 100000);
+      }
+    }
+  } else if (rc.contains("InstanceCount") && rc["InstanceCount"].is_number_integer()) {
+    n = rc["InstanceCount"].get<int64_t>();
+  }
+  return static_cast<int>(std::clamp<int64_t>(n, 1, 100000));
 }
+
+namespace {
+
+int instance_count(const JobRecord& job) { return serve::instance_count(job.request); }
 
 std::vector<std::pair<std::string, nlohmann::json>> host_statuses(const std::filesystem::path& job_dir, int hosts) {
   std::vector<std::pair<std::string, nlohmann::json>> out;
@@ -178,10 +196,12 @@ void JobService::end(const JobRecord& job, const std::string& status, const std:
   patch.secondary_status = secondary;
   patch.failure_reason = reason;
   patch.end_time = patch.last_modified_time = options_.now();
+  executor_.release(files_of(job.name));  // first: a job that has ended is never looked at again
   records_.update(job.name, patch);
   kill_at_.erase(job.name);
+  term_owed_.erase(job.name);
+  settling_.erase(job.name);
   ended(job.name);
-  executor_.release(files_of(job.name));
   if (status == "Completed") {
     log::info("training job '{}': {}", job.name, status);
   } else {
@@ -204,10 +224,13 @@ void JobService::watch(const JobRecord& job) {
         (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time)) {
       records_.update(job.name, patch);
     }
+    if (term_owed_.count(job.name) && executor_.signal(job.executor_handle, files_of(job.name), SIGTERM)) {
+      term_owed_.erase(job.name);
+    }
     auto deadline = kill_at_.find(job.name);
     if (deadline != kill_at_.end() && std::chrono::steady_clock::now() > deadline->second) {
       log::warn("training job '{}': its runner did not end after the stop grace period; killing it", job.name);
-      executor_.signal(job.executor_handle, SIGKILL);
+      executor_.signal(job.executor_handle, files_of(job.name), SIGKILL);
     }
     return;
   }
@@ -222,10 +245,12 @@ void JobService::watch(const JobRecord& job) {
     }
   }
   if (ended_by_runner && !culprit_unrecorded) {
+    executor_.release(files_of(job.name));
     if (patch.secondary_status || patch.status || patch.failure_reason || patch.end_time) records_.update(job.name, patch);
     kill_at_.erase(job.name);
+    term_owed_.erase(job.name);
+    settling_.erase(job.name);
     ended(job.name);
-    executor_.release(files_of(job.name));
     auto after = records_.get(job.name);
     log::info("training job '{}': {}", job.name, after ? after->status : "?");
     return;
@@ -241,9 +266,19 @@ void JobService::watch(const JobRecord& job) {
   const std::string unfinished = std::filesystem::is_directory(options_.work_dir / job.name / "status")
                                      ? first_unfinished_host(host_statuses(options_.work_dir / job.name, instance_count(job)))
                                      : std::string();
-  if (!probe.failure.empty()) {
+  if (!unfinished.empty() && probe.failure.empty() && probe.exit_code.value_or(0) == 0) {
+    // Every host's runner ended well, and a host's record has not ended yet: records written on
+    // other nodes may reach this one late (a shared file system's caches). Looked at again for a
+    // while before the job is failed.
+    auto since = settling_.try_emplace(job.name, std::chrono::steady_clock::now()).first->second;
+    if (std::chrono::steady_clock::now() - since < kSettle) return;
+  }
+  if (probe.failed_exit_code == 2 && !why.empty()) {
+    // That host's sluice train refused the job before it started (its message names what is wrong).
+    reason = "ClientError: " + why;
+  } else if (!probe.failure.empty()) {
     // What the executor saw: a host's task killed, a node that failed, the scheduler's time limit.
-    reason = "InternalServerError: " + probe.failure + (why.empty() ? "" : "; the runner's last words: " + why);
+    reason = "InternalServerError: " + probe.failure;
   } else if (!unfinished.empty() && (!probe.exit_code || *probe.exit_code != 2)) {
     reason = fmt::format("InternalServerError: {}'s runner ended before the job did{}", unfinished,
                          why.empty() ? "" : ": " + why);
@@ -315,12 +350,18 @@ void JobService::recover() {
     jobs = records_.in_progress();
     for (const auto& job : jobs) {
       if (job.executor_handle.empty()) continue;
-      const bool alive = executor_.probe(job.executor_handle, files_of(job.name)).running;
+      bool alive = false;
+      try {
+        alive = executor_.probe(job.executor_handle, files_of(job.name)).running;
+      } catch (const Error& e) {
+        log::warn("training job '{}': {}", job.name, e.what());
+        alive = true;  // asked again by the rounds
+      }
       log::info("training job '{}' ({}): its runner {} ({})", job.name, job.status,
                 alive ? "is still running: re-attached" : "ended while the server was not running", job.executor_handle);
       if (alive && job.status == "Stopping") {
         kill_at_[job.name] = std::chrono::steady_clock::now() + options_.stop_grace + kRunnerMargin;
-        executor_.signal(job.executor_handle, SIGTERM);
+        if (!executor_.signal(job.executor_handle, files_of(job.name), SIGTERM)) term_owed_.insert(job.name);
       }
     }
   }
@@ -375,6 +416,15 @@ void JobService::stop() {
     wake_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+}
+
+std::string JobService::refuses_hosts(int hosts) const {
+  if (hosts > options_.max_hosts) {
+    return fmt::format("ResourceConfig.InstanceCount {}: this server runs jobs of at most {} hosts (sluice serve "
+                       "--max-instance-count)",
+                       hosts, options_.max_hosts);
+  }
+  return executor_.refuses_hosts(hosts);
 }
 
 void JobService::ended(const std::string& name) {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,10 +50,14 @@ struct JobServiceOptions {
   std::vector<std::string> runner_options;
   int max_jobs = 2;       // running at once
   int max_queued = 100;   // waiting; CreateTrainingJob beyond it is ResourceLimitExceeded
+  int max_hosts = 16;     // a job's InstanceCount (all instance groups) at most
   std::chrono::milliseconds stop_grace{120'000};
   std::chrono::milliseconds poll{250};
   std::function<double()> now;  // seconds since the epoch
 };
+
+// A job's number of hosts: ResourceConfig.InstanceCount, or the sum over its InstanceGroups; at least 1.
+int instance_count(const nlohmann::json& request);
 
 class JobService {
  public:
@@ -80,6 +85,9 @@ class JobService {
 
   // Whether jobs' inputs stay on this machine after they end (warm pools): the executor's.
   bool keeps_inputs() const { return executor_.keeps_inputs(); }
+  // Why a job of `hosts` hosts cannot run here (empty when it can): the executor's, or the server's
+  // own limit (JobServiceOptions::max_hosts).
+  std::string refuses_hosts(int hosts) const;
 
   // After a restart: logs what it finds of each running job, then one round.
   void recover();
@@ -103,6 +111,9 @@ class JobService {
   JobServiceOptions options_;
   std::mutex mu_;  // one round, submit or stop at a time
   std::map<std::string, std::chrono::steady_clock::time_point> kill_at_;  // Stopping jobs' deadlines
+  std::set<std::string> term_owed_;  // Stopping jobs whose SIGTERM the executor could not deliver yet
+  // Jobs whose runners all ended well while a host's record had not ended: since when.
+  std::map<std::string, std::chrono::steady_clock::time_point> settling_;
   std::mutex wake_mu_;
   std::condition_variable wake_;
   bool woken_ = false;

@@ -32,7 +32,8 @@ class LocalExecutor : public Executor {
   Probe probe(const std::string& handle, const std::filesystem::path&) override { return probe(handle); }
 
   // Sends `sig` to the process of `handle` (and its process group) if it still runs; false if not.
-  bool signal(const std::string& handle, int sig) override;
+  bool signal(const std::string& handle, int sig);
+  bool signal(const std::string& handle, const std::filesystem::path&, int sig) override { return signal(handle, sig); }
 };
 
 }  // namespace sluice::serve

@@ -1,5 +1,7 @@
 #include "serve/slurm_batch.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <regex>
 #include <sstream>
 
@@ -20,10 +22,11 @@ std::string batch_script(const SlurmScript& s) {
   }
   std::ostringstream out;
   out << "#!/bin/bash\n"
-      << "# Training job " << shell_quote(s.training_job) << ", written by `sluice serve --executor slurm`:\n"
-      << "# one task per host, task K-1 runs algo-K.\n"
+      << "# A training job, written by `sluice serve --executor slurm`: one task per host, task K-1 runs algo-K.\n"
       << "set -u\n"
-      << "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE\n";
+      // --export=NONE may still load the user's login environment on the node: no AWS setting of it
+      // may change where the runners' credentials come from.
+      << "for v in ${!AWS_@}; do unset \"$v\"; done\n";
   for (const auto& [name, value] : s.env) out << "export " << name << "=" << shell_quote(value) << "\n";
   out << "export AWS_SHARED_CREDENTIALS_FILE=" << creds << " AWS_CONFIG_FILE=/dev/null\n"
       << "cd " << files << " || exit 1\n"
@@ -36,15 +39,22 @@ std::string batch_script(const SlurmScript& s) {
       << " --kill-on-bad-exit=1 --label printenv SLURMD_NODENAME > tasks \\\n"
       << "  || { echo \"sluice: could not list where the job's tasks run\" >&2; rm -f " << creds << "; exit 1; }\n"
       << ": > hosts.tmp\n"
+      << "declare -A addr\n"
       << "while read -r rank node; do\n"
-      << "  addr=$(" << shell_quote(s.scontrol)
+      << "  if [[ -z ${addr[$node]+set} ]]; then\n"
+      << "    addr[$node]=$(" << shell_quote(s.scontrol)
       << " show node -o \"$node\" | sed -n 's/.* NodeAddr=\\([^ ]*\\).*/\\1/p')\n"
-      << "  echo \"${addr:-$node} algo-$((${rank%:} + 1))\" >> hosts.tmp\n"
+      << "  fi\n"
+      << "  echo \"${addr[$node]:-$node} algo-$((${rank%:} + 1))\" >> hosts.tmp\n"
       << "done < tasks\n"
       << "mv hosts.tmp hosts\n"
       << "if ((stop)); then rm -f " << creds << "; exit 143; fi\n"
       << shell_quote(s.srun) << " --export=ALL --ntasks=" << s.hosts
-      << " --kill-on-bad-exit=1 /bin/sh -c 'exec \"$@\" --host \"algo-$((SLURM_PROCID + 1))\"' sluice-task"
+      // A host that stopped (130: a StopTrainingJob) or reached MaxRuntimeInSeconds (124) has ended
+      // as asked: srun must not end the others, which may still be in their grace period or upload.
+      // The wrapper waits for its runner through a TERM (trapped, so the runner gets it as is).
+      << " --kill-on-bad-exit=1 /bin/sh -c 'trap : TERM INT; \"$@\" --host \"algo-$((SLURM_PROCID + 1))\"; rc=$?; "
+         "case $rc in 124|130) exit 0 ;; esac; exit $rc' sluice-task"
       << runner << "\n"
       << "rc=$?\n"
       << "rm -f " << creds << "\n"
@@ -70,7 +80,7 @@ std::vector<std::string> sbatch_args(const SbatchRequest& r) {
 
 std::chrono::seconds slurm_time_limit(std::chrono::seconds max_runtime, std::chrono::milliseconds stop_grace) {
   if (max_runtime.count() <= 0) return std::chrono::seconds(0);
-  const int64_t total = max_runtime.count() + (stop_grace.count() + 999) / 1000 + 300;
+  const int64_t total = max_runtime.count() + (stop_grace.count() + 999) / 1000 + 1800;
   return std::chrono::seconds((total + 59) / 60 * 60);
 }
 
@@ -100,10 +110,12 @@ SlurmJobState job_state(const std::map<std::string, std::string>& fields) {
     return it == fields.end() ? std::string() : it->second;
   };
   const std::string state = get("JobState");
-  static const char* const kLive[] = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED",
-                                      "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED",
-                                      "RESV_DEL_HOLD"};
-  for (const char* live : kLive) st.running = st.running || state == live;
+  // Only the states a job ends in count as ended: any other (and the flag states some Slurm
+  // versions print, e.g. POWER_UP_NODE) is a job still there.
+  static const char* const kEnded[] = {"COMPLETED", "FAILED",    "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
+                                       "PREEMPTED", "BOOT_FAIL", "DEADLINE",  "REVOKED", "SPECIAL_EXIT"};
+  st.running = true;
+  for (const char* ended : kEnded) st.running = st.running && state != ended;
   if (st.running) return st;
   // ExitCode=CODE:SIGNAL
   const std::string exit = get("ExitCode");
@@ -127,25 +139,30 @@ SlurmJobState job_state(const std::map<std::string, std::string>& fields) {
 }
 
 std::vector<TaskFailure> task_failures(const std::string& runner_log) {
-  static const std::regex line(R"(srun: error: (\S+): tasks? ([0-9,\-]+): (.*))");
+  // Only srun's own lines: the training command's are prefixed "[algo-K] " by its runner, so a
+  // command cannot forge one. At most kMax, and one task per line (the first of a range).
+  constexpr size_t kMax = 16;
+  static const std::regex line(R"(^srun: error: (\S+): tasks? ([0-9]+)[0-9,\-]*: (.*)$)");
   std::vector<TaskFailure> out;
   std::istringstream in(runner_log);
   std::string text;
-  while (std::getline(in, text)) {
+  while (out.size() < kMax && std::getline(in, text)) {
+    if (text.rfind("srun: error: ", 0) != 0 || text.size() > 1000) continue;
     std::smatch m;
-    if (!std::regex_search(text, m, line)) continue;
+    if (!std::regex_match(text, m, line)) continue;
     const std::string node = m[1], what = std::string(trim(m[3].str()));
-    std::istringstream ranges(m[2].str());
-    std::string range;
-    while (std::getline(ranges, range, ',')) {
-      int first = 0, last = 0;
-      const int n = std::sscanf(range.c_str(), "%d-%d", &first, &last);
-      if (n < 1 || first < 0) continue;
-      if (n == 1) last = first;
-      for (int task = first; task <= last && task < first + 1024; ++task) {
-        out.push_back({fmt::format("algo-{}", task + 1), fmt::format("algo-{} (task {} on node {}): {}", task + 1, task, node, what)});
-      }
+    const long task = std::strtol(m[2].str().c_str(), nullptr, 10);
+    if (task < 0 || task > 100000) continue;
+    TaskFailure f;
+    f.host = fmt::format("algo-{}", task + 1);
+    f.text = fmt::format("algo-{} (task {} on node {}): {}", task + 1, task, node, what);
+    int code = 0;
+    if (std::sscanf(what.c_str(), "Exited with exit code %d", &code) == 1) {
+      f.exit_code = code;
+      // The task's shell reports a runner killed by signal N as 128+N.
+      if (code > 128 && code < 160) f.text += fmt::format(" (killed by signal {})", code - 128);
     }
+    out.push_back(std::move(f));
   }
   return out;
 }

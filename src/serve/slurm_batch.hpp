@@ -42,8 +42,9 @@ struct SbatchRequest {
 // sbatch's arguments (after "sbatch").
 std::vector<std::string> sbatch_args(const SbatchRequest& r);
 
-// Slurm's time limit for a job: its MaxRuntimeInSeconds plus the stop grace period plus five
-// minutes (the download before training and the upload after it), in whole minutes, rounded up;
+// Slurm's time limit for a job: its MaxRuntimeInSeconds plus the stop grace period plus 30 minutes
+// (the download before training and the upload after it, which MaxRuntimeInSeconds does not
+// count), in whole minutes, rounded up;
 // 0 (the partition's limit) when the job has none.
 std::chrono::seconds slurm_time_limit(std::chrono::seconds max_runtime, std::chrono::milliseconds stop_grace);
 
@@ -58,12 +59,13 @@ struct SlurmJobState {
 };
 SlurmJobState job_state(const std::map<std::string, std::string>& fields);
 
-// srun's lines about tasks that ended badly, "srun: error: NODE: task N: WHAT" (or "tasks A-B,C"),
-// in the order srun wrote them: the first is the task that failed first (--kill-on-bad-exit then
-// ended the others).
+// srun's lines about tasks that ended badly, "srun: error: NODE: task N: WHAT" (or "tasks A-B,C":
+// the first of them), at the start of a line, in the order srun wrote them: the first is the task
+// that failed first (--kill-on-bad-exit then ended the others). At most 16.
 struct TaskFailure {
   std::string host;  // algo-(N+1)
   std::string text;  // "algo-K (task N on node NODE): WHAT"
+  std::optional<int> exit_code;  // "Exited with exit code N"; none for a signal
 };
 std::vector<TaskFailure> task_failures(const std::string& runner_log);
 

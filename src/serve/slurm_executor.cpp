@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -29,9 +30,18 @@ std::optional<std::string> job_id_of(const std::string& handle) {
   return id;
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// The last `max` bytes of `file` (srun's lines about failed tasks come at the end of the job).
+std::string read_tail(const std::filesystem::path& file, std::streamoff max) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = size > max ? size - max : 0;
+  in.seekg(from);
+  std::string text(static_cast<size_t>(size - from), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (from > 0) text.erase(0, text.find('\n') == std::string::npos ? text.size() : text.find('\n') + 1);
+  return text;
 }
 
 }  // namespace
@@ -91,68 +101,101 @@ std::string SlurmExecutor::start(const Launch& launch) {
   try {
     out = run(sbatch_, sbatch_args(request));
   } catch (const Error&) {
+    try {
+      run(scancel_, {"--name=sluice-" + launch.job_name});
+    } catch (const Error&) {
+    }
     release(launch.files);
     throw;
   }
-  const std::string text(trim(out.text));
-  // --parsable: "JOBID" or "JOBID;CLUSTER"
-  const std::string id = text.substr(0, text.find(';'));
+  // --parsable: "JOBID" or "JOBID;CLUSTER" on the last line (warnings may come before it).
+  std::string last(trim(out.text));
+  if (const size_t nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+  const std::string id = last.substr(0, last.find(';'));
   if (out.exit_code != 0 || !job_id_of("slurm:" + id)) {
+    // Nothing may run unwatched: a job sbatch did submit (its answer unreadable) is cancelled.
+    try {
+      run(scancel_, {"--name=sluice-" + launch.job_name});
+    } catch (const Error&) {
+    }
     release(launch.files);
     throw Error(ErrorKind::kInvalidInput, fmt::format("submitting training job '{}' to Slurm", launch.job_name),
-                fmt::format("sbatch exited {}: {}", out.exit_code, escaped(text, 600)));
+                fmt::format("sbatch exited {}: {}", out.exit_code, escaped(trim(out.text), 600)));
   }
   return "slurm:" + id;
+}
+
+std::optional<std::map<std::string, std::string>> SlurmExecutor::show(const std::string& id,
+                                                                      const std::filesystem::path& files) const {
+  const Output out = run(scontrol_, {"show", "job", "-o", id});
+  const auto fields = out.exit_code == 0 ? parse_scontrol_job(out.text) : std::nullopt;
+  if (!fields) {
+    // Slurm has forgotten the job (MinJobAge): it has ended.
+    if (out.text.find("Invalid job id") != std::string::npos) return std::nullopt;
+    throw Error(ErrorKind::kRetryable, fmt::format("Slurm job {}", id),
+                fmt::format("scontrol exited {}: {}", out.exit_code, escaped(trim(out.text), 300)));
+  }
+  auto name = fields->find("JobName");
+  if (name != fields->end() && name->second != "sluice-" + files.filename().string()) return std::nullopt;
+  return fields;
 }
 
 Probe SlurmExecutor::probe(const std::string& handle, const std::filesystem::path& files) {
   Probe probe;
   const auto id = job_id_of(handle);
   if (!id) return probe;
-  Output out;
+  std::optional<std::map<std::string, std::string>> fields;
   try {
-    out = run(scontrol_, {"show", "job", "-o", *id});
+    fields = show(*id, files);
   } catch (const Error& e) {
-    // Slurm does not answer: the job is taken as still running, and asked again next round.
-    log::warn("Slurm job {}: {}", *id, e.what());
+    // Slurm does not answer clearly: the job is taken as still running, and asked again next round.
+    log::warn("{}", e.what());
     probe.running = true;
     return probe;
   }
-  const auto fields = out.exit_code == 0 ? parse_scontrol_job(out.text) : std::nullopt;
-  if (!fields) {
-    if (out.text.find("Invalid job id") == std::string::npos) {
-      log::warn("Slurm job {}: scontrol exited {}: {}", *id, out.exit_code, escaped(trim(out.text), 300));
-      probe.running = true;  // not a clear "gone": asked again next round
-      return probe;
-    }
-    // Slurm has forgotten the job (MinJobAge): it ended; the hosts' records tell how.
-  } else {
+  if (fields) {
     const SlurmJobState st = job_state(*fields);
     probe.running = st.running;
     probe.exit_code = st.exit_code;
     probe.failure = st.failure;
     if (probe.running) return probe;
   }
-  const auto tasks = task_failures(read_text(files / "runner.log"));
+  const auto tasks = task_failures(read_tail(files / "runner.log", 1 << 20));
   if (!tasks.empty()) {
     probe.failed_host = tasks.front().host;
+    probe.failed_exit_code = tasks.front().exit_code;
     probe.failure = tasks.front().text + (probe.failure.empty() ? "" : "; " + probe.failure);
   }
   return probe;
 }
 
-bool SlurmExecutor::signal(const std::string& handle, int sig) {
+bool SlurmExecutor::signal(const std::string& handle, const std::filesystem::path& files, int sig) {
   const auto id = job_id_of(handle);
   if (!id) return false;
-  if (sig == SIGKILL) return run(scancel_, {*id}).exit_code == 0;
-  // A job that has not started yet is cancelled: there is nothing to stop gracefully.
-  const Output show = run(scontrol_, {"show", "job", "-o", *id});
-  const auto fields = show.exit_code == 0 ? parse_scontrol_job(show.text) : std::nullopt;
-  if (!fields || !job_state(*fields).running) return false;
-  if (fields->at("JobState") == "PENDING") return run(scancel_, {*id}).exit_code == 0;
-  const char* name = sig == SIGTERM ? "TERM" : sig == SIGINT ? "INT" : nullptr;
-  if (!name) return false;
-  return run(scancel_, {"--signal=" + std::string(name), "--full", *id}).exit_code == 0;
+  const std::string name = "--name=sluice-" + files.filename().string();  // never another job's id
+  try {
+    if (sig == SIGKILL) return run(scancel_, {name, *id}).exit_code == 0;
+    const auto fields = show(*id, files);
+    if (!fields || !job_state(*fields).running) return false;
+    // A job whose tasks have not started is cancelled: there is nothing to stop gracefully.
+    const std::string state = fields->at("JobState");
+    if (state == "PENDING" || state == "CONFIGURING") return run(scancel_, {name, *id}).exit_code == 0;
+    const char* signame = sig == SIGTERM ? "TERM" : sig == SIGINT ? "INT" : nullptr;
+    if (!signame) return false;
+    return run(scancel_, {"--signal=" + std::string(signame), "--full", name, *id}).exit_code == 0;
+  } catch (const Error& e) {
+    log::warn("signalling {}: {}", handle, e.what());
+    return false;
+  }
+}
+
+std::string SlurmExecutor::refuses_hosts(int hosts) const {
+  if (hosts <= 1 || options_.node_network) return {};
+  return fmt::format(
+      "ResourceConfig.InstanceCount {}: this server runs a job's hosts on Slurm nodes, where they reach each other "
+      "only on the nodes' network; it takes jobs of one host unless its operator allows that (sluice serve "
+      "--node-network)",
+      hosts);
 }
 
 void SlurmExecutor::release(const std::filesystem::path& files) {

@@ -12,6 +12,7 @@
 // path (the job's tasks read the request and write their status and logs there).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,9 @@ struct SlurmOptions {
   // Exported by the batch script for the runners (PATH, HOME, the region, ...): never secrets.
   std::vector<std::pair<std::string, std::string>> job_env;
   std::optional<auth::Credentials> credentials;  // the runners' store credentials
+  // Whether jobs of more than one host may run (`sluice serve --node-network`): their hosts, on
+  // several nodes, reach each other only on the nodes' network (sluice train --host-network).
+  bool node_network = false;
 };
 
 class SlurmExecutor : public Executor {
@@ -40,7 +44,8 @@ class SlurmExecutor : public Executor {
 
   std::string start(const Launch& launch) override;
   Probe probe(const std::string& handle, const std::filesystem::path& files) override;
-  bool signal(const std::string& handle, int sig) override;
+  bool signal(const std::string& handle, const std::filesystem::path& files, int sig) override;
+  std::string refuses_hosts(int hosts) const override;
   void release(const std::filesystem::path& files) override;
   bool keeps_inputs() const override { return false; }
 
@@ -50,6 +55,10 @@ class SlurmExecutor : public Executor {
     std::string text;
   };
   Output run(const std::string& program, const std::vector<std::string>& args) const;
+  // `scontrol show job` of `id`, when it is the job of the training job whose files are `files`
+  // (its JobName is sluice-<name>: a job id Slurm gave again to another job is never taken for it);
+  // nullopt when Slurm no longer knows it; throws when Slurm does not answer clearly.
+  std::optional<std::map<std::string, std::string>> show(const std::string& id, const std::filesystem::path& files) const;
 
   SlurmOptions options_;
   std::string sbatch_, srun_, scontrol_, scancel_;

@@ -128,6 +128,9 @@ struct Api {
     if (input.contains("ResourceConfig") && input["ResourceConfig"].contains("KeepAlivePeriodInSeconds")) {
       job.warm_pool.keep_alive_seconds = input["ResourceConfig"].value("KeepAlivePeriodInSeconds", int64_t{0});
     }
+    if (const std::string why = service.refuses_hosts(instance_count(input)); !why.empty()) {
+      throw ApiFailure(validation(why));
+    }
     if (job.warm_pool.keep_alive_seconds > 0 && !service.keeps_inputs()) {
       throw ApiFailure(validation(
           "ResourceConfig.KeepAlivePeriodInSeconds: this server runs jobs on Slurm (--executor slurm), whose nodes do "

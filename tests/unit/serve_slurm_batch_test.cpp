@@ -107,6 +107,25 @@ TEST_F(BatchScript, TheRunnersExitStatusIsTheJobs) {
   EXPECT_EQ(run(script(2)), 3);
 }
 
+TEST_F(BatchScript, AHostStoppedOrAtItsMaxRuntimeEndsItsTaskWell) {
+  // 130 (stopped) and 124 (MaxRuntimeInSeconds) are ends the job asked for: srun must not take
+  // them for a failure and end the other hosts in their grace period.
+  for (int code : {130, 124}) {
+    write_exec(dir / "runner", "#!/bin/bash\nexit " + std::to_string(code) + "\n");
+    EXPECT_EQ(run(script(1)), 0) << code;
+  }
+}
+
+TEST_F(BatchScript, NoAwsSettingOfTheNodesEnvironmentReachesTheRunners) {
+  write_exec(dir / "runner", "#!/bin/bash\nenv | grep ^AWS_ | sort\n");
+  std::ofstream(dir / "job.sh") << batch_script(script(1));
+  const std::string cmd = "env -i PATH=/usr/bin:/bin AWS_ROLE_ARN=r AWS_WEB_IDENTITY_TOKEN_FILE=/t AWS_PROFILE=p bash " +
+                          (dir / "job.sh").string() + " > " + (dir / "out").string() + " 2>&1";
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << read(dir / "out");
+  EXPECT_EQ(read(dir / "tasks.out"),
+            "AWS_CONFIG_FILE=/dev/null\nAWS_SHARED_CREDENTIALS_FILE=" + (dir / "files" / "credentials").string() + "\n");
+}
+
 TEST(SbatchArgs, NameTasksOutputAnEmptyEnvironmentAndTheOperatorsOptionsLast) {
   SbatchRequest r;
   r.training_job = "job-1";
@@ -131,13 +150,13 @@ TEST(SbatchArgs, NameTasksOutputAnEmptyEnvironmentAndTheOperatorsOptionsLast) {
   }
 }
 
-TEST(SlurmTimeLimit, MaxRuntimePlusGracePlusFiveMinutesInWholeMinutes) {
+TEST(SlurmTimeLimit, MaxRuntimePlusGracePlusThirtyMinutesInWholeMinutes) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   EXPECT_EQ(slurm_time_limit(seconds(0), milliseconds(120'000)), seconds(0));
-  EXPECT_EQ(slurm_time_limit(seconds(3600), milliseconds(120'000)), seconds(3600 + 120 + 300));
-  EXPECT_EQ(slurm_time_limit(seconds(1), milliseconds(0)), seconds(360));    // 301 s -> 6 min
-  EXPECT_EQ(slurm_time_limit(seconds(60), milliseconds(1)), seconds(420));   // 361 s -> 7 min
+  EXPECT_EQ(slurm_time_limit(seconds(3600), milliseconds(120'000)), seconds(3600 + 120 + 1800));
+  EXPECT_EQ(slurm_time_limit(seconds(1), milliseconds(0)), seconds(1860));   // 1801 s -> 31 min
+  EXPECT_EQ(slurm_time_limit(seconds(60), milliseconds(1)), seconds(1920));  // 1861 s -> 32 min
 }
 
 TEST(ScontrolJob, FieldsOfAJobLine) {
@@ -170,6 +189,9 @@ TEST(SlurmJobState, LiveStatesRunAndEndedOnesCarryTheirExitAndWhatWentWrong) {
   EXPECT_NE(timeout.failure.find("time limit"), std::string::npos) << timeout.failure;
   EXPECT_NE(job_state({{"JobState", "OUT_OF_MEMORY"}}).failure, "");
   EXPECT_NE(job_state({{"JobState", "CANCELLED"}}).failure, "");
+  // A state this code does not know (a newer Slurm's, a flag state) is a job still there.
+  EXPECT_TRUE(job_state({{"JobState", "POWER_UP_NODE"}}).running);
+  EXPECT_TRUE(job_state({{"JobState", ""}}).running);
 }
 
 TEST(TaskFailures, TheFirstTaskThatFailedComesFirstNamedByItsHost) {
@@ -177,15 +199,29 @@ TEST(TaskFailures, TheFirstTaskThatFailedComesFirstNamedByItsHost) {
       "[algo-1] epoch 1\n"
       "srun: error: node-1: task 1: Killed\n"
       "srun: launch/slurm: _step_signal: Terminating StepId=3.0\n"
-      "srun: error: node-0: tasks 0,2-3: Exited with exit code 143\n";
+      "srun: error: node-0: tasks 0,2-3: Exited with exit code 143\n"
+      "srun: error: node-0: task 4: Exited with exit code 2\n";
   const auto f = task_failures(log);
-  ASSERT_EQ(f.size(), 4u);
+  ASSERT_EQ(f.size(), 3u);
   EXPECT_EQ(f[0].host, "algo-2");
   EXPECT_EQ(f[0].text, "algo-2 (task 1 on node node-1): Killed");
-  EXPECT_EQ(f[1].host, "algo-1");
-  EXPECT_EQ(f[2].host, "algo-3");
-  EXPECT_EQ(f[3].text, "algo-4 (task 3 on node node-0): Exited with exit code 143");
+  EXPECT_FALSE(f[0].exit_code);
+  EXPECT_EQ(f[1].host, "algo-1");  // a range: its first task
+  EXPECT_EQ(f[1].exit_code, 143);
+  EXPECT_EQ(f[1].text, "algo-1 (task 0 on node node-0): Exited with exit code 143 (killed by signal 15)");
+  EXPECT_EQ(f[2].text, "algo-5 (task 4 on node node-0): Exited with exit code 2");
+  EXPECT_EQ(f[2].exit_code, 2);
   EXPECT_TRUE(task_failures("srun: error: could not list\nall good\n").empty());
+}
+
+TEST(TaskFailures, TheTrainingCommandCannotForgeOneNorFloodTheServer) {
+  // The command's lines reach the log prefixed by its runner: never at the start of a line.
+  EXPECT_TRUE(task_failures("[algo-1] srun: error: node-9: task 0: Killed\n").empty());
+  std::string flood;
+  for (int i = 0; i < 100000; ++i) flood += "srun: error: n: tasks 0-2000000000: x\n";
+  const auto f = task_failures(flood);
+  EXPECT_EQ(f.size(), 16u);  // bounded, one task per line
+  EXPECT_EQ(f[0].host, "algo-1");
 }
 
 }  // namespace
