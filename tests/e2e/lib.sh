@@ -183,3 +183,25 @@ write_serve_iam() {
 JSON
   chmod 600 "$1"
 }
+
+# serve_endpoint: waits until the `sluice serve` of $server_pid says where it listens (its first
+# line on $tmp/serve.out); sets $endpoint. Fails with its stderr ($tmp/serve.err) if it exits.
+serve_endpoint() {
+  endpoint=""
+  for _ in $(seq 100); do
+    endpoint=$(sed -n 's|^sluice serve: listening on \(http://[^ ]*\) .*|\1|p' "$tmp/serve.out")
+    [[ -n $endpoint ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; fail "sluice serve exited"; }
+    sleep 0.1
+  done
+  fail "sluice serve did not say where it listens: $(cat "$tmp/serve.out" "$tmp/serve.err")"
+}
+
+# stop_server: SIGTERM to the `sluice serve` of $server_pid, which must exit 0.
+stop_server() {
+  kill -TERM "$server_pid"
+  local rc=0
+  wait "$server_pid" || rc=$?
+  server_pid=""
+  [[ $rc == 0 ]] || fail "sluice serve exited $rc on SIGTERM: $(tail -5 "$tmp/serve.err")"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `sluice serve --executor slurm` end to end (issue 16): a single-node Slurm cluster of this test's
 # own (scripts/local-slurm), the local RGW store, Debian's python3-boto3 as the client.
+#  0. without `--node-network` a job of 2 hosts is refused (ValidationException);
 #  1. a 2-instance job created through the API runs as one Slurm job of 2 tasks, each a
 #     `sluice train --host algo-K`; its ShardedByS3Key channel is split into disjoint shares that
 #     cover every object, and a gloo all-reduce between the two hosts gives 3 on both; status and
@@ -43,20 +44,17 @@ for i in $(seq "$files"); do rand_file "$tmp/data/part-$i.bin" $((30000 + i)); d
 "$sluice" cp -q -r "$tmp/data/" "s3://$bucket/in/a/data/"
 "$sluice" cp -q "$scripts/ddp_allreduce.py" "s3://$bucket/in/a/code/ddp_allreduce.py"
 
-"$sluice" serve --listen 127.0.0.1:0 --iam-config "$tmp/iam.json" --work-dir "$tmp/work" --max-jobs 3 \
-  --stop-grace 5 --executor slurm --partition sluice >"$tmp/serve.out" 2>"$tmp/serve.err" &
-server_pid=$!
-for _ in $(seq 100); do
-  endpoint=$(sed -n 's|^sluice serve: listening on \(http://[^ ]*\) .*|\1|p' "$tmp/serve.out")
-  [[ -n $endpoint ]] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "sluice serve exited: $(cat "$tmp/serve.err")"
-  sleep 0.1
-done
-[[ -n $endpoint ]] || fail "sluice serve did not say where it listens: $(cat "$tmp/serve.err")"
-client=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE -u AWS_ENDPOINT_URL
-  SERVE_ENDPOINT="$endpoint" PLATFORM_KEY_ID="$key_id" PLATFORM_SECRET="$secret" CREATOR_ROLE="$creator"
-  EXEC_ROLE="$exec_role" BUCKET="$bucket" RUN_ID="$$-$RANDOM" AWS_CONFIG_FILE=/dev/null
-  AWS_SHARED_CREDENTIALS_FILE=/dev/null "$py" "$scripts/serve_client.py")
+# start_server [OPTION...]: `sluice serve --executor slurm` on a free port; sets $endpoint, $client.
+start_server() {
+  "$sluice" serve --listen 127.0.0.1:0 --iam-config "$tmp/iam.json" --work-dir "$tmp/work" --max-jobs 3 \
+    --stop-grace 5 --executor slurm --partition sluice "$@" >"$tmp/serve.out" 2>>"$tmp/serve.err" &
+  server_pid=$!
+  serve_endpoint
+  client=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE -u AWS_ENDPOINT_URL
+    SERVE_ENDPOINT="$endpoint" PLATFORM_KEY_ID="$key_id" PLATFORM_SECRET="$secret" CREATOR_ROLE="$creator"
+    EXEC_ROLE="$exec_role" BUCKET="$bucket" RUN_ID="$$-$RANDOM" AWS_CONFIG_FILE=/dev/null
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null "$py" "$scripts/serve_client.py")
+}
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -98,6 +96,13 @@ check_secrets_absent() {
   done
   return 0
 }
+
+note "0. without --node-network, a job of 2 hosts is refused (its commands would share the nodes' network)"
+start_server
+why=$("${client[@]}" refused "refused-$$" 1) || { tail -20 "$tmp/serve.err" >&2; fail "the refusal (above)"; }
+grep -q -- "--node-network" <<<"$why" || fail "the refusal does not name --node-network: $why"
+stop_server
+start_server --node-network
 
 note "1. a 2-instance job on Slurm: sharded channel, gloo all-reduce"
 job1=ddp-$$-$RANDOM
@@ -154,7 +159,5 @@ note "3. ok: Failed: $reason"
 
 grep -q -e "$secret" -e "$AWS_SECRET_ACCESS_KEY" "$tmp/serve.out" "$tmp/serve.err" "$tmp"/work/.sluice-serve/jobs/*/runner.log \
   && fail "a secret is in the server's output or a runner's log"
-kill -TERM "$server_pid"
-wait "$server_pid" || fail "sluice serve exited $? on SIGTERM"
-server_pid=""
+stop_server
 echo "serve_slurm: ok ($((SECONDS - started)) s)"

@@ -51,20 +51,7 @@ start_server() {
   "$sluice" serve --listen 127.0.0.1:0 --iam-config "$tmp/iam.json" --work-dir "$tmp/work" --max-jobs 3 \
     --stop-grace 5 >"$tmp/serve.out" 2>>"$tmp/serve.err" &
   server_pid=$!
-  for _ in $(seq 100); do
-    endpoint=$(sed -n 's|^sluice serve: listening on \(http://[^ ]*\) .*|\1|p' "$tmp/serve.out")
-    [[ -n $endpoint ]] && return 0
-    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; fail "sluice serve exited"; }
-    sleep 0.1
-  done
-  fail "sluice serve did not say where it listens: $(cat "$tmp/serve.out" "$tmp/serve.err")"
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  local rc=0
-  wait "$server_pid" || rc=$?
-  server_pid=""
-  [[ $rc == 0 ]] || fail "sluice serve exited $rc on SIGTERM: $(tail -5 "$tmp/serve.err")"
+  serve_endpoint
 }
 
 start_server

@@ -9,6 +9,7 @@
                                 Completed, each host's share read back through the logs API,
                                 the shares disjoint and covering, both all-reduced 3
   serve_client.py hold NAME PORT   a 2-host job that holds after its all-reduce (Training)
+  serve_client.py refused NAME PORT   the 2-host job is refused (ValidationException): prints why
   serve_client.py stop NAME     StopTrainingJob: Stopping, then Stopped
   serve_client.py failed NAME   waits for the job to end; it must be Failed: prints FailureReason
 
@@ -419,6 +420,12 @@ def hold(name, port):
     fail(f"{name}: the hosts did not both reach 'holding': {lines[-6:]}")
 
 
+def refused(name, port):
+    sm, _ = clients_of(tenant_session("a"))
+    with_chaining(sm)
+    print(expect_error("ValidationException", sm.create_training_job, **distributed_request(name, port)))
+
+
 def stop(name):
     sm, _ = clients_of(tenant_session("a"))
     r = sm.stop_training_job(TrainingJobName=name)
@@ -445,4 +452,5 @@ if __name__ == "__main__":
      "after": lambda: after(sys.argv[2]),
      "distributed": lambda: distributed(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])),
      "hold": lambda: hold(sys.argv[2], int(sys.argv[3])),
+     "refused": lambda: refused(sys.argv[2], int(sys.argv[3])),
      "stop": lambda: stop(sys.argv[2]), "failed": lambda: failed(sys.argv[2])}[sys.argv[1]]()
