@@ -22,15 +22,16 @@ if mode == "check":
     open("/opt/ml/model/model.txt", "w").write(f"trained on {len(names)} files\n")
     print(f"trained on {len(names)} files", flush=True)
 elif mode == "hold":
-    def stop(*_):
-        print("got SIGTERM", flush=True)
-        sys.exit(0)
-    signal.signal(signal.SIGTERM, stop)
+    # The handler only sets a flag: a print from it while the loop's print is writing stdout is a
+    # "reentrant call" RuntimeError (seen under ASan's slower runner).
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     i = 0
-    while True:
+    while not stopped:
         print("holding", i, flush=True)
         i += 1
         time.sleep(0.2)
+    print("got SIGTERM", flush=True)
 elif mode == "run":
     s = int(sys.argv[2])
     for i in range(s):
