@@ -56,8 +56,26 @@ start_server() {
     AWS_SHARED_CREDENTIALS_FILE=/dev/null "$py" "$scripts/serve_client.py")
 }
 
+# free_port: a free port for the job's rendezvous (DDP_PORT), below the kernel's ephemeral range
+# (32768-60999) and the local-slurm (17000-19998) and local-s3 (20000-) blocks: a port bound to 0
+# and let go is one any outgoing connection of a test running beside this one may take before the
+# job binds it (seen once in CI: the job failed as soon as it trained).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(12000, 16999)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    raise SystemExit("no free port in 12000-16999")'
 }
 # slurm_job_of NAME: the Slurm job id the server gave the training job (its handle, slurm:ID).
 slurm_job_of() {

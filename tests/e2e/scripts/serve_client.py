@@ -139,8 +139,10 @@ def wait_status(sm, name, secondary, seconds=120):
         d = sm.describe_training_job(TrainingJobName=name)
         if d["SecondaryStatus"] == secondary:
             return d
+        if d["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"):
+            break
         time.sleep(0.3)
-    fail(f"{name} never reached {secondary}: {d['TrainingJobStatus']}/{d['SecondaryStatus']}")
+    fail(f"{name} never reached {secondary}: {d['TrainingJobStatus']}/{d['SecondaryStatus']} {d.get('FailureReason', '')}")
 
 
 def log_lines(logs, name):
