@@ -3,6 +3,8 @@
 #include "modes/fastfile/mountinfo.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <filesystem>
 #include <string>
@@ -35,6 +37,20 @@ TEST(FastFileMountinfo, ParsesLinesWithAndWithoutOptionalFields) {
   EXPECT_EQ(parsed("22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw"), "/|ext4|/dev/sda1");
 }
 
+TEST(FastFileMountinfo, ParsesTheDeviceNumber) {
+  auto e = parse_mountinfo_line("36 35 0:52 / /mnt rw - fuse.sluice src rw");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->dev, makedev(0, 52));
+  e = parse_mountinfo_line("22 1 259:65536 / / rw - ext4 /dev/nvme0n1p1 rw");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->dev, makedev(259, 65536));
+  for (std::string_view bad : {"36 35 052 / /m rw - t s rw", "36 35 x:1 / /m rw - t s rw", "36 35 1: / /m rw - t s rw"}) {
+    e = parse_mountinfo_line(bad);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->dev, 0u) << bad;
+  }
+}
+
 TEST(FastFileMountinfo, ShortOrTruncatedLines) {
   EXPECT_EQ(parsed(""), "none");
   EXPECT_EQ(parsed("22 1 8:1 / / rw"), "none");
@@ -45,6 +61,9 @@ TEST(FastFileMountinfo, FindsTheRootMount) {
   auto e = find_mount("/");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->mountpoint, "/");
+  struct stat st;
+  ASSERT_EQ(::stat("/", &st), 0);
+  EXPECT_EQ(e->dev, st.st_dev) << "the device of the root mount is stat's";
   EXPECT_FALSE(find_mount("/no/such/mount/point/here"));
 }
 

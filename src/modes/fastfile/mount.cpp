@@ -116,16 +116,16 @@ void Mount::Impl::start() {
     }
   }
 
-  // Served by the loop (the kernel queues it behind INIT): the mount answers once this returns.
-  struct stat st;
-  if (::stat(mp.c_str(), &st) != 0) {
-    throw errno_error(errno, "the new FUSE mount does not answer at", mp);
-  }
-  if (st.st_dev == parent_st.st_dev) {
+  // The mount's device from the mount table, not from a stat of the mountpoint: this process
+  // never asks its own mount anything. A thread of a FUSE daemon waiting on its own request when
+  // the daemon is killed waits forever (the kernel waits out a request a worker has already
+  // read), keeping /dev/fuse open: the mount then hangs whoever touches it.
+  auto entry = find_mount(mp);
+  if (!entry || !entry->fstype.starts_with("fuse") || entry->dev == 0 || entry->dev == parent_st.st_dev) {
     throw Error(ErrorKind::kInternal, "cannot mount a FUSE file system at " + mp,
                 "the mount does not show at the mountpoint");
   }
-  dev = st.st_dev;
+  dev = entry->dev;
   raise_read_ahead(dev, o.read_ahead_kb, mp);
   log::info("fastfile: mounted {} at {} ({} files, {} bytes{})", o.source, mp, ctx.ns.file_count(),
             ctx.ns.total_bytes(), o.direct_io ? ", direct I/O" : "");
@@ -164,8 +164,8 @@ void Mount::Impl::detach_kernel_mount() {
     if (rc2 != 0) log::warn("fastfile: cannot unmount {}: {}", mp, err2);
     return;
   }
-  struct stat st;
-  if (::stat(mp.c_str(), &st) == 0 && st.st_dev != dev) {
+  auto entry = find_mount(mp);  // not a stat: see start()
+  if (!entry || entry->dev != dev) {
     // Not ours at this path any more: unmounted from outside (the loop is about to end by itself),
     // detached from outside while files are open (it would end only when they are closed), or
     // something mounted over it.

@@ -1,6 +1,9 @@
 // /proc/self/mountinfo, read and unescaped (mountinfo.hpp).
 #include "modes/fastfile/mountinfo.hpp"
 
+#include <sys/sysmacros.h>
+
+#include <charconv>
 #include <fstream>
 #include <system_error>
 #include <vector>
@@ -47,6 +50,14 @@ std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
   size_t dash = 6;
   while (dash < f.size() && f[dash] != "-") ++dash;
   MountEntry e;
+  const std::string_view devno = f[2];
+  const size_t colon = devno.find(':');
+  unsigned maj = 0, min = 0;
+  if (colon != std::string_view::npos &&
+      std::from_chars(devno.data(), devno.data() + colon, maj).ec == std::errc() &&
+      std::from_chars(devno.data() + colon + 1, devno.data() + devno.size(), min).ec == std::errc()) {
+    e.dev = makedev(maj, min);
+  }
   e.mountpoint = unescape_mountinfo(f[4]);
   if (dash + 1 < f.size()) e.fstype = std::string(f[dash + 1]);
   if (dash + 2 < f.size()) e.source = unescape_mountinfo(f[dash + 2]);

@@ -2,6 +2,8 @@
 // the FastFile mount's checks and by `sluice unmount`.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@ struct MountEntry {
   std::string mountpoint;
   std::string fstype;  // e.g. "fuse.sluice"
   std::string source;
+  dev_t dev = 0;  // MAJ:MIN, the st_dev of what is mounted (0 when the field does not parse)
 };
 
 // One line of /proc/self/mountinfo
