@@ -5,6 +5,7 @@
 // ones for a random reader, listing-order prefetch, the memory budget, objects that change or
 // vanish under the mount, the disk cache, shutdown, and many threads at once.
 #include "modes/fastfile/reader.hpp"
+#include "modes/fastfile/shuffle_sweep.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -519,6 +520,29 @@ TEST(FastFileReader, WalkOrderPrefetchesFilesBeforeTheyAreOpened) {
   EXPECT_EQ(r.stats().bytes_fetched, 300 * 16 * KiB);
 }
 
+// Opens the files at walk positions `order`, one after another, reads each whole and checks its
+// bytes, closes it; with `opened_at`, records when each was opened (Bench::tick), by position.
+void read_files_in_order(Bench& b, Reader& r, const std::vector<size_t>& order, std::vector<uint64_t>* opened_at = nullptr) {
+  for (size_t i : order) {
+    const Node& node = b.ns().file_at(i);
+    if (opened_at) (*opened_at)[i] = b.tick();
+    const uint64_t h = r.open(node);
+    Got g = read_sync(r, h, 0, 128 * KiB);
+    ASSERT_FALSE(g.hung);
+    ASSERT_FALSE(g.error) << describe(g.error);
+    ASSERT_TRUE(same_bytes(g.data, b.content(b.ns().entry(node).key)));
+    r.release(h);
+  }
+}
+
+// Walk positions 0 .. n-1 in a random order.
+std::vector<size_t> shuffled_positions(size_t n, unsigned seed) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  return order;
+}
+
 TEST(FastFileReader, RandomOrderOpensPrefetchLittle) {
   Watchdog dog(120s);
   Bench b;
@@ -526,20 +550,9 @@ TEST(FastFileReader, RandomOrderOpensPrefetchLittle) {
   ReaderOptions o;
   o.max_in_flight = 512;
   Reader r(b.ns(), b.store(), o);
-  std::vector<size_t> order(300);
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937 rng(4242);
-  std::shuffle(order.begin(), order.end(), rng);
-  order.resize(100);  // a shuffled loader's first 100 files
-  for (size_t i : order) {
-    const Node& node = b.ns().file_at(i);
-    const uint64_t h = r.open(node);
-    Got g = read_sync(r, h, 0, 16 * KiB);
-    ASSERT_FALSE(g.hung);
-    ASSERT_FALSE(g.error) << describe(g.error);
-    ASSERT_TRUE(same_bytes(g.data, b.content(b.ns().entry(node).key)));
-    r.release(h);
-  }
+  std::vector<size_t> order = shuffled_positions(300, 4242);
+  order.resize(40);  // a few files opened in a random order (fewer than wake the shuffled-order sweep)
+  read_files_in_order(b, r, order);
   r.shutdown();
   // A chance neighbour (a file opened shortly after the one before it in walk order) may start
   // one burst of prefetch; a shuffled loader must not keep starting them.
@@ -553,6 +566,58 @@ TEST(FastFileReader, RandomOrderOpensPrefetchLittle) {
   EXPECT_LE(gets.size(), order.size() + o.prefetch_files)
       << "opening " << order.size() << " of 300 files in a random order fetched " << never_opened
       << " files that were never opened";
+}
+
+// A shuffled epoch: once the order shows (shuffle_sweep.hpp), the files not opened yet are
+// fetched ahead, each once, so most opens find their file already fetched.
+TEST(FastFileReader, AShuffledEpochIsFetchedAheadOfItsOpens) {
+  Watchdog dog(120s);
+  Bench b;
+  add_walk_files(b);
+  ReaderOptions o;
+  o.max_in_flight = 512;
+  Reader r(b.ns(), b.store(), o);
+  std::vector<uint64_t> opened_at(300);
+  read_files_in_order(b, r, shuffled_positions(300, 977), &opened_at);
+  if (HasFatalFailure()) return;
+  const std::vector<GetRecord> gets = b.store().gets();
+  EXPECT_EQ(gets.size(), 300u) << "each file is fetched once";
+  size_t ahead = 0;
+  for (size_t i = 0; i < 300; ++i) {
+    const auto mine = gets_of(gets, b.ns().entry(b.ns().file_at(i)).key);
+    ASSERT_EQ(mine.size(), 1u);
+    ahead += mine[0].seq < opened_at[i];
+  }
+  RecordProperty("fetched_ahead", std::to_string(ahead));
+  // The first ShuffleSweep::kRecentOpens opens show the order; nearly all after them are ahead.
+  EXPECT_GE(ahead, 300u - ShuffleSweep::kRecentOpens - 16);
+  EXPECT_EQ(r.stats().bytes_fetched, 300 * 16 * KiB);
+
+  // The next epoch, in another order, is a new pass: nothing is fetched again while it all fits.
+  read_files_in_order(b, r, shuffled_positions(300, 978));
+  EXPECT_EQ(b.store().gets().size(), 300u);
+}
+
+// A shuffled epoch over more than the budget holds: exact bytes, memory within the budget, and
+// what is fetched ahead is mostly read before it is dropped.
+TEST(FastFileReader, AShuffledEpochLargerThanTheBudget) {
+  Watchdog dog(120s);
+  Bench b;
+  add_walk_files(b);
+  ReaderOptions o;
+  o.max_in_flight = 512;
+  o.max_memory = 64 * 16 * KiB;  // a fifth of the files
+  Reader r(b.ns(), b.store(), o);
+  for (unsigned epoch = 0; epoch < 2; ++epoch) {
+    read_files_in_order(b, r, shuffled_positions(300, 1000 + epoch));
+    if (HasFatalFailure()) return;
+  }
+  const ReaderStats s = r.stats();
+  RecordProperty("requests", std::to_string(s.requests));
+  RecordProperty("memory_peak", std::to_string(s.memory_peak));
+  EXPECT_LE(s.memory_peak, o.max_memory + 16 * KiB);
+  EXPECT_EQ(s.errors, 0u);
+  EXPECT_LE(s.bytes_fetched, 2 * 300 * 16 * KiB * 5 / 4) << "two epochs, at most a quarter fetched twice";
 }
 
 TEST(FastFileReader, AReadWaitingForPrefetchedBlocksJumpsTheQueue) {

@@ -34,7 +34,8 @@ Reader::Impl::Impl(const Namespace& n, store::ObjectStore& s, ReaderOptions o)
       budget(o.budget ? *o.budget : *own_budget),
       group(o.engine ? *o.engine : *own_engine),
       table(n, budget),
-      walk(n.file_count()) {
+      walk(n.file_count()),
+      sweep(n.file_count()) {
   if (opt.disk_cache) writer = std::make_unique<DiskCacheWriter>(*opt.disk_cache);
   // Cold blocks are what other users of a shared budget may take back for their read-ahead.
   reclaimer = budget.add_reclaimer([this](uint64_t bytes) {
@@ -138,7 +139,11 @@ uint64_t Reader::open(const Node& file) {
       // Most opened files are read from the start: ask for the head now.
       if (file.size > 0) m.issue(f, 0, (std::min<uint64_t>(file.size, m.opt.initial_window) - 1) / m.opt.block_size, true, a);
       // A walk in listing order (listing_walk.hpp): prefetch the heads of the next files.
-      if (size_t depth = m.walk.on_open(file.file_order, m.opt.prefetch_files)) m.prefetch_after(file.file_order, depth, a);
+      const size_t depth = m.walk.on_open(file.file_order, m.opt.prefetch_files);
+      if (depth) m.prefetch_after(file.file_order, depth, a);
+      // A shuffled loader (shuffle_sweep.hpp): fetch ahead the files this epoch has not opened.
+      m.sweep.on_open(file.file_order, depth > 0);
+      if (m.opt.sweep_max_file) m.pump_sweep(a);
     }
   }
   m.finish(a);

@@ -15,6 +15,11 @@
 //    background — 8 files, doubling with each further file opened in order, up to
 //    `prefetch_files` (and `prefetch_bytes`) — so a loader walking many small files finds them
 //    in memory, and a random order triggers little.
+//  - Shuffled-order prefetch: when most recent opens are not part of a walk (a shuffled loader,
+//    shuffle_sweep.hpp), the files of up to `sweep_max_file` bytes that this epoch has not
+//    opened yet are fetched whole in the background, in walk order, as far as the budget allows:
+//    a shuffled epoch reads every file once, so each one fetched ahead is one a worker does not
+//    wait for. Files read and closed are dropped first to make room for more.
 //  - Memory: every block in flight or held counts against the budget. Read-ahead and prefetch
 //    only start when the budget allows (try_reserve); blocks already read are dropped first (LRU),
 //    and other users of a shared budget may have the cold ones dropped for their read-ahead; a
@@ -53,6 +58,7 @@ struct ReaderOptions {
   size_t max_request = 8u << 20;                        // bytes per ranged GET
   size_t prefetch_files = 64;                           // listing-order prefetch, files ahead
   uint64_t prefetch_bytes = 64ull << 20;                // ... and bytes ahead
+  uint64_t sweep_max_file = (1u << 20) + (128u << 10);  // shuffled-order prefetch: files up to this size; 0: off
   int max_in_flight = 64;                               // GETs outstanding at once
   DiskCache* disk_cache = nullptr;                      // optional, not owned
 };

@@ -82,6 +82,26 @@ void Reader::Impl::prefetch_after(size_t order, size_t depth, Actions& a) {
   }
 }
 
+void Reader::Impl::pump_sweep(Actions& a) {
+  size_t started = 0;
+  while (started < kSweepFilesPerCall) {
+    const std::optional<size_t> order = sweep.next();
+    if (!order) return;
+    const Node& node = ns.file_at(*order);
+    if (node.size == 0 || node.size > opt.sweep_max_file) continue;
+    FileState& f = table.file(node);
+    f.handles++;  // keeps f alive while making room drops blocks (and forgets files)
+    const bool ok = issue(f, 0, (node.size - 1) / opt.block_size, false, a);
+    f.handles--;
+    table.forget_if_unused(table.files().find(node.ino));
+    if (!ok) {
+      sweep.put_back(*order);  // the budget is full: again when an open has made room
+      return;
+    }
+    ++started;
+  }
+}
+
 void Reader::Impl::finish(Actions& a) {
   for (transfer::Engine::Ticket t : a.promote) group.promote(t);
   for (auto& r : a.replies) r.fn(r.reply);

@@ -21,6 +21,7 @@
 #include "modes/fastfile/namespace.hpp"
 #include "modes/fastfile/read_window.hpp"
 #include "modes/fastfile/reader.hpp"
+#include "modes/fastfile/shuffle_sweep.hpp"
 #include "store/object_store.hpp"
 #include "transfer/buffer.hpp"
 #include "transfer/engine.hpp"
@@ -82,6 +83,7 @@ struct Reader::Impl {
   std::mutex mu;
   BlockTable table;  // guarded by mu, as everything below
   ListingWalk walk;
+  ShuffleSweep sweep;
   std::unordered_map<uint64_t, Handle> handles;
   uint64_t next_handle = 1;
   bool stopping = false;
@@ -123,6 +125,11 @@ struct Reader::Impl {
   // The head of each of the next `depth` files after `order` in walk order (at most
   // prefetch_bytes). Files already (being) fetched are skipped by issue().
   void prefetch_after(size_t order, size_t depth, Actions& a);
+
+  // Shuffled-order prefetch: starts fetching the next files the sweep hands out (at most
+  // kSweepFilesPerCall, within the budget).
+  void pump_sweep(Actions& a);
+  static constexpr size_t kSweepFilesPerCall = 256;
 
   // Does what was collected under the lock (call it without the lock).
   void finish(Actions& a);
