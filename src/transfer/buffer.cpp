@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
 #include <cstring>
 #include <new>
 
@@ -18,10 +20,11 @@ char* map(size_t size) {
 }
 }  // namespace
 
-ChunkPool::ChunkPool(size_t chunk, uint64_t keep_bytes) : chunk_(chunk), keep_(std::max<uint64_t>(keep_bytes / chunk, 1)) {}
+ChunkPool::ChunkPool(size_t chunk, uint64_t keep_bytes) : chunk_(chunk), keep_(std::max<uint64_t>(keep_bytes, chunk)) {}
 
 ChunkPool::~ChunkPool() {
   for (void* p : free_) ::munmap(p, chunk_);
+  for (auto& [p, size] : mapped_) ::munmap(p, size);
 }
 
 char* ChunkPool::take() {
@@ -30,6 +33,7 @@ char* ChunkPool::take() {
     if (!free_.empty()) {
       void* p = free_.back();
       free_.pop_back();
+      kept_ -= chunk_;
       return static_cast<char*>(p);
     }
   }
@@ -39,12 +43,56 @@ char* ChunkPool::take() {
 void ChunkPool::give(char* p) {
   {
     std::lock_guard lock(mu_);
-    if (free_.size() < keep_) {
+    trim_locked(chunk_);
+    if (kept_ + chunk_ <= keep_) {
       free_.push_back(p);
+      kept_ += chunk_;
       return;
     }
   }
   ::munmap(p, chunk_);
+}
+
+char* ChunkPool::take_mapped(size_t size) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = mapped_.rbegin(); it != mapped_.rend(); ++it) {
+      if (it->second != size) continue;
+      char* p = it->first;
+      mapped_.erase(std::next(it).base());
+      kept_ -= size;
+      return p;
+    }
+  }
+  return map(size);
+}
+
+void ChunkPool::give_mapped(char* p, size_t size) {
+  {
+    std::lock_guard lock(mu_);
+    if (size <= keep_) {
+      trim_locked(size);
+      mapped_.emplace_back(p, size);
+      kept_ += size;
+      return;
+    }
+  }
+  ::munmap(p, size);
+}
+
+void ChunkPool::trim_locked(uint64_t room) {
+  size_t drop = 0;
+  while (kept_ + room > keep_ && drop < mapped_.size()) {
+    ::munmap(mapped_[drop].first, mapped_[drop].second);
+    kept_ -= mapped_[drop].second;
+    ++drop;
+  }
+  mapped_.erase(mapped_.begin(), mapped_.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+
+uint64_t ChunkPool::kept_bytes() const {
+  std::lock_guard lock(mu_);
+  return kept_;
 }
 
 Buffer::Buffer(size_t size, MemoryBudget::Reservation reservation, ChunkPool& pool)
@@ -55,7 +103,8 @@ Buffer::Buffer(size_t size, MemoryBudget::Reservation reservation, ChunkPool& po
     data_ = pool.take();
   } else if (size > pool.chunk()) {
     kind_ = Kind::kMapped;
-    data_ = map(size);
+    pool_ = &pool;
+    data_ = pool.take_mapped(size);
   } else {
     data_ = new char[size];
   }
@@ -67,7 +116,7 @@ Buffer::~Buffer() {
       pool_->give(data_);
       break;
     case Kind::kMapped:
-      ::munmap(data_, size_);
+      pool_->give_mapped(data_, size_);
       break;
     case Kind::kHeap:
       delete[] data_;

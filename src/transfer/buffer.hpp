@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "store/object_store.hpp"
@@ -19,7 +20,11 @@ inline constexpr size_t kChunkSize = 1u << 20;
 
 // Large buffers come from one pool of chunks mapped once and reused, so that memory freed by one
 // thread serves the next buffer of any thread: with malloc, each FUSE and I/O thread's arena kept
-// its own freed blocks and the process grew to several times the budget.
+// its own freed blocks and the process grew to several times the budget. Buffers larger than a
+// chunk (Pipe's pieces) are mappings of their own, and freed ones are kept for the next buffer of
+// the same size: a fresh mapping costs a page fault per 4 KiB page as it is filled, which was
+// most of a Pipe channel's CPU. What the pool keeps, chunks and mappings together, stays within
+// `keep_bytes`; the oldest mappings are given back first.
 class ChunkPool {
  public:
   ChunkPool(size_t chunk, uint64_t keep_bytes);
@@ -28,13 +33,20 @@ class ChunkPool {
   ChunkPool& operator=(const ChunkPool&) = delete;
   char* take();
   void give(char* p);
+  // A mapping of `size` (> chunk()) bytes, and giving it back.
+  char* take_mapped(size_t size);
+  void give_mapped(char* p, size_t size);
   size_t chunk() const { return chunk_; }
+  uint64_t kept_bytes() const;
 
  private:
+  void trim_locked(uint64_t room);  // frees kept mappings until `room` more bytes fit within keep
   size_t chunk_;
-  size_t keep_;
-  std::mutex mu_;
+  uint64_t keep_;  // bytes
+  mutable std::mutex mu_;
   std::vector<void*> free_;
+  std::vector<std::pair<char*, size_t>> mapped_;  // oldest first
+  uint64_t kept_ = 0;                             // bytes in free_ and mapped_
 };
 
 // Bytes of data held under a reservation. Buffers of kPooled bytes up to a chunk use the pool,

@@ -6,6 +6,7 @@
 #include "transfer/memory_budget.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <atomic>
 #include <chrono>
@@ -228,6 +229,56 @@ TEST(MemoryBudget, ChunkPoolKeepsAtMostItsShareAndUnmapsTheRest) {
   EXPECT_TRUE(b == taken[0] || b == taken[1]);
   pool.give(a);
   pool.give(b);
+}
+
+// Buffers larger than a chunk (Pipe's pieces) are mappings of their own; a freed one serves the
+// next buffer of the same size (no fresh pages to fault in), and what the pool keeps, chunks and
+// mappings together, stays within its share.
+TEST(MemoryBudget, LargeMappingsAreReusedWithinThePoolsShare) {
+  ChunkPool pool(64 * KiB, 512 * KiB);
+  char* big = pool.take_mapped(192 * KiB);
+  big[0] = 'a';
+  big[192 * KiB - 1] = 'b';
+  pool.give_mapped(big, 192 * KiB);
+  EXPECT_EQ(pool.kept_bytes(), 192 * KiB);
+  char* other = pool.take_mapped(256 * KiB);
+  EXPECT_NE(other, big) << "only a mapping of the same size is reused";
+  ::munmap(other, 256 * KiB);
+  char* again = pool.take_mapped(192 * KiB);
+  EXPECT_EQ(again, big);
+  EXPECT_EQ(pool.kept_bytes(), 0u);
+  EXPECT_EQ(again[192 * KiB - 1], 'b') << "a reused mapping is not cleared (Buffer's bytes are all written before use)";
+  pool.give_mapped(again, 192 * KiB);
+
+  // Three more of 192 KiB: only two fit the 512 KiB share at once; the oldest are unmapped.
+  std::vector<char*> maps;
+  for (int i = 0; i < 3; ++i) maps.push_back(pool.take_mapped(192 * KiB));
+  EXPECT_EQ(pool.kept_bytes(), 0u) << "the kept one was handed out again";
+  for (char* p : maps) pool.give_mapped(p, 192 * KiB);
+  EXPECT_EQ(pool.kept_bytes(), 384 * KiB);
+  // Chunks given back fill the share, and then make room by unmapping the oldest mapping.
+  char* c[3] = {pool.take(), pool.take(), pool.take()};
+  pool.give(c[0]);
+  pool.give(c[1]);
+  EXPECT_EQ(pool.kept_bytes(), 512 * KiB);
+  pool.give(c[2]);
+  EXPECT_EQ(pool.kept_bytes(), 192 * KiB + 3 * 64 * KiB);
+  EXPECT_EQ(pool.take_mapped(192 * KiB), maps[2]) << "the newest mapping is the one kept";
+  // One larger than the whole share is never kept.
+  char* huge = pool.take_mapped(1024 * KiB);
+  pool.give_mapped(huge, 1024 * KiB);
+  EXPECT_EQ(pool.kept_bytes(), 3 * 64 * KiB);
+  pool.give_mapped(maps[2], 192 * KiB);
+
+  // Through Buffer: a large buffer freed serves the next one of its size.
+  MemoryBudget budget(64 * MiB);
+  const char* first = nullptr;
+  {
+    Buffer b(3 * MiB, budget.reserve(3 * MiB), budget.pool());
+    first = b.data();
+  }
+  Buffer b(3 * MiB, budget.reserve(3 * MiB), budget.pool());
+  EXPECT_EQ(b.data(), first);
 }
 
 TEST(MemoryBudget, ConcurrentOptionalReserversNeverPassTheLimit) {
