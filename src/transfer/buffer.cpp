@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <new>
 
 #include "core/error.hpp"
@@ -70,8 +70,8 @@ char* ChunkPool::take_mapped(size_t size) {
 void ChunkPool::give_mapped(char* p, size_t size) {
   {
     std::lock_guard lock(mu_);
-    if (size <= keep_) {
-      trim_locked(size);
+    trim_locked(size);
+    if (kept_ + size <= keep_) {  // (the chunks kept may leave no room)
       mapped_.emplace_back(p, size);
       kept_ += size;
       return;

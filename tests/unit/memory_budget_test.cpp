@@ -269,6 +269,17 @@ TEST(MemoryBudget, LargeMappingsAreReusedWithinThePoolsShare) {
   pool.give_mapped(huge, 1024 * KiB);
   EXPECT_EQ(pool.kept_bytes(), 3 * 64 * KiB);
   pool.give_mapped(maps[2], 192 * KiB);
+  EXPECT_EQ(pool.kept_bytes(), 192 * KiB + 3 * 64 * KiB);
+  // Eight chunks given back fill the share: the mapping kept is unmapped to make room for them,
+  // and a mapping given back then is not kept past the share.
+  std::vector<char*> chunks;
+  for (int i = 0; i < 8; ++i) chunks.push_back(pool.take());
+  EXPECT_EQ(pool.kept_bytes(), 192 * KiB);
+  for (char* p : chunks) pool.give(p);
+  EXPECT_EQ(pool.kept_bytes(), 512 * KiB) << "eight chunks, and the mapping unmapped";
+  char* m = pool.take_mapped(256 * KiB);
+  pool.give_mapped(m, 256 * KiB);
+  EXPECT_EQ(pool.kept_bytes(), 512 * KiB);
 
   // Through Buffer: a large buffer freed serves the next one of its size.
   MemoryBudget budget(64 * MiB);
