@@ -7,6 +7,8 @@
 #include <cstring>
 #include <iterator>
 #include <new>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -27,6 +29,12 @@ ChunkPool::~ChunkPool() {
   for (auto& [p, size] : mapped_) ::munmap(p, size);
 }
 
+namespace {
+void unmap_all(const std::vector<std::pair<char*, size_t>>& maps) {
+  for (const auto& [p, size] : maps) ::munmap(p, size);
+}
+}  // namespace
+
 char* ChunkPool::take() {
   {
     std::lock_guard lock(mu_);
@@ -41,16 +49,19 @@ char* ChunkPool::take() {
 }
 
 void ChunkPool::give(char* p) {
+  std::vector<Mapping> victims;
+  bool kept = false;
   {
     std::lock_guard lock(mu_);
-    trim_locked(chunk_);
+    victims = trim_locked(chunk_, 0);
     if (kept_ + chunk_ <= keep_) {
       free_.push_back(p);
       kept_ += chunk_;
-      return;
+      kept = true;
     }
   }
-  ::munmap(p, chunk_);
+  unmap_all(victims);
+  if (!kept) ::munmap(p, chunk_);
 }
 
 char* ChunkPool::take_mapped(size_t size) {
@@ -61,6 +72,7 @@ char* ChunkPool::take_mapped(size_t size) {
       char* p = it->first;
       mapped_.erase(std::next(it).base());
       kept_ -= size;
+      mapped_bytes_ -= size;
       return p;
     }
   }
@@ -68,26 +80,33 @@ char* ChunkPool::take_mapped(size_t size) {
 }
 
 void ChunkPool::give_mapped(char* p, size_t size) {
+  std::vector<Mapping> victims;
+  bool kept = false;
   {
     std::lock_guard lock(mu_);
-    trim_locked(size);
-    if (kept_ + size <= keep_) {  // (the chunks kept may leave no room)
+    // Kept only when it fits beside the chunks kept, and within the mappings' half.
+    if (free_.size() * chunk_ + size <= keep_ && size <= keep_ / 2) {
+      victims = trim_locked(size, size);
       mapped_.emplace_back(p, size);
       kept_ += size;
-      return;
+      mapped_bytes_ += size;
+      kept = true;
     }
   }
-  ::munmap(p, size);
+  unmap_all(victims);
+  if (!kept) ::munmap(p, size);
 }
 
-void ChunkPool::trim_locked(uint64_t room) {
+std::vector<ChunkPool::Mapping> ChunkPool::trim_locked(uint64_t room, uint64_t mapped_room) {
   size_t drop = 0;
-  while (kept_ + room > keep_ && drop < mapped_.size()) {
-    ::munmap(mapped_[drop].first, mapped_[drop].second);
+  while (drop < mapped_.size() && (kept_ + room > keep_ || mapped_bytes_ + mapped_room > keep_ / 2)) {
     kept_ -= mapped_[drop].second;
+    mapped_bytes_ -= mapped_[drop].second;
     ++drop;
   }
+  std::vector<Mapping> victims(mapped_.begin(), mapped_.begin() + static_cast<std::ptrdiff_t>(drop));
   mapped_.erase(mapped_.begin(), mapped_.begin() + static_cast<std::ptrdiff_t>(drop));
+  return victims;
 }
 
 uint64_t ChunkPool::kept_bytes() const {

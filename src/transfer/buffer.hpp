@@ -23,8 +23,8 @@ inline constexpr size_t kChunkSize = 1u << 20;
 // its own freed blocks and the process grew to several times the budget. Buffers larger than a
 // chunk (Pipe's pieces) are mappings of their own, and freed ones are kept for the next buffer of
 // the same size: a fresh mapping costs a page fault per 4 KiB page as it is filled, which was
-// most of a Pipe channel's CPU. What the pool keeps, chunks and mappings together, stays within
-// `keep_bytes`; the oldest mappings are given back first.
+// most of a Pipe channel's CPU. What the pool keeps stays within `keep_bytes`, the mappings
+// within half of it; the oldest mappings are given back first (unmapped outside the lock).
 class ChunkPool {
  public:
   ChunkPool(size_t chunk, uint64_t keep_bytes);
@@ -40,17 +40,21 @@ class ChunkPool {
   uint64_t kept_bytes() const;
 
  private:
-  void trim_locked(uint64_t room);  // frees kept mappings until `room` more bytes fit within keep
+  using Mapping = std::pair<char*, size_t>;
+  // Takes the oldest kept mappings out until `room` more bytes fit within keep_ and
+  // `mapped_room` more within the mappings' half; the caller unmaps them once unlocked.
+  std::vector<Mapping> trim_locked(uint64_t room, uint64_t mapped_room);
   size_t chunk_;
   uint64_t keep_;  // bytes
   mutable std::mutex mu_;
   std::vector<void*> free_;
-  std::vector<std::pair<char*, size_t>> mapped_;  // oldest first
-  uint64_t kept_ = 0;                             // bytes in free_ and mapped_
+  std::vector<Mapping> mapped_;  // oldest first
+  uint64_t kept_ = 0;            // bytes in free_ and mapped_
+  uint64_t mapped_bytes_ = 0;    // bytes in mapped_
 };
 
-// Bytes of data held under a reservation. Buffers of kPooled bytes up to a chunk use the pool,
-// larger ones a mapping of their own (given back to the system when freed), smaller ones malloc.
+// Bytes of data held under a reservation. Buffers of kPooled bytes up to a chunk use the pool's
+// chunks, larger ones a mapping of their own (kept by the pool for reuse), smaller ones malloc.
 class Buffer {
  public:
   static constexpr size_t kPooled = 256 << 10;

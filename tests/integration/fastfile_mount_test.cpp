@@ -22,6 +22,7 @@
 
 #include "../support/watchdog.hpp"
 #include "modes/fastfile/mount.hpp"
+#include "modes/fastfile/mountinfo.hpp"
 #include "modes/fastfile/namespace.hpp"
 #include "modes/fastfile/reader.hpp"
 #include "store/file_store.hpp"
@@ -564,6 +565,9 @@ TEST(FastFileMount, StatfsAndTheMountTable) {
   // The kernel read-ahead of the mount was raised to read_ahead_kb.
   struct stat st;
   ASSERT_EQ(::stat(m.path().c_str(), &st), 0);
+  auto entry = ff::find_mount(m.path());
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->dev, st.st_dev) << "the mount table's MAJ:MIN is the mount's st_dev (what the mount uses)";
   std::string bdi = fmt::format("/sys/class/bdi/{}:{}/read_ahead_kb", major(st.st_dev), minor(st.st_dev));
   if (fs::exists(bdi)) {
     EXPECT_EQ(std::stoul(read_file(bdi)), 1024u) << bdi;

@@ -3,7 +3,6 @@
 #include "modes/fastfile/mountinfo.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <filesystem>
@@ -44,7 +43,8 @@ TEST(FastFileMountinfo, ParsesTheDeviceNumber) {
   e = parse_mountinfo_line("22 1 259:65536 / / rw - ext4 /dev/nvme0n1p1 rw");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->dev, makedev(259, 65536));
-  for (std::string_view bad : {"36 35 052 / /m rw - t s rw", "36 35 x:1 / /m rw - t s rw", "36 35 1: / /m rw - t s rw"}) {
+  for (std::string_view bad : {"36 35 052 / /m rw - t s rw", "36 35 x:1 / /m rw - t s rw", "36 35 1: / /m rw - t s rw",
+                               "36 35 1x:2 / /m rw - t s rw", "36 35 1:2y / /m rw - t s rw"}) {
     e = parse_mountinfo_line(bad);
     ASSERT_TRUE(e) << bad;
     EXPECT_EQ(e->dev, 0u) << bad;
@@ -61,9 +61,9 @@ TEST(FastFileMountinfo, FindsTheRootMount) {
   auto e = find_mount("/");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->mountpoint, "/");
-  struct stat st;
-  ASSERT_EQ(::stat("/", &st), 0);
-  EXPECT_EQ(e->dev, st.st_dev) << "the device of the root mount is stat's";
+  // (Not compared with stat("/"): on a btrfs subvolume stat gives the subvolume's device. The
+  // FastFile mount tests check the device of a FUSE mount, where both agree.)
+  EXPECT_NE(e->dev, 0u);
   EXPECT_FALSE(find_mount("/no/such/mount/point/here"));
 }
 

@@ -66,6 +66,16 @@ void Mount::Impl::start() {
   clean_stale_mount(mp);
   check_not_mounted(mp);
   check_mountpoint(mp);
+  {
+    // A live directory now: resolve a symbolic link in the last component too, since the mount
+    // table lists the mount at the path the kernel resolved (find_mount below).
+    std::error_code ec;
+    fs::path real = fs::canonical(mp, ec);
+    if (!ec) {
+      mp = real.string();
+      mountpoint = real;
+    }
+  }
   check_fuse_device(mp);
   route_fuse_log();
 

@@ -53,9 +53,13 @@ std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
   const std::string_view devno = f[2];
   const size_t colon = devno.find(':');
   unsigned maj = 0, min = 0;
-  if (colon != std::string_view::npos &&
-      std::from_chars(devno.data(), devno.data() + colon, maj).ec == std::errc() &&
-      std::from_chars(devno.data() + colon + 1, devno.data() + devno.size(), min).ec == std::errc()) {
+  // Each number must be the whole of its side of the ':'.
+  auto whole = [](const char* first, const char* last, unsigned& out) {
+    auto [end, ec] = std::from_chars(first, last, out);
+    return ec == std::errc() && end == last;
+  };
+  if (colon != std::string_view::npos && whole(devno.data(), devno.data() + colon, maj) &&
+      whole(devno.data() + colon + 1, devno.data() + devno.size(), min)) {
     e.dev = makedev(maj, min);
   }
   e.mountpoint = unescape_mountinfo(f[4]);

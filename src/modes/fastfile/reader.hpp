@@ -17,7 +17,8 @@
 //    in memory, and a random order triggers little.
 //  - Shuffled-order prefetch: when most recent opens are not part of a walk (a shuffled loader,
 //    shuffle_sweep.hpp), the files of up to `sweep_max_file` bytes that this epoch has not
-//    opened yet are fetched whole in the background, in walk order, as far as the budget allows:
+//    opened yet (between the first and last it has opened) are fetched whole in the background,
+//    in walk order, within half the budget:
 //    a shuffled epoch reads every file once, so each one fetched ahead is one a worker does not
 //    wait for. Files read and closed are dropped first to make room for more.
 //  - Memory: every block in flight or held counts against the budget. Read-ahead and prefetch

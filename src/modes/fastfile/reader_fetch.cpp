@@ -83,22 +83,26 @@ void Reader::Impl::prefetch_after(size_t order, size_t depth, Actions& a) {
 }
 
 void Reader::Impl::pump_sweep(Actions& a) {
-  size_t started = 0;
-  while (started < kSweepFilesPerCall) {
-    const std::optional<size_t> order = sweep.next();
+  size_t steps = kSweepStepsPerCall;
+  uint64_t bytes = 0;
+  while (bytes < kSweepBytesPerCall) {
+    const std::optional<size_t> order = sweep.next(steps);
     if (!order) return;
     const Node& node = ns.file_at(*order);
     if (node.size == 0 || node.size > opt.sweep_max_file) continue;
     FileState& f = table.file(node);
     f.handles++;  // keeps f alive while making room drops blocks (and forgets files)
-    const bool ok = issue(f, 0, (node.size - 1) / opt.block_size, false, a);
+    // At most half the budget: read-ahead and the other users of a shared budget keep the rest
+    // (blocks already read are dropped to stay under it).
+    bool ok = table.make_room(node.size + budget.limit() / 2, false) &&
+              issue(f, 0, (node.size - 1) / opt.block_size, false, a);
     f.handles--;
     table.forget_if_unused(table.files().find(node.ino));
     if (!ok) {
       sweep.put_back(*order);  // the budget is full: again when an open has made room
       return;
     }
-    ++started;
+    bytes += node.size;
   }
 }
 

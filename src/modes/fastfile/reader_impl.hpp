@@ -126,10 +126,12 @@ struct Reader::Impl {
   // prefetch_bytes). Files already (being) fetched are skipped by issue().
   void prefetch_after(size_t order, size_t depth, Actions& a);
 
-  // Shuffled-order prefetch: starts fetching the next files the sweep hands out (at most
-  // kSweepFilesPerCall, within the budget).
+  // Shuffled-order prefetch: starts fetching the next files the sweep hands out, within half the
+  // budget; per call, at most kSweepBytesPerCall bytes started and kSweepStepsPerCall walk
+  // positions looked at (bounded work under the lock, and for the disk cache's reads).
   void pump_sweep(Actions& a);
-  static constexpr size_t kSweepFilesPerCall = 256;
+  static constexpr uint64_t kSweepBytesPerCall = 16ull << 20;
+  static constexpr size_t kSweepStepsPerCall = 1024;
 
   // Does what was collected under the lock (call it without the lock).
   void finish(Actions& a);
