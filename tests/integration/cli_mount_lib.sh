@@ -73,7 +73,9 @@ start_mount() {
   local mnt=$1 name rc=0 pid
   shift
   name=$(basename "$mnt")
-  mkdir -p "$mnt"
+  # (Not on a mount there: a dead one answers mkdir's stat with ENOTCONN, unless the kernel still
+  # has its root's attributes cached.)
+  is_mounted "$mnt" || mkdir -p "$mnt"
   t 120 "$sluice" "$@" 2>"$tmp/stderr-of-$name" || rc=$?
   pid=$(sed -n 's/.*(pid \([0-9][0-9]*\);.*/\1/p' "$tmp/stderr-of-$name" | sed -n 1p)
   [[ -n $pid ]] || pid=$(sluice_pids_naming "$mnt" | sed -n 1p)
