@@ -26,6 +26,14 @@ std::vector<size_t> drain(ShuffleSweep& s) {
   return out;
 }
 
+// Opens order[from .. to) as random opens (not in a walk), adding each to `opened`.
+void open_each(ShuffleSweep& s, const std::vector<size_t>& order, size_t from, size_t to, std::set<size_t>& opened) {
+  for (size_t i = from; i < to; ++i) {
+    s.on_open(order[i], false);
+    opened.insert(order[i]);
+  }
+}
+
 std::vector<size_t> shuffled(size_t n, unsigned seed) {
   std::vector<size_t> v(n);
   std::iota(v.begin(), v.end(), size_t{0});
@@ -72,10 +80,7 @@ TEST(FastFileShuffleSweep, HandsOutEachFileNotOpenedInThisPassOnceInWalkOrder) {
   ShuffleSweep s(300);
   const auto order = shuffled(300, 3);
   std::set<size_t> opened;
-  for (size_t i = 0; i < 100; ++i) {
-    s.on_open(order[i], false);
-    opened.insert(order[i]);
-  }
+  open_each(s, order, 0, 100, opened);
   const size_t lo = *opened.begin(), hi = *opened.rbegin();
   const std::vector<size_t> got = drain(s);
   EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
@@ -86,10 +91,7 @@ TEST(FastFileShuffleSweep, HandsOutEachFileNotOpenedInThisPassOnceInWalkOrder) {
     EXPECT_LE(o, hi);
   }
   // Later opens widen the range; a file opened is never handed out.
-  for (size_t i = 100; i < 150; ++i) {
-    s.on_open(order[i], false);
-    opened.insert(order[i]);
-  }
+  open_each(s, order, 100, 150, opened);
   for (size_t o : drain(s)) EXPECT_EQ(opened.count(o), 0u) << o;
 }
 
@@ -97,14 +99,10 @@ TEST(FastFileShuffleSweep, FilesOpenedAheadOfTheCursorAreSkipped) {
   ShuffleSweep s(300);
   const auto order = shuffled(300, 4);
   for (size_t i = 0; i < 64; ++i) s.on_open(order[i], false);
-  std::vector<size_t> first;
-  for (int k = 0; k < 10; ++k) first.push_back(*next(s));
+  for (int k = 0; k < 10; ++k) ASSERT_TRUE(next(s));
   // The loader opens files the cursor has not reached yet: the sweep never hands them out.
   std::set<size_t> later;
-  for (size_t i = 64; i < 200; ++i) {
-    s.on_open(order[i], false);
-    later.insert(order[i]);
-  }
+  open_each(s, order, 64, 200, later);
   for (size_t o : drain(s)) EXPECT_EQ(later.count(o), 0u) << o;
 }
 
