@@ -9,7 +9,8 @@
 #                       (clang, in BUILD-asan; this build also holds the libFuzzer targets, which
 #                       run briefly over their corpora as part of it), then the transfer engine
 #                       and FUSE tests built with ThreadSanitizer (clang, in BUILD-tsan). Ends with
-#                       one line "N passed, N failed" summing the runs. With ctest arguments
+#                       why each failed test failed (excerpts of its output) and one line
+#                       "N passed, N failed" summing the runs. With ctest arguments
 #                       (e.g. -R NAME): the Release run only; with SLUICE_TEST_SANITIZERS=0: the
 #                       Release run and the fuzz targets briefly (BUILD-fuzz)
 #   ./sluice.sh test-asan   only the ASan + UBSan pass (whole suite and fuzz targets)
@@ -96,7 +97,36 @@ ctest_run() {
   fi
   PASSED=$((PASSED + total - failed))
   FAILED=$((FAILED + failed))
+  ((failed == 0)) || note_failures "$dir"
   return "$rc"
+}
+
+# The failing tests' output is printed where each one ended, among thousands of lines; a CI log is
+# often kept only in part, from its end. note_failures DIR keeps, for each test that failed in
+# DIR's last ctest run, the lines of its output that say why (gtest failures, sanitizer reports,
+# a script's error), and print_failures prints them again just before the closing counts.
+FAILURE_NOTES=$BUILD/ctest-failures.txt
+reset_failures() { mkdir -p "$BUILD" && : >"$FAILURE_NOTES"; }
+note_failures() {
+  local dir=$1 name output why
+  local tmp=$dir/Testing/Temporary
+  [[ -f $tmp/LastTestsFailed.log && -f $tmp/LastTest.log ]] || return 0
+  while IFS=: read -r _ name; do
+    output=$(awk -v name="$name" '
+      match($0, /^[0-9]+\/[0-9]+ Test: /) && substr($0, RLENGTH + 1) == name { inside = 1; next }
+      inside && /^<end of output>$/ { exit }
+      inside { print }' "$tmp/LastTest.log")
+    why=$(grep -E -B4 -A12 'Failure$|FAILED|[Ee]rror|Sanitizer|runtime error|[Tt]imeout|fail' <<<"$output" | head -n 80) || true
+    # Nothing that looks like a reason (a timeout, a crash): the end of what it printed.
+    [[ -n $why ]] || why=$(tail -n 30 <<<"$output")
+    printf '=== %s (%s)\n%s\n' "$name" "$dir" "$why" >>"$FAILURE_NOTES"
+  done <"$tmp/LastTestsFailed.log"
+}
+print_failures() {
+  [[ -s $FAILURE_NOTES ]] || return 0
+  echo "--- why the failed tests failed (excerpts of their output, printed in full above) ---"
+  cat "$FAILURE_NOTES"
+  echo "---"
 }
 
 # The sanitizer passes (issue 7). Tests start `sluice` as child processes, some detached (a
@@ -154,6 +184,7 @@ sanitizer_pass() {  # asan|tsan, ctest arguments...
     for f in $reports; do
       echo "=== $f" >&2
       head -n 300 "$f" >&2
+      { echo "=== sanitizer report $f"; head -n 40 "$f"; } >>"$FAILURE_NOTES"
     done
     FAILED=$((FAILED + 1))
     rc=1
@@ -175,6 +206,7 @@ fuzz_pass() {
 
 run_tests() {
   build
+  reset_failures
   log "running the tests (ctest)"
   local rc=0
   ctest_run "$BUILD" "$@" || rc=$?
@@ -186,22 +218,27 @@ run_tests() {
       fuzz_pass || rc=1
     fi
   fi
+  print_failures
   echo "$PASSED passed, $FAILED failed"
   return "$rc"
 }
 
 run_fuzz_tests() {
   deps
+  reset_failures
   local rc=0
   fuzz_pass || rc=$?
+  print_failures
   echo "$PASSED passed, $FAILED failed"
   return "$rc"
 }
 
 run_sanitizer_tests() {  # asan|tsan, ctest arguments...
   deps
+  reset_failures
   local rc=0
   sanitizer_pass "$@" || rc=$?
+  print_failures
   echo "$PASSED passed, $FAILED failed"
   return "$rc"
 }
@@ -275,5 +312,5 @@ case ${1:-} in
   test-fuzz) run_fuzz_tests ;;
   build) build ;;
   deps) deps ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
