@@ -184,14 +184,18 @@ struct SourceTree {
 // detaches) when destroyed; the Mount goes before the Reader and the Namespace.
 class Mounted {
  public:
-  Mounted(store::ObjectStore& s, const std::function<void(ff::MountOptions&)>& tweak = {})
+  Mounted(store::ObjectStore& s, const std::function<void(ff::MountOptions&)>& tweak = {},
+          const std::function<void(ff::ReaderOptions&)>& tweak_reader = {})
       : ns_(ff::Namespace::build(entries_of(s))), parent_("sluice-ff-mnt"), mp_(parent_ / "mnt"), live_(mp_) {
     fs::create_directory(mp_);
-    reader_ = std::make_unique<ff::Reader>(ns_, s, ff::ReaderOptions{});
     ff::MountOptions o;
     o.mountpoint = mp_;
     o.source = "sluice-test:" + s.describe();
     if (tweak) tweak(o);
+    ff::ReaderOptions ro;
+    ro.kernel_page_cache = !o.direct_io;  // as fastfile::Channel sets it
+    if (tweak_reader) tweak_reader(ro);
+    reader_ = std::make_unique<ff::Reader>(ns_, s, ro);
     mount_ = std::make_unique<ff::Mount>(ns_, *reader_, o);
   }
   ~Mounted() {
@@ -308,6 +312,123 @@ TEST(FastFileMount, DirectIoServesTheSameBytes) {
   uint64_t total = 0;
   for (const auto& [_, c] : t.files) total += c.size();
   EXPECT_GE(m.reader().stats().bytes_served, 2 * total);
+}
+
+// Reads every file of `paths` through the mount once, in an order shuffled by `seed`, and checks
+// its bytes.
+void shuffled_pass(const Mounted& m, const SourceTree& t, const std::vector<std::string>& paths, uint64_t seed) {
+  std::vector<std::string> order = paths;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+  for (const auto& rel : order) ASSERT_EQ(read_file(m / rel), t.files.at(rel)) << rel;
+}
+
+// Has the kernel drop the pages it holds of `path`.
+void drop_pages(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  ::close(fd);
+}
+
+// `reads` reached the reader in passes the page cache should have served: the kernel dropped
+// pages on its own, and the attempt proves nothing. Whether another attempt (on a new mount) may
+// be made.
+bool another_attempt(int attempt, uint64_t reads) {
+  constexpr int kAttempts = 5;
+  std::fprintf(stderr, "attempt %d: %llu reads reached the reader after the first pass (pages dropped)%s\n", attempt,
+               static_cast<unsigned long long>(reads), attempt < kAttempts ? "; again" : "");
+  return attempt < kAttempts;
+}
+
+// The kernel keeps the pages of files it has read (keep_cache): of three shuffled passes over 300
+// small files on one mount, the second and third send no GET at all (no head fetched on open, no
+// sweep ahead), and a file whose pages were dropped is fetched again, exact.
+// The kernel may drop pages at any time, and some machines take page cache back on their own (a
+// DAMON pageout scheme, as on this project's VMs): a dropped file is read again and that read
+// reaches the reader, which then fetches it, and enough such misses turn the guess off
+// (kernel_cache.hpp). So an attempt in which a read reached the reader proves nothing either way
+// and is made again on a new mount; an attempt in which none did must have sent no GET. Without
+// the mark each of the 600 opens fetches its file's head.
+TEST(FastFileMount, ASecondPassIsServedByThePageCacheWithoutAGet) {
+  Watchdog watchdog(kTestLimit);
+  SourceTree t;
+  for (int i = 0; i < 300; ++i) t.add(fmt::format("train/s{:04}.bin", i), random_bytes(10 * 1024, 500 + i));
+  store::FileStore s(t.dir.path());
+  std::vector<std::string> paths;
+  for (const auto& [rel, _] : t.files) paths.push_back(rel);
+  for (int attempt = 1;; ++attempt) {
+    SCOPED_TRACE(fmt::format("attempt {}", attempt));
+    // The reader's own memory holds a tenth of the files: what it does not fetch, the kernel served.
+    Mounted m(s, {}, [](ff::ReaderOptions& o) { o.max_memory = 300 * 1024; });
+    shuffled_pass(m, t, paths, 1);
+    if (HasFatalFailure()) return;
+    const ff::ReaderStats first = m.reader().stats();
+    EXPECT_GE(first.requests, paths.size());
+    shuffled_pass(m, t, paths, 2);
+    shuffled_pass(m, t, paths, 3);
+    if (HasFatalFailure()) return;
+    const ff::ReaderStats later = m.reader().stats();
+    const uint64_t gets = later.requests - first.requests, reads = later.reads - first.reads;
+    if (reads > 0) {
+      ASSERT_TRUE(another_attempt(attempt, reads)) << "the page cache dropped files in every attempt";
+      continue;
+    }
+    EXPECT_EQ(gets, 0u) << "GETs in passes the page cache served";
+
+    // Drop one file's pages: the next read reaches the reader, which serves it exact.
+    const std::string rel = paths[123];
+    drop_pages(m / rel);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(read_file(m / rel), t.files.at(rel));
+    EXPECT_GE(m.reader().stats().bytes_served - later.bytes_served, t.files.at(rel).size()) << "the dropped file's read reached the reader";
+    return;
+  }
+}
+
+TEST(FastFileMount, ACachedTreeIsOpenedByTheKernelWithoutAsking) {
+  Watchdog watchdog(kTestLimit);
+  SourceTree t;
+  for (int i = 0; i < 300; ++i) t.add(fmt::format("train/s{:04}.bin", i), random_bytes(10 * 1024, 900 + i));
+  for (int i = 0; i < 5; ++i) t.add(fmt::format("val/v{}.bin", i), random_bytes(3 * 1024 * 1024 + 7, 1900 + i));
+  store::FileStore s(t.dir.path());
+  std::vector<std::string> train;
+  for (const auto& [rel, _] : t.files) {
+    if (rel.rfind("train/", 0) == 0) train.push_back(rel);
+  }
+  for (int attempt = 1;; ++attempt) {
+    SCOPED_TRACE(fmt::format("attempt {}", attempt));
+    Mounted m(s, {}, [](ff::ReaderOptions& o) { o.max_memory = 300 * 1024; });
+    shuffled_pass(m, t, train, 1);
+    if (HasFatalFailure()) return;
+    const ff::ReaderStats first = m.reader().stats();
+    shuffled_pass(m, t, train, 2);  // 300 opens the page cache serves: one short of the tree (305 files)
+    shuffled_pass(m, t, train, 3);  // the sixth open is answered ENOSYS: from then on the kernel opens alone
+    if (HasFatalFailure()) return;
+    const ff::ReaderStats third = m.reader().stats();
+    shuffled_pass(m, t, train, 4);
+    if (HasFatalFailure()) return;
+    const ff::ReaderStats fourth = m.reader().stats();
+    if (fourth.reads > first.reads) {
+      ASSERT_TRUE(another_attempt(attempt, fourth.reads - first.reads)) << "the page cache dropped files in every attempt";
+      continue;
+    }
+    EXPECT_LT(third.opens - first.opens, 2 * train.size()) << "the kernel kept asking to open in the third pass";
+    EXPECT_EQ(fourth.opens, third.opens) << "opens in the fourth pass reached the reader";
+    EXPECT_EQ(fourth.requests, first.requests);
+
+    // The kernel drops a file: its next read comes with no handle, and is served exact.
+    const std::string& rel = train[17];
+    drop_pages(m / rel);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(read_file(m / rel), t.files.at(rel));
+    EXPECT_EQ(m.reader().stats().opens, fourth.opens + 1) << "one handle, opened by its first read";
+    // Files never read before, large enough for read-ahead.
+    for (int i = 0; i < 5; ++i) {
+      const std::string v = fmt::format("val/v{}.bin", i);
+      EXPECT_EQ(read_file(m / v), t.files.at(v)) << v;
+    }
+    return;
+  }
 }
 
 TEST(FastFileMount, EmptyFileAndReadsAtAndPastTheEnd) {

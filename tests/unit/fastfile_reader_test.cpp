@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -246,12 +247,13 @@ struct Got {
   std::vector<std::shared_ptr<const void>> pins;  // only when asked to keep them
 };
 
-// Starts a read; the future gets the reply's bytes (the iovecs concatenated) or its error.
-std::future<Got> read_async(Reader& r, uint64_t handle, uint64_t offset, size_t size, bool keep_pins = false) {
+// Starts a read (`start` hands the reader the reply function); the future gets the reply's bytes
+// (the iovecs concatenated) or its error.
+std::future<Got> read_async_with(const std::function<void(ReplyFn)>& start, bool keep_pins = false) {
   auto promise = std::make_shared<std::promise<Got>>();
   auto calls = std::make_shared<std::atomic<int>>(0);
   std::future<Got> f = promise->get_future();
-  r.read(handle, offset, size, [promise, calls, keep_pins](ReadReply& reply) {
+  start([promise, calls, keep_pins](ReadReply& reply) {
     if (calls->fetch_add(1) != 0) {
       ADD_FAILURE() << "a read was replied to more than once";
       return;
@@ -270,6 +272,10 @@ std::future<Got> read_async(Reader& r, uint64_t handle, uint64_t offset, size_t 
   return f;
 }
 
+std::future<Got> read_async(Reader& r, uint64_t handle, uint64_t offset, size_t size, bool keep_pins = false) {
+  return read_async_with([&](ReplyFn reply) { r.read(handle, offset, size, std::move(reply)); }, keep_pins);
+}
+
 Got wait(std::future<Got>& f, std::chrono::seconds limit = kReadLimit) {
   if (f.wait_for(limit) != std::future_status::ready) {
     Got g;
@@ -283,6 +289,12 @@ Got read_sync(Reader& r, uint64_t handle, uint64_t offset, size_t size, bool kee
               std::chrono::seconds limit = kReadLimit) {
   auto f = read_async(r, handle, offset, size, keep_pins);
   return wait(f, limit);
+}
+
+// A read through no handle (Reader::read_unopened), waited for.
+Got read_unopened_sync(Reader& r, const Node& file, uint64_t offset, size_t size) {
+  auto f = read_async_with([&](ReplyFn reply) { r.read_unopened(file, offset, size, std::move(reply)); });
+  return wait(f);
 }
 
 // The bytes of [offset, offset + size) of `content` a correct read returns (cut at the end).
@@ -618,6 +630,171 @@ TEST(FastFileReader, AShuffledEpochLargerThanTheBudget) {
   EXPECT_LE(s.memory_peak, o.max_memory + 16 * KiB);
   EXPECT_EQ(s.errors, 0u);
   EXPECT_LE(s.bytes_fetched, 2 * 300 * 16 * KiB * 5 / 4) << "two epochs, at most a quarter fetched twice";
+}
+
+// --- files the kernel holds ---------------------------------------------------------------
+
+// Opens each file of `order` and closes it without a read: what a loader's epoch looks like to
+// the reader when the kernel's page cache serves every file.
+void open_and_close(Bench& b, Reader& r, const std::vector<size_t>& order) {
+  for (size_t i : order) r.release(r.open(b.ns().file_at(i)));
+}
+
+// Many reads at once, and memory for a fifth of add_walk_files' files: what the kernel's page
+// cache serves, the reader itself no longer holds.
+ReaderOptions page_cache_options(bool kernel_page_cache) {
+  ReaderOptions o;
+  o.max_in_flight = 512;
+  o.max_memory = 64 * 16 * KiB;
+  o.kernel_page_cache = kernel_page_cache;
+  return o;
+}
+
+// With kernel_page_cache, a later epoch whose files the kernel serves sends no GET, although
+// the reader's own memory (a fifth of the files) no longer has them; without it, every open
+// fetches the file's head again.
+TEST(FastFileReader, FilesTheKernelHoldsAreNotFetchedAgain) {
+  Watchdog dog(120s);
+  for (bool kernel : {true, false}) {
+    SCOPED_TRACE(kernel ? "kernel_page_cache" : "without kernel_page_cache");
+    Bench b;
+    add_walk_files(b);
+    Reader r(b.ns(), b.store(), page_cache_options(kernel));
+    read_files_in_order(b, r, shuffled_positions(300, 31));
+    if (HasFatalFailure()) return;
+    const size_t after_first = b.store().gets().size();
+    open_and_close(b, r, shuffled_positions(300, 32));
+    open_and_close(b, r, shuffled_positions(300, 33));
+    r.shutdown();
+    const size_t again = b.store().gets().size() - after_first;
+    if (kernel) {
+      EXPECT_EQ(again, 0u) << "GETs in two epochs the kernel served";
+    } else {
+      EXPECT_GE(again, 300u) << "files dropped from memory are fetched again on their opens";
+    }
+  }
+}
+
+// A read through a handle opened while the file was taken as held shows the kernel dropped it:
+// the bytes are fetched and exact, and until a read covers the file again, opening it fetches
+// its head as before.
+TEST(FastFileReader, AFileTheKernelDroppedIsFetchedAgain) {
+  Watchdog dog(120s);
+  Bench b;
+  add_walk_files(b);
+  ReaderOptions o;
+  o.max_in_flight = 512;
+  o.max_memory = 16 * KiB;  // the reader itself keeps one file
+  o.kernel_page_cache = true;
+  o.sweep_max_file = 0;
+  o.prefetch_files = 0;
+  Reader r(b.ns(), b.store(), o);
+  read_files_in_order(b, r, {7, 100, 200});
+  if (HasFatalFailure()) return;
+  const Node& node = b.ns().file_at(7);
+  const std::string& want = b.content(b.ns().entry(node).key);
+  size_t gets = b.store().gets().size();
+
+  // The kernel dropped the file's second half: it reads [8 KiB, 16 KiB).
+  uint64_t h = r.open(node);
+  EXPECT_EQ(b.store().gets().size(), gets) << "taken as held: no head fetched on open";
+  Got g = read_sync(r, h, 8 * KiB, 8 * KiB);
+  ASSERT_FALSE(g.hung);
+  ASSERT_FALSE(g.error) << describe(g.error);
+  EXPECT_TRUE(same_bytes(g.data, want.substr(8 * KiB)));
+  r.release(h);
+  EXPECT_GT(b.store().gets().size(), gets);
+
+  // Not held any more: an open fetches the head.
+  gets = b.store().gets().size();
+  h = r.open(node);
+  r.release(h);
+  r.shutdown();
+  const auto mine = gets_of(b.store().gets(), b.ns().entry(node).key);
+  EXPECT_EQ(b.store().gets().size(), gets + 1);
+  EXPECT_EQ(mine.back().first, 0u) << "the head";
+}
+
+// After a tree's worth of opens that the kernel served (every file read whole once, then opened
+// and closed with no read), the reader says opens are unneeded; never without kernel_page_cache.
+// Reads then come with no handle: read_unopened opens one per file at the file's first such read
+// and shares it until the file's reads have covered it, and the bytes are exact, also when many
+// threads read files for the first time at once.
+TEST(FastFileReader, ReadsWithoutAHandleAfterOpensBecameUnneeded) {
+  Watchdog dog(120s);
+  for (bool kernel : {true, false}) {
+    SCOPED_TRACE(kernel ? "kernel_page_cache" : "without kernel_page_cache");
+    Bench b;
+    add_walk_files(b);
+    Reader r(b.ns(), b.store(), page_cache_options(kernel));
+    read_files_in_order(b, r, shuffled_positions(300, 41));
+    if (HasFatalFailure()) return;
+    EXPECT_FALSE(r.opens_unneeded()) << "a first epoch is no evidence";
+    open_and_close(b, r, shuffled_positions(300, 42));
+    EXPECT_EQ(r.opens_unneeded(), kernel);
+    if (!kernel) continue;
+
+    // The kernel dropped file 7: its reads come with no handle.
+    const Node& node = b.ns().file_at(7);
+    const std::string& want = b.content(b.ns().entry(node).key);
+    const uint64_t opens = r.stats().opens;
+    const size_t gets = b.store().gets().size();
+    for (uint64_t offset : {uint64_t{0}, 8 * KiB, 4 * KiB}) {
+      Got g = read_unopened_sync(r, node, offset, 4 * KiB);
+      ASSERT_FALSE(g.hung);
+      ASSERT_FALSE(g.error) << describe(g.error);
+      EXPECT_TRUE(same_bytes(g.data, want.substr(offset, 4 * KiB))) << "at " << offset;
+    }
+    EXPECT_EQ(r.stats().opens, opens + 1) << "one handle for the file's reads";
+    EXPECT_GT(b.store().gets().size(), gets) << "a file the kernel dropped is fetched";
+    // Once the reads have covered the file its handle goes: a later read opens a new one.
+    EXPECT_TRUE(same_bytes(read_unopened_sync(r, node, 0, 16 * KiB).data, want));
+    EXPECT_EQ(r.stats().opens, opens + 1);
+    EXPECT_TRUE(same_bytes(read_unopened_sync(r, node, 0, 16 * KiB).data, want));
+    EXPECT_EQ(r.stats().opens, opens + 2) << "the covered file's handle was released";
+
+    // Files read with no handle for the first time, from many threads at once.
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0}, done{0};
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = 100; i < 140; ++i) {
+          const Node& n = b.ns().file_at(i);
+          const uint64_t offset = static_cast<uint64_t>(t % 4) * 4 * KiB;
+          Got g = read_unopened_sync(r, n, offset, 4 * KiB);
+          if (g.hung || g.error || g.data != b.content(b.ns().entry(n).key).substr(offset, 4 * KiB)) wrong++;
+          done++;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_EQ(done.load(), 8 * 40);
+    r.shutdown();
+  }
+}
+
+// When most opens of files taken as held are followed by reads (a page cache too small for the
+// dataset), the guess turns off and opens fetch heads again.
+TEST(FastFileReader, APageCacheThatKeepsNothingTurnsTheGuessOff) {
+  Watchdog dog(120s);
+  Bench b;
+  add_walk_files(b);
+  ReaderOptions o;
+  o.max_in_flight = 512;
+  o.max_memory = 16 * KiB;
+  o.kernel_page_cache = true;
+  o.sweep_max_file = 0;
+  o.prefetch_files = 0;
+  Reader r(b.ns(), b.store(), o);
+  std::vector<size_t> all = shuffled_positions(300, 5);
+  read_files_in_order(b, r, all);  // every file marked
+  read_files_in_order(b, r, all);  // every open was followed by a read: 300 misses
+  if (HasFatalFailure()) return;
+  const size_t gets = b.store().gets().size();
+  open_and_close(b, r, {all[0], all[1], all[2], all[3]});  // marked, but not trusted
+  r.shutdown();
+  EXPECT_EQ(b.store().gets().size(), gets + 4) << "each open fetched its head";
 }
 
 TEST(FastFileReader, AReadWaitingForPrefetchedBlocksJumpsTheQueue) {

@@ -48,6 +48,8 @@ Channel::Channel(store::ObjectStore& store, std::vector<Entry> entries, ChannelO
     cache_ = std::make_unique<DiskCache>(*options.cache_dir, max, options.reader.block_size);
     options.reader.disk_cache = cache_.get();
   }
+  // Files are opened with keep_cache unless direct I/O (fuse_ops.cpp): the kernel keeps their pages.
+  options.reader.kernel_page_cache = !options.mount.direct_io;
   reader_ = std::make_unique<Reader>(ns_, store, options.reader);
   mount_ = std::make_unique<Mount>(ns_, *reader_, options.mount);
 }

@@ -37,6 +37,9 @@ struct FuseContext {
   std::condition_variable cv;
   bool initialized = false;
   unsigned negotiated_max_write = 0, negotiated_max_readahead = 0;
+  // The kernel can open files without asking (FUSE_CAP_NO_OPEN_SUPPORT); and whether it was told
+  // to: from then on reads come with no handle (fh 0; the reader's handles start at 1).
+  std::atomic<bool> no_open_supported{false}, opens_stopped{false};
 
   // Reads handed to the reader whose reply has not been sent yet: the session must outlive them.
   int64_t reads_in_flight = 0;  // guarded by mu

@@ -35,13 +35,21 @@ Reader::Impl::Impl(const Namespace& n, store::ObjectStore& s, ReaderOptions o)
       group(o.engine ? *o.engine : *own_engine),
       table(n, budget),
       walk(n.file_count()),
-      sweep(n.file_count()) {
+      sweep(n.file_count()),
+      kernel(n.file_count()) {
   if (opt.disk_cache) writer = std::make_unique<DiskCacheWriter>(*opt.disk_cache);
   // Cold blocks are what other users of a shared budget may take back for their read-ahead.
   reclaimer = budget.add_reclaimer([this](uint64_t bytes) {
     std::unique_lock lock(mu, std::try_to_lock);
     if (lock && !stopping) table.make_room(bytes, false);
   });
+}
+
+void Reader::Impl::note_read(Handle& h, const Node& file, uint64_t offset, size_t size) {
+  if (h.marked_at_open && !h.read_any) kernel.read_again(file.file_order);
+  h.read_any = true;
+  if (offset <= h.covered) h.covered = std::max<uint64_t>(h.covered, offset + size);
+  if (h.covered >= file.size) kernel.read_whole(file.file_order);
 }
 
 // Serves `r` if every block it needs is ready. Blocks missing from the map (dropped while
@@ -131,13 +139,16 @@ uint64_t Reader::open(const Node& file) {
   {
     std::lock_guard lock(m.mu);
     id = m.next_handle++;
+    m.st.opens++;
     Impl::Handle& h = m.handles[id];
     h.ino = file.ino;
     FileState& f = m.table.file(file);
     f.handles++;
+    h.marked_at_open = m.opt.kernel_page_cache && m.kernel.marked(file.file_order);
     if (!m.stopping) {
-      // Most opened files are read from the start: ask for the head now.
-      if (file.size > 0) m.issue(f, 0, (std::min<uint64_t>(file.size, m.opt.initial_window) - 1) / m.opt.block_size, true, a);
+      // Most opened files are read from the start: ask for the head now, unless the kernel's
+      // page cache holds the file (kernel_cache.hpp) and no read is likely to come.
+      if (file.size > 0 && !(h.marked_at_open && m.kernel.holds(file.file_order))) m.issue(f, 0, (std::min<uint64_t>(file.size, m.opt.initial_window) - 1) / m.opt.block_size, true, a);
       // A walk in listing order (listing_walk.hpp): prefetch the heads of the next files.
       const size_t depth = m.walk.on_open(file.file_order, m.opt.prefetch_files);
       if (depth) m.prefetch_after(file.file_order, depth, a);
@@ -155,6 +166,7 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
   Impl::Actions a;
   {
     std::lock_guard lock(m.mu);
+    m.st.reads++;
     auto hit = m.handles.find(handle);
     if (m.stopping || hit == m.handles.end()) {
       ReadReply r;
@@ -164,6 +176,7 @@ void Reader::read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply) 
       Impl::Handle& h = hit->second;
       FileState& f = m.table.file(*m.ns.find(h.ino));
       const uint64_t file_size = f.node->size;
+      if (m.opt.kernel_page_cache) m.note_read(h, *f.node, offset, size);
       if (offset >= file_size || size == 0) {
         a.replies.push_back({std::move(reply), ReadReply{}});
       } else {
@@ -223,6 +236,7 @@ void Reader::release(uint64_t handle) {
   auto hit = m.handles.find(handle);
   if (hit == m.handles.end()) return;
   auto fit = m.table.files().find(hit->second.ino);
+  if (hit->second.marked_at_open && !hit->second.read_any) m.kernel.closed_unread();
   m.handles.erase(hit);
   if (fit != m.table.files().end()) {
     FileState& f = fit->second;
@@ -248,6 +262,58 @@ void Reader::shutdown() {
   m.group.cancel();
   m.group.wait_idle();
   if (m.writer) m.writer->stop();
+}
+
+bool Reader::opens_unneeded() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->opt.kernel_page_cache && !impl_->stopping && impl_->kernel.opens_unneeded();
+}
+
+void Reader::read_unopened(const Node& file, uint64_t offset, size_t size, ReplyFn reply) {
+  Impl& m = *impl_;
+  uint64_t handle = 0, extra = 0;
+  {
+    std::lock_guard lock(m.mu);
+    if (auto it = m.unopened.find(file.ino); it != m.unopened.end()) {
+      it->second.users++;
+      handle = it->second.handle;
+    }
+  }
+  if (handle == 0) {
+    const uint64_t opened = open(file);
+    std::lock_guard lock(m.mu);
+    auto [it, fresh] = m.unopened.try_emplace(file.ino, Impl::Unopened{opened, 0});
+    it->second.users++;
+    handle = it->second.handle;
+    if (!fresh) {
+      // Another read opened the file first: its handle serves both, this one goes (no hit).
+      if (auto h = m.handles.find(opened); h != m.handles.end()) h->second.marked_at_open = false;
+      extra = opened;
+    }
+  }
+  if (extra != 0) release(extra);
+  // The handle goes once no call uses it and its reads have covered the file (a small file after
+  // its one read; a large one at its end): a file the kernel drops again gets a new one, and the
+  // handles kept are those of files being read.
+  auto done = [&] {
+    bool last = false;
+    {
+      std::lock_guard lock(m.mu);
+      auto it = m.unopened.find(file.ino);
+      if (it == m.unopened.end() || --it->second.users > 0) return;
+      auto h = m.handles.find(handle);
+      last = h == m.handles.end() || h->second.covered >= file.size;
+      if (last) m.unopened.erase(it);
+    }
+    if (last) release(handle);
+  };
+  try {
+    read(handle, offset, size, std::move(reply));
+  } catch (...) {
+    done();
+    throw;
+  }
+  done();
 }
 
 ReaderStats Reader::stats() const {

@@ -21,6 +21,12 @@
 //    in walk order, within half the budget:
 //    a shuffled epoch reads every file once, so each one fetched ahead is one a worker does not
 //    wait for. Files read and closed are dropped first to make room for more.
+//  - Files the kernel holds: with `kernel_page_cache`, a file whose reads have covered it whole is
+//    taken to be in the kernel's page cache, and the opens and prefetches above skip it until a
+//    read shows the kernel dropped it (kernel_cache.hpp), so a later epoch of a dataset that fits
+//    in memory sends no GET. Once the kernel has served a whole tree's opens in a row,
+//    opens_unneeded() tells the mount to let the kernel open files without asking; reads then
+//    come without a handle (read_unopened).
 //  - Memory: every block in flight or held counts against the budget. Read-ahead and prefetch
 //    only start when the budget allows (try_reserve); blocks already read are dropped first (LRU),
 //    and other users of a shared budget may have the cold ones dropped for their read-ahead; a
@@ -62,10 +68,15 @@ struct ReaderOptions {
   uint64_t sweep_max_file = (1u << 20) + (128u << 10);  // shuffled-order prefetch: files up to this size; 0: off
   int max_in_flight = 64;                               // GETs outstanding at once
   DiskCache* disk_cache = nullptr;                      // optional, not owned
+  // The kernel keeps files' pages between opens (a mount without direct I/O): files it has read
+  // whole get no head fetch on open and no sweep or listing prefetch (kernel_cache.hpp).
+  bool kernel_page_cache = false;
 };
 
 struct ReaderStats {
   uint64_t requests = 0;         // GETs sent
+  uint64_t reads = 0;            // reads that reached the reader (the page cache served the rest)
+  uint64_t opens = 0;            // handles opened (by open() and read_unopened())
   uint64_t bytes_fetched = 0;    // from the store
   uint64_t bytes_from_disk = 0;  // from the disk cache
   uint64_t bytes_served = 0;     // returned to readers
@@ -99,6 +110,15 @@ class Reader {
   uint64_t open(const Node& file);
   void read(uint64_t handle, uint64_t offset, size_t size, ReplyFn reply);
   void release(uint64_t handle);
+
+  // Whether the kernel's page cache has served the opens of files read before, a whole tree's
+  // worth in a row (kernel_cache.hpp): an open then only costs its round trip, and the mount may
+  // let the kernel open files without asking it (FUSE's "no open" mode, for good).
+  bool opens_unneeded() const;
+  // A read through no handle (the kernel opens files without asking): served through one handle
+  // per file, opened at the file's first such read (as open() does) and shared by the reads of
+  // the file until they have covered it.
+  void read_unopened(const Node& file, uint64_t offset, size_t size, ReplyFn reply);
 
   // Fails pending reads (Error kCancelled), stops starting requests, waits for those in flight.
   void shutdown();

@@ -73,7 +73,7 @@ void Reader::Impl::prefetch_after(size_t order, size_t depth, Actions& a) {
     uint64_t want = std::min<uint64_t>(node.size, opt.initial_window);
     if (ahead + want > opt.prefetch_bytes) break;
     ahead += want;
-    if (want == 0) continue;
+    if (want == 0 || (opt.kernel_page_cache && kernel.holds(o))) continue;
     FileState& f = table.file(node);
     f.handles++;  // keeps f alive while making room drops blocks (and forgets files)
     bool ok = issue(f, 0, (want - 1) / opt.block_size, false, a);
@@ -90,6 +90,7 @@ void Reader::Impl::pump_sweep(Actions& a) {
     if (!order) return;
     const Node& node = ns.file_at(*order);
     if (node.size == 0 || node.size > opt.sweep_max_file) continue;
+    if (opt.kernel_page_cache && kernel.holds(*order)) continue;  // served without a read
     FileState& f = table.file(node);
     f.handles++;  // keeps f alive while making room drops blocks (and forgets files)
     // At most half the budget: read-ahead and the other users of a shared budget keep the rest

@@ -17,6 +17,7 @@
 
 #include "modes/fastfile/block_table.hpp"
 #include "modes/fastfile/disk_cache_writer.hpp"
+#include "modes/fastfile/kernel_cache.hpp"
 #include "modes/fastfile/listing_walk.hpp"
 #include "modes/fastfile/namespace.hpp"
 #include "modes/fastfile/read_window.hpp"
@@ -36,6 +37,9 @@ struct Reader::Impl {
   struct Handle {
     Ino ino = 0;
     ReadWindow window;
+    uint64_t covered = 0;         // reads have covered [0, covered) of the file
+    bool marked_at_open = false;  // kernel_cache marked the file when this handle opened it
+    bool read_any = false;
   };
 
   // Blocks [first, first + count) of a file, fetched by one ranged GET (or from the disk cache).
@@ -84,7 +88,14 @@ struct Reader::Impl {
   BlockTable table;  // guarded by mu, as everything below
   ListingWalk walk;
   ShuffleSweep sweep;
+  KernelCache kernel;  // used only with opt.kernel_page_cache
   std::unordered_map<uint64_t, Handle> handles;
+  // read_unopened's handle of each file, and how many of its calls are using it.
+  struct Unopened {
+    uint64_t handle = 0;
+    int users = 0;
+  };
+  std::unordered_map<Ino, Unopened> unopened;
   uint64_t next_handle = 1;
   bool stopping = false;
   ReaderStats st;
@@ -101,6 +112,10 @@ struct Reader::Impl {
   }
 
   // --- serving (reader.cpp) ---------------------------------------------------------------
+
+  // A read of [offset, offset + size) through `h` reaches the reader: what it tells of the
+  // kernel's page cache (kernel_cache.hpp).
+  void note_read(Handle& h, const Node& file, uint64_t offset, size_t size);
 
   // Serves `r` if every block it needs is ready. Blocks missing from the map (dropped while
   // others were fetched) are fetched again.
