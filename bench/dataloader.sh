@@ -12,6 +12,8 @@
 #                       (default: all; pipe applies to recordio only)
 #   --workers LIST      the DataLoader's num_workers, blank- or comma-separated (default "0 2 4")
 #   --batch N           batch size (default 64)
+#   --epochs N          passes over the data in each timed loop (default 1); with 2 or more the report
+#                       adds a table of the later epochs (the steady state of a training run: caches warm)
 #   --compute-ms MS     the data-stall loops: a sleep of MS per batch (default 15); 0: no stall loops
 #   --stall-workers N   num_workers of the stall loops (default: the largest of --workers)
 #   --small-count N     files of the small shape (default 20000)
@@ -56,6 +58,7 @@ SHAPES_ARG=small,shards,recordio
 SOURCES_ARG=local,file,fastfile,pipe,s3fs,rclone,boto3
 WORKERS_ARG="0 2 4"
 BATCH=64
+EPOCHS=1
 COMPUTE_MS=15
 STALL_WORKERS=''
 SMALL_COUNT=20000
@@ -79,6 +82,7 @@ while (($#)); do
     --sources) need_value "$@"; SOURCES_ARG=$2; shift 2 ;;
     --workers) need_value "$@"; WORKERS_ARG=$2; shift 2 ;;
     --batch) need_value "$@"; BATCH=$2; shift 2 ;;
+    --epochs) need_value "$@"; EPOCHS=$2; shift 2 ;;
     --compute-ms) need_value "$@"; COMPUTE_MS=$2; shift 2 ;;
     --stall-workers) need_value "$@"; STALL_WORKERS=$2; shift 2 ;;
     --small-count) need_value "$@"; SMALL_COUNT=$2; shift 2 ;;
@@ -100,6 +104,7 @@ done
 
 is_uint "$ROUNDS" && ((ROUNDS >= 1 && ROUNDS <= 50)) || die "--rounds must be between 1 and 50"
 is_uint "$BATCH" && ((BATCH >= 1 && BATCH <= 100000)) || die "--batch must be between 1 and 100000"
+is_uint "$EPOCHS" && ((EPOCHS >= 1 && EPOCHS <= 20)) || die "--epochs must be between 1 and 20"
 is_uint "$COMPUTE_MS" && ((COMPUTE_MS <= 10000)) || die "--compute-ms must be a whole number of ms up to 10000"
 is_uint "$SMALL_COUNT" && ((SMALL_COUNT >= 1 && SMALL_COUNT <= 999999)) || die "--small-count must be between 1 and 999999"
 is_uint "$SMALL_SIZE" && ((SMALL_SIZE >= 1 && SMALL_SIZE <= 67108864)) || die "--small-size must be between 1 and 67108864 bytes"
@@ -319,7 +324,8 @@ run_one() {
   local shape=$1 src=$2 w=$3 kind=$4 round=$5 status=ok note='' extra=() ms=0 id out err mnt pidf pid
   id=$shape-$src-w$w-$kind-r$round
   out=$WORK/out/$id.json err=$WORK/logs/$id.err
-  [[ $kind == stall ]] && ms=$COMPUTE_MS
+  local epochs=$EPOCHS
+  [[ $kind == stall ]] && ms=$COMPUTE_MS epochs=1   # the stall loops: the first epoch only
   local common=(shape="$shape" source="$src" workers="$w" kind="$kind" round="$round")
   if ! applies "$shape" "$src"; then
     "$PY" "$LOOP" record "$RESULTS" /dev/null "${common[@]}" status=n/a >/dev/null
@@ -331,7 +337,7 @@ run_one() {
     return 0
   fi
   local loop=("$PY" "$LOOP" loop --shape "$shape" --source "$src" --workers "$w" --batch "$BATCH"
-              --compute-ms "$ms" --seed "$round" --expect "$EXPECT" --out "$out")
+              --compute-ms "$ms" --seed "$round" --epochs "$epochs" --expect "$EXPECT" --out "$out")
   rm -f -- "$out"
   drop_caches
   case $src in
@@ -438,7 +444,7 @@ VERSIONS=$(
   if has_source s3fs; then printf 's3fs: %s\n' "$(first_line s3fs --version)"; fi
   if has_source rclone; then printf 'rclone: %s\n' "$(first_line rclone version)"; fi
 )
-DESCRIBE="small $SMALL_COUNT x $SMALL_SIZE B; shards and recordio $SHARD_COUNT x $SHARD_MIB MiB of $SAMPLE_KIB KiB samples; batch $BATCH"
+DESCRIBE="small $SMALL_COUNT x $SMALL_SIZE B; shards and recordio $SHARD_COUNT x $SHARD_MIB MiB of $SAMPLE_KIB KiB samples; batch $BATCH; $EPOCHS epoch(s) a loop"
 ENVIRONMENT="endpoint $EP ($( ((STORE_STARTED)) && echo 'scripts/local-s3, Ceph RGW memstore' || echo 'from AWS_ENDPOINT_URL')); local disk $(df -P "$DATA" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$DATA")); $(nproc) CPUs, $(uname -sr); load average (1 min) $LOAD_START before the runs, $LOAD_END after; runs took $(awk -v a="$T_START" -v b="$T_END" 'BEGIN { printf "%.0f", b - a }') s"
 "$PY" "$LOOP" report "$RESULTS" --shapes "$(IFS=,; echo "${SHAPES[*]}")" --sources "$(IFS=,; echo "${SOURCES[*]}")" \
   --workers "${WORKERS[*]}" --stall-workers "$STALL_WORKERS" --compute-ms "$COMPUTE_MS" --rounds "$ROUNDS" \

@@ -15,7 +15,7 @@ The shapes (the same sample bytes for shards and recordio):
             tarfile (mode "r|"), the shards split among the workers
   recordio  the same samples as RecordIO records in recordio/part-000000.rec ...; read with
             sluice_pipe.read_records, split among the workers like shards, or through a Pipe
-            channel with sluice_pipe.torch.PipeIterableDataset (only worker 0 reads a FIFO)
+            channel with sluice_pipe.torch.PipeIterableDataset (worker 0 reads the FIFO, shares records)
 Every sample is decoded the same way: torch.frombuffer, to float, normalized; its length and
 zlib.crc32 travel with it, and the loop checks count, bytes and the sum of the CRCs against what
 `generate` recorded, so a source that is fast but wrong fails.
@@ -217,14 +217,18 @@ def _hwm_kib(pid):
 
 class WorkerRss:
     """Polls the VmHWM of the DataLoader's worker processes every 50 ms (it only grows, so the
-    last value read before a worker exits is its peak, to within 50 ms)."""
+    last value read before a worker exits is its peak, to within 50 ms). Each epoch has its own
+    workers; the figure is the largest sum of one epoch's peaks."""
 
     def __init__(self):
-        self.pids = []
+        self.groups = []
         self.peak = {}
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
+
+    def add(self, pids):
+        self.groups = self.groups + [list(pids)]
 
     def _run(self):
         while not self._stop.is_set():
@@ -232,7 +236,7 @@ class WorkerRss:
             self._stop.wait(0.05)
 
     def sample(self):
-        for pid in list(self.pids):
+        for pid in [p for g in self.groups for p in g]:
             v = _hwm_kib(pid)
             if v is not None:
                 self.peak[pid] = max(self.peak.get(pid, 0), v)
@@ -241,7 +245,7 @@ class WorkerRss:
         self.sample()
         self._stop.set()
         self._t.join()
-        return sum(self.peak.values())
+        return max((sum(self.peak.get(p, 0) for p in g) for g in self.groups), default=0)
 
 
 def cmd_loop(argv):
@@ -254,6 +258,9 @@ def cmd_loop(argv):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--compute-ms", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=1,
+                   help="passes over the data with one dataset and DataLoader; the first is timed from the "
+                        "clock's start, the later ones each from their own iter()")
     p.add_argument("--expect", required=True)
     p.add_argument("--out", default="", help="also write the JSON line here")
     a = p.parse_args(argv)
@@ -265,44 +272,56 @@ def cmd_loop(argv):
     res = dict(shape=a.shape, source=a.source, workers=a.workers, batch=a.batch, compute_ms=a.compute_ms,
                t_process=t_proc)
     rss = WorkerRss()
-    count = nbytes = digest = batches = 0
+    count = nbytes = batches = 0
+    epoch_s = []
     ttfb = None
     try:
         t0 = time.perf_counter()
         res["t_loop"] = time.time()
         ds, mapstyle = make_dataset(a.shape, a.source, a.root, a.bucket)
         kw = dict(batch_size=a.batch, num_workers=a.workers)
-        if mapstyle:
+        if mapstyle:   # one generator: each epoch a new order, as in training
             kw.update(shuffle=True, generator=torch.Generator().manual_seed(a.seed))
         loader = DataLoader(ds, **kw)
-        it = iter(loader)
-        rss.pids = [w.pid for w in getattr(it, "_workers", [])]
         sleep = a.compute_ms / 1000.0
-        for x, lens, crcs in it:
-            if ttfb is None:
-                ttfb = time.perf_counter() - t0
-            batches += 1
-            count += len(lens)
-            nbytes += int(lens.sum())
-            digest = (digest + sum(crcs.tolist())) & MASK64
-            if sleep:
-                time.sleep(sleep)   # the training step
-        del it
-        res["loop_s"] = time.perf_counter() - t0
+        for epoch in range(a.epochs):
+            te = t0 if epoch == 0 else time.perf_counter()
+            it = iter(loader)
+            rss.add(w.pid for w in getattr(it, "_workers", []))   # new workers each epoch
+            n = b = digest = 0
+            for x, lens, crcs in it:
+                if ttfb is None:
+                    ttfb = time.perf_counter() - t0
+                batches += 1
+                n += len(lens)
+                b += int(lens.sum())
+                digest = (digest + sum(crcs.tolist())) & MASK64
+                if sleep:
+                    time.sleep(sleep)   # the training step
+            del it
+            epoch_s.append(time.perf_counter() - te)
+            count += n
+            nbytes += b
+            if (n, b, digest) != (exp["count"], exp["bytes"], exp["digest"]):
+                raise RuntimeError(f"wrong data in epoch {epoch + 1}: {n} samples, {b} bytes, CRC sum {digest}; "
+                                   f"expected {exp['count']}, {exp['bytes']}, {exp['digest']}")
+        res["loop_s"] = epoch_s[0]
         res["t_end"] = time.time()
         res["ttfb_s"] = ttfb
+        res["epoch_s"] = epoch_s
+        if a.epochs > 1:   # the steady state: every epoch after the first
+            res["later_s"] = sum(epoch_s[1:])
+            res["later_samples"] = exp["count"] * (a.epochs - 1)
     except Exception as e:  # reported as a failed run, with the reason
         res["error"] = f"{type(e).__name__}: {e}"[:500]
     res["loader_workers_rss_kib"] = rss.stop()
     res["loader_main_rss_kib"] = _hwm_kib(os.getpid())
     res["loader_rss_kib"] = res["loader_workers_rss_kib"] + (res["loader_main_rss_kib"] or 0)
-    res.update(samples=count, bytes=nbytes, batches=batches)
+    ok = "error" not in res   # samples and bytes: of one epoch; batches: of all
+    res.update(samples=exp["count"] if ok else count, bytes=exp["bytes"] if ok else nbytes, batches=batches,
+               epochs=a.epochs)
     if "error" not in res:
-        if (count, nbytes, digest) != (exp["count"], exp["bytes"], exp["digest"]):
-            res["error"] = (f"wrong data: {count} samples, {nbytes} bytes, CRC sum {digest}; expected "
-                            f"{exp['count']}, {exp['bytes']}, {exp['digest']}")
-        else:
-            res["samples_per_s"] = count / res["loop_s"]
+        res["samples_per_s"] = exp["count"] / res["loop_s"]
     line = json.dumps(res)
     if a.out:
         with open(a.out + ".tmp", "w") as f:
@@ -397,7 +416,10 @@ def cmd_record(argv):
         f.write(json.dumps(r) + "\n")
     if r["status"] == "ok":
         tot = r.get("pre_s", 0) + r["loop_s"]
-        print(f"{r['samples'] / tot:.0f} samples/s, {tot:.2f} s, first batch {r.get('pre_s', 0) + r['ttfb_s']:.2f} s")
+        later = (f"; epochs 2-{r['epochs']}: {r['later_samples'] / r['later_s']:.0f} samples/s"
+                 if r.get("later_s") else "")
+        print(f"{r['samples'] / tot:.0f} samples/s, {tot:.2f} s, first batch {r.get('pre_s', 0) + r['ttfb_s']:.2f} s"
+              f"{later}")
     else:
         print(f"{r['status'].upper()}: {r.get('note', '')}")
 
@@ -459,6 +481,7 @@ def cmd_report(argv):
         c["daemon_rss_mib"] = med([r["daemon_rss_kib"] / 1024 if r.get("daemon_rss_kib") else None for r in ok])
         c["loader_rss_mib"] = med([r["loader_rss_kib"] / 1024 if r.get("loader_rss_kib") else None for r in ok])
         c["head_start_s"] = med([r.get("head_start_s") for r in ok])
+        c["later_samples_per_s"] = med([r["later_samples"] / r["later_s"] if r.get("later_s") else None for r in ok])
         return c
 
     table = {}
@@ -473,6 +496,8 @@ def cmd_report(argv):
         if kind == "rate":
             c["vs_local"] = (c["samples_per_s"] / loc["samples_per_s"]
                              if c.get("samples_per_s") and loc.get("samples_per_s") else None)
+            c["later_vs_local"] = (c["later_samples_per_s"] / loc["later_samples_per_s"]
+                                   if c.get("later_samples_per_s") and loc.get("later_samples_per_s") else None)
         else:
             c["stall_pct"] = ((c["seconds"] / loc["seconds"] - 1) * 100 + 0.0
                               if c.get("seconds") and loc.get("seconds") else None)
@@ -491,43 +516,44 @@ def cmd_report(argv):
             return c["runs"][-1]["status"].upper()
         return None
 
+    def each_row(header, kind, ws, width, body):
+        """`header` over a rule, then one line per shape, source and worker count: a cell's
+        status, or body(cell)."""
+        print(header)
+        print("-" * len(header))
+        for shape in shapes:
+            for source in sources:
+                for w in ws:
+                    c = table[(shape, source, w, kind)]
+                    st = status_of(c)
+                    print(f"{shape:<9} {source:<9} {w:>2} " + (f"{st:>{width}}" if st is not None else body(c)))
+
+    def each_run(c, value):
+        return " ".join(value(r) if r["status"] == "ok" else r["status"].upper() for r in c.get("runs", []))
+
     print()
     print(f"dataloader: {a.describe}; medians of {a.rounds} round(s)")
-    hdr = (f"{'shape':<9} {'source':<9} {'wk':>2} {'samples/s':>10} {'vs local':>8} {'1st batch s':>11} "
-           f"{'sluice MiB':>10} {'daemon MiB':>10} {'loader MiB':>10}  runs (samples/s)")
-    print(hdr)
-    print("-" * len(hdr))
-    for shape in shapes:
-        for source in sources:
-            for w in workers:
-                c = table[(shape, source, w, "rate")]
-                st = status_of(c)
-                rr = " ".join(f(r["samples"] / (r.get("pre_s", 0) + r["loop_s"])) if r["status"] == "ok"
-                              else r["status"].upper() for r in c.get("runs", []))
-                if st is not None:
-                    print(f"{shape:<9} {source:<9} {w:>2} {st:>10}")
-                    continue
-                print(f"{shape:<9} {source:<9} {w:>2} {f(c['samples_per_s']):>10} {f(c['vs_local'], 2, 'x'):>8} "
-                      f"{f(c['ttfb_s'], 2):>11} {f(c['sluice_rss_mib']):>10} {f(c['daemon_rss_mib']):>10} "
-                      f"{f(c['loader_rss_mib']):>10}  {rr}")
+    cols = f"{'shape':<9} {'source':<9} {'wk':>2}"
+    each_row(f"{cols} {'samples/s':>10} {'vs local':>8} {'1st batch s':>11} {'sluice MiB':>10} {'daemon MiB':>10} "
+             f"{'loader MiB':>10}  runs (samples/s)", "rate", workers, 10, lambda c: (
+        f"{f(c['samples_per_s']):>10} {f(c['vs_local'], 2, 'x'):>8} {f(c['ttfb_s'], 2):>11} "
+        f"{f(c['sluice_rss_mib']):>10} {f(c['daemon_rss_mib']):>10} {f(c['loader_rss_mib']):>10}  "
+        + each_run(c, lambda r: f(r["samples"] / (r.get("pre_s", 0) + r["loop_s"])))))
+    epochs = max((r.get("epochs", 1) for r in runs if r["status"] == "ok"), default=1)
+    if epochs > 1:
+        print()
+        print(f"later epochs: epochs 2 to {epochs} of the same loops (same dataset, DataLoader and mount; the "
+              f"page cache is not dropped between epochs), samples/s")
+        each_row(f"{cols} {'samples/s':>10} {'vs local':>8}  runs (samples/s)", "rate", workers, 10, lambda c: (
+            f"{f(c['later_samples_per_s']):>10} {f(c['later_vs_local'], 2, 'x'):>8}  "
+            + each_run(c, lambda r: f(r["later_samples"] / r["later_s"]) if r.get("later_s") else "-")))
     if stall_workers:
         print()
         print(f"data stall: the same loop with a {a.compute_ms:g} ms sleep per batch (the training step); how much "
               f"longer than local disk (0 % = no stall)")
-        hdr2 = f"{'shape':<9} {'source':<9} {'wk':>2} {'seconds':>9} {'stall':>8}  runs (seconds)"
-        print(hdr2)
-        print("-" * len(hdr2))
-        for shape in shapes:
-            for source in sources:
-                for w in stall_workers:
-                    c = table[(shape, source, w, "stall")]
-                    st = status_of(c)
-                    if st is not None:
-                        print(f"{shape:<9} {source:<9} {w:>2} {st:>9}")
-                        continue
-                    rr = " ".join(f(r.get("pre_s", 0) + r["loop_s"], 2) if r["status"] == "ok" else r["status"].upper()
-                                  for r in c.get("runs", []))
-                    print(f"{shape:<9} {source:<9} {w:>2} {f(c['seconds'], 2):>9} {f(c['stall_pct'], 0, ' %'):>8}  {rr}")
+        each_row(f"{cols} {'seconds':>9} {'stall':>8}  runs (seconds)", "stall", stall_workers, 9, lambda c: (
+            f"{f(c['seconds'], 2):>9} {f(c['stall_pct'], 0, ' %'):>8}  "
+            + each_run(c, lambda r: f(r.get("pre_s", 0) + r["loop_s"], 2))))
     notes = {}
     for r in runs:
         if r["status"] not in ("ok", "n/a") and r.get("note"):
