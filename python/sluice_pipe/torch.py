@@ -12,11 +12,14 @@ it is not installed::
         for batch in loader:      # reads train_0, then train_1, then train_2
             ...
 
-**DataLoader workers.** A FIFO has exactly one reader, so with ``num_workers > 1`` only worker 0
-opens and reads the epoch; the other workers yield nothing (the records are neither lost nor
-repeated, and ``num_workers=N`` gives the same records as ``num_workers=1``). The extra workers
-do no work: to overlap reading with training use ``num_workers=1``, and to parallelise heavy
-decoding, decode in the training process or in a pool fed by this dataset.
+**DataLoader workers.** A FIFO has exactly one reader, so with ``num_workers > 1`` worker 0
+opens and reads the epoch and hands records to the other workers (over Unix sockets between the
+workers, see :mod:`sluice_pipe.spread`), so that ``transform`` and the batching run in every
+worker. Each record reaches exactly one worker: ``num_workers=N`` gives the same records as
+``num_workers=1``, though not in the same order (batches come from the workers in turn). A worker
+gets records while its queue (8 MiB) has room, so a slow worker does not hold the others back.
+With ``spread=False`` the other workers yield nothing and worker 0 does all the work, in the
+FIFO's order.
 
 **Epochs.** Each iteration reads the next epoch. The DataLoader re-creates its workers for every
 epoch (unless ``persistent_workers=True``) from the training process's copy of the dataset, in
@@ -36,6 +39,7 @@ import multiprocessing
 import threading
 from multiprocessing import context as _mp_context
 
+from . import spread as _spread
 from .channel import DEFAULT_TIMEOUT, PipeChannel
 from .records import DEFAULT_CHUNK, _format_key, read_records
 
@@ -110,13 +114,14 @@ def _make_class():
         ``record_format``: ``"RecordIO"`` (default), ``"TFRecord"`` or ``"TextLine"``; records are
         ``bytes``, passed through ``transform`` when it is given (in the worker that reads).
         ``data_dir``, ``timeout``: as for :class:`sluice_pipe.PipeChannel`. ``start_epoch``: the
-        first epoch to read.
+        first epoch to read. ``spread``: with several DataLoader workers, worker 0 hands records
+        to the others (default); False: worker 0 alone reads and transforms.
         """
 
         def __init__(self, channel: str, record_format: str = "RecordIO",
                      data_dir: str | None = None, *, timeout: float | None = DEFAULT_TIMEOUT,
                      check_crc: bool = True, transform=None, start_epoch: int = 0,
-                     chunk_size: int = DEFAULT_CHUNK):
+                     chunk_size: int = DEFAULT_CHUNK, spread: bool = True):
             super().__init__()
             _format_key(record_format)
             if start_epoch < 0:
@@ -127,6 +132,9 @@ def _make_class():
             self.transform = transform
             self.chunk_size = chunk_size
             self._epochs = _EpochCounter(start_epoch)
+            self.spread = spread
+            self._token = _spread.new_token()   # copies (workers) share it: the rendezvous
+            self._iterations = 0   # in this process: persistent workers iterate one copy again
 
         def __repr__(self):
             return (f"PipeIterableDataset({self.pipe.channel!r}, {self.record_format!r}, "
@@ -139,21 +147,48 @@ def _make_class():
 
         def __iter__(self):
             info = get_worker_info()
-            if info is not None and info.id != 0:
-                return iter(())  # one reader per FIFO: only worker 0 reads
-            return self._records()
+            if info is None or info.num_workers == 1:
+                return self._transformed(self._read())
+            if not self.spread:
+                # one reader per FIFO: only worker 0 reads
+                return self._transformed(self._read()) if info.id == 0 else iter(())
+            # The workers of one iteration share its base seed (seed - id); persistent workers
+            # iterate again with the same seed, so each copy also counts its iterations.
+            self._iterations += 1
+            name = _spread.socket_name(self._token, f"{info.seed - info.id}/{self._iterations}")
+            if info.id != 0:
+                return self._transformed(
+                    _spread.follow(name, self._token, info.id, self.pipe.timeout))
+            return self._transformed(self._lead(name, info.num_workers - 1))
 
-        def _records(self):
+        def _read(self):
             epoch = self._epochs.take()
             with self.pipe.open_epoch(epoch) as stream:
-                records = read_records(stream, self.record_format, check_crc=self.check_crc,
-                                       chunk_size=self.chunk_size)
-                transform = self.transform
-                if transform is None:
-                    yield from records
+                yield from read_records(stream, self.record_format, check_crc=self.check_crc,
+                                        chunk_size=self.chunk_size)
+
+        def _lead(self, name, followers):
+            lead = _spread.Lead(name, self._token, followers, self.pipe.timeout)
+
+            def reader():
+                try:
+                    for record in self._read():
+                        lead.dispatch(record)
+                except BaseException as exc:  # handed to this worker's iteration, raised there
+                    lead.fail(exc)
                 else:
-                    for record in records:
-                        yield transform(record)
+                    lead.finish()
+
+            threading.Thread(target=reader, name="sluice-pipe-reader", daemon=True).start()
+            return lead.own()
+
+        def _transformed(self, records):
+            transform = self.transform
+            if transform is None:
+                yield from records
+            else:
+                for record in records:
+                    yield transform(record)
 
     PipeIterableDataset.__module__ = __name__
     PipeIterableDataset.__qualname__ = "PipeIterableDataset"

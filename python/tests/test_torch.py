@@ -58,24 +58,31 @@ class TorchTest(TempDirTest):
         self.assertEqual([list(ds) for _ in range(3)], [[r.upper() for r in rs] for rs in epochs])
         writer.finish(self)
 
-    def loader_epochs(self, **loader_kwargs):
+    def loader_epochs(self, ordered=False, spread=True, **loader_kwargs):
         import torch.utils.data
 
         epochs, data = epoch_payloads()
         # Starting worker processes (spawn: a fresh interpreter importing torch) can be slow.
         writer = self.writer(data, deadline_s=110)
-        ds = self.Dataset("train", data_dir=self.dir, timeout=100)
+        ds = self.Dataset("train", data_dir=self.dir, timeout=100, spread=spread)
         loader = torch.utils.data.DataLoader(ds, batch_size=None, timeout=100, **loader_kwargs)
         # Workers are re-created for every epoch from this process's copy of the dataset: the
-        # shared counter still moves on; only worker 0 reads, so no record is lost or repeated.
+        # shared counter still moves on; worker 0 alone reads the FIFO, and hands records to the
+        # others, so none is lost or repeated (the order is the workers' turns).
         got = [list(loader) for _ in range(3)]
-        self.assertEqual(got, epochs)
+        if ordered:
+            self.assertEqual(got, epochs)
+        else:
+            self.assertEqual([sorted(rs) for rs in got], [sorted(rs) for rs in epochs])
         self.assertEqual(ds.next_epoch, 3)
         writer.finish(self)
         self.assertEqual(writer.opened, [0, 1, 2])
 
     def test_dataloader_two_workers_fork(self):
         self.loader_epochs(num_workers=2, multiprocessing_context="fork")
+
+    def test_dataloader_without_spread_keeps_the_fifo_order(self):
+        self.loader_epochs(ordered=True, spread=False, num_workers=2, multiprocessing_context="fork")
 
     def test_dataloader_persistent_workers(self):
         self.loader_epochs(num_workers=3, persistent_workers=True, multiprocessing_context="fork")
@@ -84,6 +91,43 @@ class TorchTest(TempDirTest):
         # The dataset is pickled into the spawned workers: the counter travels as shared memory
         # (the training process's copy sees the epochs the worker took).
         self.loader_epochs(num_workers=2, persistent_workers=True, multiprocessing_context="spawn")
+
+    def test_every_worker_transforms(self):
+        import torch.utils.data
+        from sluice_pipe import spread
+
+        records = [b"r%04d" % i for i in range(400)]
+        writer = self.writer([b"".join(recordio_record(r) for r in records)], deadline_s=110)
+        ds = self.Dataset("train", data_dir=self.dir, timeout=100, transform=_tag_with_pid)
+        loader = torch.utils.data.DataLoader(ds, batch_size=None, timeout=100, num_workers=3,
+                                             multiprocessing_context="fork")
+        # fork: the workers see this grace, so all three are connected before the first record
+        with mock.patch.object(spread, "FOLLOWER_GRACE", 60.0):
+            got = list(loader)
+        writer.finish(self)
+        self.assertEqual(sorted(r for _, r in got), records)
+        pids = {}
+        for pid, _ in got:
+            pids[pid] = pids.get(pid, 0) + 1
+        self.assertEqual(len(pids), 3, pids)
+        self.assertNotIn(os.getpid(), pids)
+        self.assertTrue(all(n >= 50 for n in pids.values()), pids)   # taken in turns
+
+    def test_a_bad_record_fails_the_epoch_in_every_worker(self):
+        import torch.utils.data
+
+        good = b"".join(recordio_record(b"x" * 100) for _ in range(50))
+        writer = self.writer([good + b"\xde\xad\xbe\xef" + bytes(8)], deadline_s=110)
+        ds = self.Dataset("train", data_dir=self.dir, timeout=100)
+        loader = torch.utils.data.DataLoader(ds, batch_size=None, timeout=100, num_workers=2,
+                                             multiprocessing_context="fork")
+        with self.assertRaisesRegex(Exception, "bad magic"):
+            list(loader)
+        writer.finish(self)
+
+
+def _tag_with_pid(record):
+    return os.getpid(), record
 
 
 if __name__ == "__main__":
