@@ -38,6 +38,19 @@ std::string last_line(const std::filesystem::path& file) {
   return last.size() > 900 ? last.substr(0, 900) : last;
 }
 
+// Why the runner failed: its last "sluice: error: " line (what the edge prints, exit_code.hpp),
+// else its last line. The hosts of a Slurm job share one output: a host that refused the job
+// printed its error, and another host, stopped by Slurm then, printed its summary after it.
+std::string why_runner_failed(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line, error;
+  while (std::getline(in, line)) {
+    if (line.rfind("sluice: error: ", 0) == 0) error = line;
+  }
+  if (error.empty()) return last_line(file);
+  return error.size() > 900 ? error.substr(0, 900) : error;
+}
+
 }  // namespace
 
 JobService::JobService(JobRecords& records, Executor& executor, JobServiceOptions options)
@@ -257,7 +270,7 @@ void JobService::watch(const JobRecord& job) {
   }
   // The runner ended without ending the job's record.
   const std::string output = (files_of(job.name) / "runner.log").string();
-  const std::string why = last_line(output);
+  const std::string why = why_runner_failed(output);
   if (job.status == "Stopping") {
     end(job, "Stopped", "Stopped", "");
     return;

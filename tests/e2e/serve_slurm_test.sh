@@ -124,7 +124,12 @@ start_server --node-network
 
 note "1. a 2-instance job on Slurm: sharded channel, gloo all-reduce"
 job1=ddp-$$-$RANDOM
-"${client[@]}" distributed "$job1" "$(free_port)" "$files" || { tail -30 "$tmp/serve.err" >&2; fail "the 2-host job (above)"; }
+"${client[@]}" distributed "$job1" "$(free_port)" "$files" || {
+  tail -30 "$tmp/serve.err" >&2
+  echo "--- what the job's hosts printed (runner.log):" >&2
+  tail -60 "$tmp/work/.sluice-serve/jobs/$job1/runner.log" >&2 || true
+  fail "the 2-host job (above)"
+}
 id1=$(slurm_job_of "$job1")
 [[ -n $id1 ]] || fail "$job1 has no Slurm job in the state database"
 state=$(slurm_state "$id1")

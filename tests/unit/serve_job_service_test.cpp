@@ -30,6 +30,7 @@ using sluice::testing::TempDir;
 // The runner: sh -c SCRIPT sh REQUEST --work-dir DIR --stop-grace S [--session-file F]. It reads
 // what to do from the request's "Behaviour": "finish" (Completed after a moment), "hold" (runs
 // until SIGTERM, then records Stopped), "stubborn" (ignores SIGTERM), "die" (exits 3, no record),
+// "refuse" (an error, then another line, as a Slurm job's other host prints its summary; exit 2),
 // "linger" (records Completed at once, then runs 0.5 s more, as a runner's last clean-up does).
 constexpr const char* kRunner = R"sh(
 req=$1; work=$3
@@ -46,6 +47,7 @@ case $how in
   hold) trap 'rec Stopped Stopped ",\"FailureReason\":\"stopped\""; exit 130' TERM; while :; do sleep 0.05; done ;;
   stubborn) trap '' TERM; while :; do sleep 0.05; done ;;
   die) echo "sluice: error: something broke" >&2; exit 3 ;;
+  refuse) echo "sluice: error: --hosts-file h: line 2: algo-2 is listed twice" >&2; echo "  Status:          $dir/status.json"; exit 2 ;;
 esac
 )sh";
 
@@ -164,6 +166,15 @@ TEST_F(JobServiceTest, ARunnerThatDiesWithoutARecordFailsTheJobWithItsLastLine) 
   EXPECT_NE(d.failure_reason.find("runner ended (exit 3)"), std::string::npos) << d.failure_reason;
   EXPECT_NE(d.failure_reason.find("something broke"), std::string::npos) << d.failure_reason;
   ASSERT_TRUE(d.end_time);
+}
+
+// A runner that refused the job (exit 2) is a ClientError with its error line, not with the line
+// printed after it (CI: "ClientError:   Status:          .../status.json").
+TEST_F(JobServiceTest, ARefusedJobIsAClientErrorWithTheRunnersErrorLine) {
+  JobService s(records, executor, options());
+  s.submit(make("r", "refuse"), std::nullopt);
+  auto r = wait_for(s, "r", "Failed");
+  EXPECT_EQ(r.failure_reason, "ClientError: sluice: error: --hosts-file h: line 2: algo-2 is listed twice");
 }
 
 TEST_F(JobServiceTest, ARestartReattachesARunningJobAndEndsOneThatEndedMeanwhile) {
