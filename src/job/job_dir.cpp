@@ -54,6 +54,13 @@ void write_owner(int dir, const std::string& text, const std::string& shown) {
   }
 }
 
+// An exclusive flock on the file `path` (made 0600 if missing), held until the fd is closed.
+UniqueFd lock_exclusive(const std::string& path, const char* what) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd || ::flock(fd.get(), LOCK_EX) != 0) throw errno_error(errno, what, path);
+  return fd;
+}
+
 constexpr const char* kUidFile = ".sluice-uid";
 constexpr uint32_t kFirstUid = 0x60000000u, kUidCount = 0x10000000u;
 
@@ -61,8 +68,7 @@ constexpr uint32_t kFirstUid = 0x60000000u, kUidCount = 0x10000000u;
 // the job directory `dir`.
 uint32_t allocate_uid(const fs::path& work_dir, const std::string& name, int dir) {
   const std::string registry = (work_dir / ".sluice-uids").string();
-  UniqueFd lock(::open((registry + ".lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) throw errno_error(errno, "locking the uid registry", registry);
+  UniqueFd lock = lock_exclusive(registry + ".lock", "locking the uid registry");
   std::map<uint32_t, std::string> taken;  // uid -> job, for job directories that still exist
   {
     std::ifstream in(registry);
@@ -175,6 +181,12 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
   std::error_code ec;
   fs::create_directories(path_.parent_path(), ec);
   if (ec) throw errno_error(ec.value(), "creating the work directory", path_.parent_path().string());
+  // The hosts of one job may start at the same moment and share its directory (one node, or a
+  // shared file system). The host that makes it writes its owner and its uid under this lock, and
+  // the others read them under it, so none finds the directory without them (CI: a host of a
+  // 2-host Slurm job failed with "it has no valid .sluice-uid").
+  UniqueFd making;
+  if (owner) making = lock_exclusive((path_.parent_path() / ".sluice-jobdirs.lock").string(), "locking the work directory");
   const bool made = ::mkdir(path_.c_str(), 0700) == 0;
   if (!made && errno != EEXIST) throw errno_error(errno, "creating the job directory", path_.string());
   UniqueFd dir = beneath::open_root(path_.string());
@@ -193,6 +205,7 @@ JobDirectory::JobDirectory(const fs::path& work_dir, const std::string& name, co
     }
   }
   if (owner) uid_ = made ? allocate_uid(path_.parent_path(), name, dir.get()) : read_uid(dir.get(), path_);
+  making.reset();
   if ((st.st_mode & 07777) != 0700 && ::fchmod(dir.get(), 0700) != 0) {
     throw errno_error(errno, "making the job directory private", path_.string());
   }

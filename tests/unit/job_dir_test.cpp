@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "job/job_dir.hpp"
@@ -64,6 +67,40 @@ TEST(JobDirectory, IsPrivateAndBelongsToTheSessionThatMadeIt) {
   fs::permissions(tmp / "work/premade", fs::perms::all);
   EXPECT_NO_THROW(JobDirectory(tmp / "work", "premade", std::nullopt, {"algo-1"}, Rerun::kReplace));
   EXPECT_EQ(mode_of(tmp / "work/premade"), 0700u);
+}
+
+// The hosts of one job start at once and share its directory (a Slurm job's tasks on one node):
+// whichever makes it, the others find its owner and uid, never a directory without them, and all
+// get the same uid. Without the work directory's lock, the first rounds already failed here.
+TEST(JobDirectory, HostsMakingOneDirectoryAtOnceAllGetItsOwnerAndUid) {
+  TempDir tmp;
+  constexpr int kRounds = 60, kHosts = 4;
+  int failures = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string name = "job-" + std::to_string(round);
+    std::vector<std::string> errors(kHosts);
+    std::vector<std::optional<uint32_t>> uids(kHosts);
+    std::vector<std::thread> hosts;
+    for (int k = 0; k < kHosts; ++k) {
+      hosts.emplace_back([&, k] {
+        try {
+          JobDirectory d(tmp / "work", name, owner("a"), {"algo-" + std::to_string(k + 1)});
+          uids[k] = d.uid();
+        } catch (const std::exception& e) {
+          errors[k] = e.what();
+        }
+      });
+    }
+    for (auto& t : hosts) t.join();
+    for (int k = 0; k < kHosts; ++k) {
+      if (!errors[k].empty() && failures++ < 3) ADD_FAILURE() << name << " algo-" << k + 1 << ": " << errors[k];
+    }
+    if (errors == std::vector<std::string>(kHosts)) {
+      for (int k = 1; k < kHosts; ++k) EXPECT_EQ(uids[k], uids[0]) << name;
+      EXPECT_TRUE(uids[0].has_value());
+    }
+  }
+  EXPECT_EQ(failures, 0);
 }
 
 TEST(JobDirectory, AnOwnerRecordThatIsALinkIsNotFollowed) {
