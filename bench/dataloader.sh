@@ -14,6 +14,9 @@
 #   --batch N           batch size (default 64)
 #   --epochs N          passes over the data in each timed loop (default 1); with 2 or more the report
 #                       adds a table of the later epochs (the steady state of a training run: caches warm)
+#   --pipe-no-spread    Pipe loops with PipeIterableDataset(spread=False): with workers, worker 0 alone
+#                       reads and decodes, the others yield nothing (the behaviour before records were
+#                       shared among the workers); to compare the two in separate runs
 #   --compute-ms MS     the data-stall loops: a sleep of MS per batch (default 15); 0: no stall loops
 #   --stall-workers N   num_workers of the stall loops (default: the largest of --workers)
 #   --small-count N     files of the small shape (default 20000)
@@ -59,6 +62,7 @@ SOURCES_ARG=local,file,fastfile,pipe,s3fs,rclone,boto3
 WORKERS_ARG="0 2 4"
 BATCH=64
 EPOCHS=1
+PIPE_SPREAD=1
 COMPUTE_MS=15
 STALL_WORKERS=''
 SMALL_COUNT=20000
@@ -83,6 +87,7 @@ while (($#)); do
     --workers) need_value "$@"; WORKERS_ARG=$2; shift 2 ;;
     --batch) need_value "$@"; BATCH=$2; shift 2 ;;
     --epochs) need_value "$@"; EPOCHS=$2; shift 2 ;;
+    --pipe-no-spread) PIPE_SPREAD=0; shift ;;
     --compute-ms) need_value "$@"; COMPUTE_MS=$2; shift 2 ;;
     --stall-workers) need_value "$@"; STALL_WORKERS=$2; shift 2 ;;
     --small-count) need_value "$@"; SMALL_COUNT=$2; shift 2 ;;
@@ -338,6 +343,7 @@ run_one() {
   fi
   local loop=("$PY" "$LOOP" loop --shape "$shape" --source "$src" --workers "$w" --batch "$BATCH"
               --compute-ms "$ms" --seed "$round" --epochs "$epochs" --expect "$EXPECT" --out "$out")
+  ((PIPE_SPREAD)) || loop+=(--no-spread)
   rm -f -- "$out"
   drop_caches
   case $src in
@@ -444,7 +450,7 @@ VERSIONS=$(
   if has_source s3fs; then printf 's3fs: %s\n' "$(first_line s3fs --version)"; fi
   if has_source rclone; then printf 'rclone: %s\n' "$(first_line rclone version)"; fi
 )
-DESCRIBE="small $SMALL_COUNT x $SMALL_SIZE B; shards and recordio $SHARD_COUNT x $SHARD_MIB MiB of $SAMPLE_KIB KiB samples; batch $BATCH; $EPOCHS epoch(s) a loop"
+DESCRIBE="small $SMALL_COUNT x $SMALL_SIZE B; shards and recordio $SHARD_COUNT x $SHARD_MIB MiB of $SAMPLE_KIB KiB samples; batch $BATCH; $EPOCHS epoch(s) a loop$( ((PIPE_SPREAD)) || echo '; pipe without spread (worker 0 alone)')"
 ENVIRONMENT="endpoint $EP ($( ((STORE_STARTED)) && echo 'scripts/local-s3, Ceph RGW memstore' || echo 'from AWS_ENDPOINT_URL')); local disk $(df -P "$DATA" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$DATA")); $(nproc) CPUs, $(uname -sr); load average (1 min) $LOAD_START before the runs, $LOAD_END after; runs took $(awk -v a="$T_START" -v b="$T_END" 'BEGIN { printf "%.0f", b - a }') s"
 "$PY" "$LOOP" report "$RESULTS" --shapes "$(IFS=,; echo "${SHAPES[*]}")" --sources "$(IFS=,; echo "${SOURCES[*]}")" \
   --workers "${WORKERS[*]}" --stall-workers "$STALL_WORKERS" --compute-ms "$COMPUTE_MS" --rounds "$ROUNDS" \

@@ -152,7 +152,7 @@ class _S3:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
 
 
-def make_dataset(shape, source, root, bucket):
+def make_dataset(shape, source, root, bucket, spread=True):
     """The dataset and whether it is map-style; the listing (os.listdir, or boto3 list_objects_v2)
     happens here, inside the timed region."""
     from torch.utils.data import Dataset, IterableDataset, get_worker_info
@@ -181,7 +181,7 @@ def make_dataset(shape, source, root, bucket):
 
     if source == "pipe":
         from sluice_pipe.torch import PipeIterableDataset
-        return PipeIterableDataset("train", "RecordIO", transform=_decode), False
+        return PipeIterableDataset("train", "RecordIO", transform=_decode, spread=spread), False
 
     class Shards(IterableDataset):
         def __iter__(self):
@@ -261,6 +261,8 @@ def cmd_loop(argv):
     p.add_argument("--epochs", type=int, default=1,
                    help="passes over the data with one dataset and DataLoader; the first is timed from the "
                         "clock's start, the later ones each from their own iter()")
+    p.add_argument("--no-spread", action="store_true",
+                   help="pipe: PipeIterableDataset(spread=False), worker 0 alone reads and decodes")
     p.add_argument("--expect", required=True)
     p.add_argument("--out", default="", help="also write the JSON line here")
     a = p.parse_args(argv)
@@ -278,7 +280,7 @@ def cmd_loop(argv):
     try:
         t0 = time.perf_counter()
         res["t_loop"] = time.time()
-        ds, mapstyle = make_dataset(a.shape, a.source, a.root, a.bucket)
+        ds, mapstyle = make_dataset(a.shape, a.source, a.root, a.bucket, spread=not a.no_spread)
         kw = dict(batch_size=a.batch, num_workers=a.workers)
         if mapstyle:   # one generator: each epoch a new order, as in training
             kw.update(shuffle=True, generator=torch.Generator().manual_seed(a.seed))
