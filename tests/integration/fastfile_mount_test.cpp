@@ -385,6 +385,10 @@ TEST(FastFileMount, ASecondPassIsServedByThePageCacheWithoutAGet) {
   }
 }
 
+// Once the page cache has served a whole tree's opens in a row, the mount answers the next open
+// ENOSYS and the kernel opens files without asking (FUSE's no-open mode): the fourth pass sends no
+// open and no GET. A file the kernel drops later is read through one handle, opened by its first
+// read, and files never read (val/, read-ahead sized) are served exact too. Attempts as above.
 TEST(FastFileMount, ACachedTreeIsOpenedByTheKernelWithoutAsking) {
   Watchdog watchdog(kTestLimit);
   SourceTree t;
